@@ -1,0 +1,31 @@
+#!/bin/bash
+# mounts.sh - cost of each extra bind mount in config.json.
+#
+# usage: mounts.sh [-r ROUNDS] [-n "0 16 64"] [-m root,rootless] [-o OUT] LABEL=RUNTIME...
+# The default config plus 0, 16 and 64 bind mounts (a host directory on /mnt/b0.., options
+# ["bind"]), `RUNTIME run` of /bin/true, all configs x runtimes x modes interleaved (lat.c).
+# The cost per mount is the slope of run time against the number of mounts: the median over
+# rounds of each round's least-squares slope (paired, so drift cancels), and the slope through
+# the medians. Writes OUT/mounts.json.
+source "$(dirname "$0")/lib.sh"
+enter_ns "$0" "$@"
+parse_common 15 "0 16 64" "$@"
+parse_runtimes "${ARGS[@]}"
+ensure_tools; ensure_rootfs
+
+SPEC=$OUT/mnt-spec.txt; META=$OUT/mnt-meta.tsv; : > "$SPEC"; : > "$META"
+mkdir -p "$OUT/mnt-logs"; chmod 1777 "$OUT/mnt-logs"
+for m in ${MODES//,/ }; do
+  tag=$(mtag "$m"); u=$(lat_user "$m")
+  for n in $PARAM; do
+    B=$OUT/bundles/$m-$n; [ -f "$B/config.json" ] || mkbundle "$m" "$B" "$n"
+    for i in "${!RTS[@]}"; do
+      S=$OUT/state/mnt-$i-$tag; statedir "$S" "$m"
+      echo "m$i-$tag-$n|$u|cmd|1|${RTS[$i]} --root $S run --bundle $B {ID}" >> "$SPEC"
+      printf 'm%s-%s-%s\t%s\t%s\t%s\n' "$i" "$tag" "$n" "${LABELS[$i]}" "$m" "$n" >> "$META"
+    done
+  done
+done
+log "bind mounts {$PARAM}: ${LABELS[*]} x {$MODES}, 2 warmup + $ROUNDS rounds ..."
+"$LAT" -r "$ROUNDS" -w 2 -l "$OUT/mnt-logs" -o "$OUT/mnt-samples.csv" "$SPEC" 2>"$OUT/mnt-lat.err" || true
+"$PY" "$BENCH_DIR/summarize.py" mounts "$OUT/mnt-samples.csv" "$META" "$OUT/mounts.json"

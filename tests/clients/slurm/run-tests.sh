@@ -1,0 +1,372 @@
+#!/bin/bash
+# run-tests.sh - Slurm (srun/sbatch --container) against the runtime in $NOOK.
+#
+#   NOOK=/path/to/nook tests/clients/slurm/run-tests.sh [DEFAULT_RUNTIME]
+#
+# Sets up munge and a one-node Slurm cluster on loopback (cluster.sh) whose
+# oci.conf is oci.conf.in - the configuration docs/slurm.md documents - pointing
+# at a copy of the runtime, then runs every case as root and as an unprivileged
+# user with no /etc/subuid entry, on a plain bundle (make-bundle.sh: busybox, the
+# config.json of `runc spec`, no user namespace). Tears everything down on exit.
+# Must run as root. Fails, not skips, when Slurm or munge is missing.
+#
+# Environment:
+#   NOOK                 runtime under test (else the first argument)
+#   SLURM_TEST_WHO       root, user or both: who submits the jobs [both]
+#   SLURM_TEST_USER      unprivileged job user, created if missing [nookslurm]
+#   SLURM_TEST_ONLY      run only cases whose "who:case" name matches this regex
+#   SLURM_TEST_ROOTLESS_BUNDLE=1
+#                        give the unprivileged user a bundle with a user
+#                        namespace mapping its uid to 0 (what runc needs); only
+#                        for checking the tests themselves against runc
+#   SLURM_TEST_TRACE=1   log every runtime invocation (uid, cwd, argv) to
+#                        $dir/trace.log through a wrapper, printed on failure
+#   SLURM_TEST_KEEP=1    keep the temporary directory for inspection
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=cluster.sh
+source "$here/cluster.sh"
+
+runtime=${NOOK:-${1:-}}
+job_user=${SLURM_TEST_USER:-nookslurm}
+case ${SLURM_TEST_WHO:-both} in
+root) submitters=(root) ;;
+user) submitters=("$job_user") ;;
+both) submitters=(root "$job_user") ;;
+*) echo "slurm tests: SLURM_TEST_WHO must be root, user or both" >&2; exit 1 ;;
+esac
+
+die() {
+	echo "slurm tests: FAIL: $*" >&2
+	exit 1
+}
+
+[ "$(id -u)" = 0 ] || die "must run as root (slurmd starts steps as the job user)"
+[ -n "$runtime" ] || die "set NOOK to the runtime under test"
+[ -x "$runtime" ] || die "runtime $runtime is not executable"
+runtime=$(readlink -f "$runtime")
+for cmd in munged slurmctld slurmd srun sbatch scancel squeue scontrol sinfo; do
+	command -v "$cmd" >/dev/null ||
+		die "$cmd not found: install the packages in scripts/test-packages.txt (munge slurmctld slurmd slurm-client busybox-static)"
+done
+[ -x /bin/busybox ] || die "/bin/busybox not found: install busybox-static"
+
+tmp=$(mktemp -d /tmp/nook-slurm.XXXXXX) || die "mktemp failed"
+chmod 755 "$tmp"
+
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	cluster_down
+	kill_leftovers
+	if [ "${SLURM_TEST_KEEP:-}" = 1 ]; then
+		echo "slurm tests: kept $tmp" >&2
+	else
+		rm -rf "$tmp"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Processes a failed scancel case may leave behind are marked by a unique sleep
+# argument; end those (by pid) so a failure does not leak them.
+marks=()
+kill_leftovers() {
+	local m pid
+	for m in "${marks[@]}"; do
+		for pid in $(pgrep -f "^sleep $m\$"); do kill -KILL "$pid" 2>/dev/null; done
+	done
+}
+
+# --- the job user: unprivileged, no subordinate IDs --------------------------
+if ! id "$job_user" >/dev/null 2>&1; then
+	useradd -m -s /bin/sh -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$job_user" ||
+		die "useradd $job_user failed"
+fi
+if grep -qs "^$job_user:" /etc/subuid /etc/subgid; then
+	die "$job_user has an /etc/subuid or /etc/subgid entry; these tests need a user without one"
+fi
+
+# --- bundles: one per job user (runtimes create mount points such as /tmp/slurm
+# in the rootfs, owned by whoever ran the container first) ---------------------
+"$here/make-bundle.sh" "$tmp/bundles/root" || die "make-bundle.sh failed"
+if [ "${SLURM_TEST_ROOTLESS_BUNDLE:-}" = 1 ]; then
+	"$here/make-bundle.sh" "$tmp/bundles/$job_user" --userns "$(id -u "$job_user")" "$(id -g "$job_user")" ||
+		die "make-bundle.sh failed"
+else
+	"$here/make-bundle.sh" "$tmp/bundles/$job_user" || die "make-bundle.sh failed"
+fi
+chmod 755 "$tmp/bundles"
+# Jobs start in the submit directory: one every job user may enter and write.
+install -d -m 1777 "$tmp/work"
+
+# --- the cluster --------------------------------------------------------------
+oci_template=$here/oci.conf.in
+if [ "${SLURM_TEST_TRACE:-}" = 1 ]; then
+	# Same oci.conf, but the runtime path is a wrapper that logs and execs.
+	wrapper=$tmp/trace-runtime
+	cat >"$wrapper" <<EOF
+#!/bin/sh
+echo "\$(date +%T.%N) uid=\$(id -u) cwd=\$(pwd) argv: $runtime \$*" >>$tmp/trace.log
+exec $runtime "\$@"
+EOF
+	chmod 755 "$wrapper"
+	: >"$tmp/trace.log"
+	chmod 666 "$tmp/trace.log"
+	cluster_runtime=$wrapper
+else
+	cluster_runtime=$runtime
+fi
+cluster_up "$tmp/cluster" "$cluster_runtime" "$oci_template" || die "cluster set-up failed"
+runtime_copy=$CLUSTER_RUNTIME
+if [ "${SLURM_TEST_TRACE:-}" = 1 ]; then
+	# The wrapper was copied; make it exec the real runtime (its own copy).
+	install -m 0755 "$runtime" "$CLUSTER_DIR/bin/runtime-under-test"
+	sed -i "s|exec $runtime|exec $CLUSTER_DIR/bin/runtime-under-test|" "$runtime_copy"
+	runtime_copy=$CLUSTER_DIR/bin/runtime-under-test
+fi
+echo "slurm tests: runtime $runtime ($("$runtime" --version 2>&1 | head -n 1))"
+echo "slurm tests: oci.conf:"
+grep -v '^#' "$CLUSTER_DIR/etc/oci.conf" | sed 's/^/    /'
+
+# --- helpers ------------------------------------------------------------------
+passed=0 failed=0 failures=()
+who= bundle= case_name= case_ok=
+
+# as_job CMD...: run CMD as the current job user, in the shared work directory.
+as_job() {
+	if [ "$who" = root ]; then
+		(cd "$tmp/work" && "$@")
+	else
+		(cd "$tmp/work" && runuser -u "$who" -- env SLURM_CONF="$SLURM_CONF" "$@")
+	fi
+}
+
+fail() {
+	echo "    FAIL: $*"
+	case_ok=0
+}
+
+# expect_eq WHAT EXPECTED ACTUAL
+expect_eq() {
+	[ "$2" = "$3" ] || fail "$1: expected [$2], got [$3]"
+}
+
+# expect_grep WHAT REGEX FILE
+expect_grep() {
+	grep -qE -- "$2" "$3" || fail "$1: no line matching [$2] in $(basename "$3"): [$(head -c 400 "$3" | tr '\n' '|')]"
+}
+
+expect_no_grep() {
+	! grep -qE -- "$2" "$3" || fail "$1: unexpected line matching [$2] in $(basename "$3")"
+}
+
+state_dir() { echo "$CLUSTER_STATE_ROOT/$who"; }
+container_id() {
+	local step=$2
+	# Slurm prints the batch step's ID (SLURM_BATCH_SCRIPT) as an unsigned number.
+	[ "$step" = batch ] && step=4294967291
+	echo "$CLUSTER_NODE.$who.$1.$step.0"
+}
+
+# expect_container_gone JOB STEP: the runtime no longer knows the container and
+# its state directory is gone (Slurm's clean-up runs after srun returns; allow a
+# few seconds).
+expect_container_gone() {
+	local id dir deadline
+	id=$(container_id "$1" "$2")
+	dir=$(state_dir)/$id
+	deadline=$((SECONDS + 15))
+	while [ -e "$dir" ] && ((SECONDS < deadline)); do sleep 0.2; done
+	[ ! -e "$dir" ] || fail "state directory $dir still exists"
+	if "$runtime_copy" --root="$(state_dir)" state "$id" >"$tmp/state.out" 2>&1; then
+		fail "'runtime state $id' still succeeds: $(tr '\n' ' ' <"$tmp/state.out")"
+	fi
+}
+
+# last_job_id FILE: the job ID from srun -v's "jobid N:" line.
+job_id_from() { sed -n 's/^srun: jobid \([0-9]*\):.*/\1/p' "$1" | head -n 1; }
+
+run_case() {
+	case_name=$1
+	local full="$who:$case_name" t0=$SECONDS
+	if [ -n "${SLURM_TEST_ONLY:-}" ] && ! [[ $full =~ ${SLURM_TEST_ONLY} ]]; then
+		return
+	fi
+	echo "--- $full"
+	case_ok=1
+	touch "$tmp/case-start"
+	out=$tmp/out.$who.$case_name err=$tmp/err.$who.$case_name
+	"case_$case_name"
+	if [ "$case_ok" = 1 ]; then
+		echo "    ok ($((SECONDS - t0))s)"
+		passed=$((passed + 1))
+	else
+		failures+=("$full")
+		failed=$((failed + 1))
+		for f in "$out" "$err"; do
+			[ -s "$f" ] && { echo "    ----- $(basename "$f")"; head -n 20 "$f" | sed 's/^/    | /'; }
+		done
+		# The runtime's --log files of this case's containers.
+		find "$CLUSTER_RUNTIME_LOGS" -type f -size +0 -newer "$tmp/case-start" | sort |
+			while read -r f; do
+				echo "    ----- runtime --log $(basename "$f")"
+				tail -n 10 "$f" | sed 's/^/    | /'
+			done
+	fi
+}
+
+# --- cases --------------------------------------------------------------------
+
+# The command runs in the bundle's rootfs; its exit code reaches srun.
+case_exit_code() {
+	as_job timeout 60 srun -v --container="$bundle" \
+		sh -c 'cat /etc/nook-slurm-bundle; exit 42' >"$out" 2>"$err"
+	expect_eq "srun exit code" 42 "$?"
+	expect_grep "ran in the bundle" '^nook-slurm-bundle$' "$out"
+	local job
+	job=$(job_id_from "$err")
+	[ -n "$job" ] && expect_container_gone "$job" 0
+}
+
+# stdout and stderr arrive on srun's stdout and stderr, not mixed.
+case_stdout_stderr() {
+	as_job timeout 60 srun --container="$bundle" \
+		sh -c 'echo to-stdout; echo to-stderr >&2; echo to-stdout-2' >"$out" 2>"$err"
+	expect_eq "srun exit code" 0 "$?"
+	expect_eq "stdout" "$(printf 'to-stdout\nto-stdout-2')" "$(cat "$out")"
+	expect_grep "stderr" '^to-stderr$' "$err"
+	expect_no_grep "stderr" 'to-stdout' "$err"
+}
+
+# srun's stdin reaches the container's stdin, and its end (EOF) too.
+case_stdin() {
+	printf 'line one\nline two\n' |
+		as_job timeout 60 srun --container="$bundle" sh -c 'sed "s/^/got: /"; echo eof' >"$out" 2>"$err"
+	expect_eq "srun exit code" 0 "$?"
+	expect_eq "stdout" "$(printf 'got: line one\ngot: line two\neof')" "$(cat "$out")"
+}
+
+# The job's environment (SLURM_JOB_ID and friends) is visible inside.
+case_environment() {
+	as_job timeout 60 srun -v --container="$bundle" \
+		sh -c 'echo "job=$SLURM_JOB_ID step=$SLURM_STEP_ID user=$SLURM_JOB_USER"' >"$out" 2>"$err"
+	expect_eq "srun exit code" 0 "$?"
+	local job
+	job=$(job_id_from "$err")
+	[ -n "$job" ] || fail "no job ID in srun -v output"
+	expect_eq "environment" "job=$job step=0 user=$who" "$(cat "$out")"
+}
+
+# A batch job whose step runs in a container; the step's exit code reaches the
+# batch script.
+case_sbatch_step() {
+	cat >"$tmp/work/step.$who.sh" <<EOF
+#!/bin/sh
+srun --container='$bundle' sh -c 'cat /etc/nook-slurm-bundle; echo "job=\$SLURM_JOB_ID"; exit 42'
+echo "step-rc=\$?"
+EOF
+	chmod 755 "$tmp/work/step.$who.sh"
+	local job
+	job=$(as_job timeout 90 sbatch --parsable --wait -o "$tmp/work/step.$who.%j.out" \
+		"$tmp/work/step.$who.sh" 2>"$err")
+	expect_eq "sbatch --wait exit code" 0 "$?"
+	job=${job%%;*}
+	[ -n "$job" ] || { fail "no job ID from sbatch"; return; }
+	cp "$tmp/work/step.$who.$job.out" "$out" 2>/dev/null
+	expect_grep "ran in the bundle" '^nook-slurm-bundle$' "$out"
+	expect_grep "SLURM_JOB_ID inside" "^job=$job\$" "$out"
+	expect_grep "step exit code" '^step-rc=42$' "$out"
+	expect_container_gone "$job" 0
+}
+
+# The batch script itself runs in the container (sbatch --container); its exit
+# code is the job's and its stdout and stderr go to -o and -e.
+case_sbatch_container() {
+	cat >"$tmp/work/batch.$who.sh" <<'EOF'
+#!/bin/sh
+cat /etc/nook-slurm-bundle
+echo "job=$SLURM_JOB_ID"
+echo to-stderr >&2
+exit 42
+EOF
+	chmod 755 "$tmp/work/batch.$who.sh"
+	local job rc
+	job=$(as_job timeout 90 sbatch --parsable --wait --container="$bundle" \
+		-o "$tmp/work/batch.$who.%j.out" -e "$tmp/work/batch.$who.%j.err" \
+		"$tmp/work/batch.$who.sh" 2>"$err")
+	rc=$?
+	job=${job%%;*}
+	expect_eq "sbatch --wait exit code" 42 "$rc"
+	[ -n "$job" ] || { fail "no job ID from sbatch"; return; }
+	cp "$tmp/work/batch.$who.$job.out" "$out" 2>/dev/null
+	cat "$tmp/work/batch.$who.$job.err" >>"$err" 2>/dev/null
+	expect_grep "ran in the bundle" '^nook-slurm-bundle$' "$out"
+	expect_grep "SLURM_JOB_ID inside" "^job=$job\$" "$out"
+	expect_no_grep "stdout" 'to-stderr' "$out"
+	expect_grep "stderr" '^to-stderr$' "$err"
+	expect_container_gone "$job" batch
+}
+
+# scancel of a step whose processes all ignore SIGTERM: srun returns promptly
+# (Slurm's KillWait is 5 s here), every process of the container is gone and the
+# runtime's state is removed.
+case_scancel() {
+	local mark=$((100000 + RANDOM)) name="scancel-$who-$RANDOM" job pid t0 deadline
+	marks+=("$mark")
+	as_job srun -v --job-name="$name" --container="$bundle" \
+		sh -c "trap '' TERM; sleep $mark & echo ready; sleep $mark; wait" >"$out" 2>"$err" &
+	pid=$!
+	deadline=$((SECONDS + 60))
+	until grep -q '^ready$' "$out" || ((SECONDS >= deadline)); do sleep 0.2; done
+	grep -q '^ready$' "$out" || { fail "container never started"; kill "$pid" 2>/dev/null; wait "$pid"; return; }
+	sleep 1 # both sleeps started
+	job=$(job_id_from "$err")
+	[ -n "$job" ] || job=$(squeue -h -n "$name" -o %i | head -n 1)
+	[ -n "$(pgrep -f "^sleep $mark\$")" ] || fail "marker processes not found before scancel"
+	t0=$SECONDS
+	scancel "$job"
+	deadline=$((SECONDS + 45))
+	while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+	if kill -0 "$pid" 2>/dev/null; then
+		fail "srun still running $((SECONDS - t0))s after scancel ($(squeue -h -j "$job" -o '%T %r' 2>/dev/null))"
+		kill -KILL "$pid" 2>/dev/null
+	else
+		echo "    srun returned $((SECONDS - t0))s after scancel"
+	fi
+	wait "$pid" 2>/dev/null
+	# Slurm's clean-up (state, kill -a, delete --force) runs as the step ends.
+	deadline=$((SECONDS + 15))
+	while [ -n "$(pgrep -f "^sleep $mark\$")" ] && ((SECONDS < deadline)); do sleep 0.2; done
+	local left
+	left=$(pgrep -f "^sleep $mark\$" | tr '\n' ' ')
+	[ -z "$left" ] || fail "container processes still running after scancel: pids $left"
+	expect_container_gone "$job" 0
+	deadline=$((SECONDS + 20))
+	while [ -n "$(squeue -h -j "$job" 2>/dev/null)" ] && ((SECONDS < deadline)); do sleep 0.5; done
+	[ -z "$(squeue -h -j "$job" 2>/dev/null)" ] || fail "job $job still in squeue: $(squeue -h -j "$job" -o '%T %r')"
+}
+
+cases=(exit_code stdout_stderr stdin environment sbatch_step sbatch_container scancel)
+
+for who in "${submitters[@]}"; do
+	bundle=$tmp/bundles/$who
+	for c in "${cases[@]}"; do run_case "$c"; done
+done
+
+echo
+echo "slurm tests: $passed passed, $failed failed"
+if ((failed > 0)); then
+	printf '    failed: %s\n' "${failures[@]}"
+	if [ "${SLURM_TEST_TRACE:-}" = 1 ] && [ -s "$tmp/trace.log" ]; then
+		echo "----- runtime invocations (trace.log, last 60)"
+		tail -n 60 "$tmp/trace.log"
+	fi
+	echo "----- slurmd.log (errors)"
+	grep -E 'error|fatal' "$CLUSTER_DIR/log/slurmd.log" | grep -v -E 'pmix|PMIx' | tail -n 30
+	exit 1
+fi
+exit 0

@@ -113,12 +113,17 @@ statedir() {
 # $RUSER (groups cleared) for rootless.
 as_mode() {
   local mode=$1; shift
-  if [ "$mode" = rootless ]; then
+  mode_prefix "$mode"
+  "${PREFIX[@]}" "$@"
+}
+# mode_prefix MODE: PREFIX[] = the command prefix as_mode uses (for tools that take a command).
+mode_prefix() {
+  if [ "$1" = rootless ]; then
     local home; home=$(getent passwd "$RUSER" | cut -d: -f6)
-    setpriv --reuid="$RUID" --regid="$RGID" --clear-groups \
-      env -i PATH=$BASEPATH HOME="$home" USER="$RUSER" LOGNAME="$RUSER" "$@"
+    PREFIX=(setpriv --reuid="$RUID" --regid="$RGID" --clear-groups
+            env -i PATH=$BASEPATH HOME="$home" USER="$RUSER" LOGNAME="$RUSER")
   else
-    env -i PATH=$BASEPATH HOME=/root USER=root LOGNAME=root "$@"
+    PREFIX=(env -i PATH=$BASEPATH HOME=/root USER=root LOGNAME=root)
   fi
 }
 

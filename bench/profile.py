@@ -224,6 +224,70 @@ def cg_section(d, label, mode):
     return L
 
 
+PERF_SKIP = {"sh", "setpriv", "env", "perf", "perf-exec", "seq"}
+ENTRY = re.compile(r"^(__x64_sys_\w+|__do_sys_\w+|__ia32_sys_\w+|exc_page_fault|do_exit|ret_from_fork\w*)$")
+
+
+def perf_report(data, *args):
+    try:
+        return subprocess.run(["perf", "report", "-i", data, "--stdio", "-g", "none"] + list(args),
+                              capture_output=True, text=True, timeout=300).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
+def perf_rows(out):
+    """[(pct, pct2 or None, rest)] from perf report lines."""
+    rows = []
+    for line in out.splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        m = re.match(r"^\s*([\d.]+)%\s+(?:([\d.]+)%\s+)?(.*)$", line)
+        if m:
+            rows.append((float(m.group(1)), float(m.group(2)) if m.group(2) else None, m.group(3).strip()))
+    return rows
+
+
+def perf_section(data, label, mode, runs):
+    if not os.path.exists(data):
+        return []
+    out = perf_report(data, "--no-children", "--sort", "comm")
+    m = re.search(r"# Event count \(approx\.\): (\d+)", out)
+    total = int(m.group(1)) if m else 0  # cpu-clock: nanoseconds
+    comms = [(p, c) for p, _, c in perf_rows(out)]
+    keep = [c for p, c in comms if c not in PERF_SKIP]
+    if not keep or not total:
+        return []
+    kept_pct = sum(p for p, c in comms if c not in PERF_SKIP)
+    cpu_ms = total * kept_pct / 100 / 1e6 / runs
+    flt = ["--comms", ",".join(keep), "--percentage", "relative"]
+    L = [f"`perf record -e cpu-clock -g` of {runs} `run`s ({label}, {mode}): {cpu_ms:.1f} ms of CPU per run "
+         f"(inflated by the sampling itself) in the runtime's and the container's processes "
+         f"({', '.join(keep)}); shares of that:", ""]
+    rows = perf_rows(perf_report(data, "--no-children", "--sort", "comm,dso", *flt))
+    L += ["| share | process | binary |", "|---|---|---|"]
+    for p, _, rest in rows[:10]:
+        parts = rest.split(None, 1)
+        L.append(f"| {p:.1f}% | {parts[0]} | {parts[1] if len(parts) > 1 else ''} |")
+    L.append("")
+    rows = [r for r in perf_rows(perf_report(data, "--children", "--sort", "sym", *flt))
+            if ENTRY.match(r[2].replace("[k] ", "").strip())]
+    if rows:
+        L += ["Kernel time by entry point (inclusive: the system call and all it calls; "
+              "`exc_page_fault` = page faults, `do_exit` = process teardown):", "",
+              "| share | ms per run | entry point |", "|---|---|---|"]
+        for p, _, sym in rows[:16]:
+            L.append(f"| {p:.1f}% | {cpu_ms * p / 100:.2f} | {sym.replace('[k] ', '')} |")
+        L.append("")
+    rows = perf_rows(perf_report(data, "--no-children", "--sort", "dso,sym", *flt))
+    L += ["Hottest symbols (self time):", "", "| share | binary | symbol |", "|---|---|---|"]
+    for p, _, rest in rows[:14]:
+        parts = rest.split(None, 1)
+        L.append(f"| {p:.1f}% | {parts[0]} | {short(parts[1] if len(parts) > 1 else '', 70)} |")
+    L.append("")
+    return L
+
+
 def main():
     d = sys.argv[1]
     rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(d, "meta.tsv")) if l.strip()]
@@ -235,6 +299,8 @@ def main():
             L += trace_section(tr, label, mode)
         L += cw_section(sorted(glob.glob(os.path.join(d, f"{label}-{tag}.cw*"))), label, mode)
         L += cg_section(os.path.join(d, f"cg-{label}-{tag}"), label, mode)
+        L += perf_section(os.path.join(d, f"perf-{label}-{tag}.data"), label, mode,
+                          int(os.environ.get("PERF_RUNS", "40")))
     print("\n".join(L))
 
 

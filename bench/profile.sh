@@ -10,7 +10,10 @@
 #      longest gaps between system calls of one process (user-space work);
 #   2. strace -f -c -w of RUNS runs: wall time spent per system call;
 #   3. valgrind --tool=callgrind of `run`, `state` and `--version`: instructions per process and
-#      the top functions (instruction counts are stable even on a noisy machine).
+#      the top functions (instruction counts are stable even on a noisy machine);
+#   4. perf record -e cpu-clock -g of PERF_RUNS (default 40) `run`s in a loop: user and kernel
+#      time by process and library, kernel time by system call entry point (inclusive), hottest
+#      symbols (a software clock: works in VMs without hardware counters).
 # Writes OUT/profile.md (included in docs/performance.md by report.py) and the raw files.
 source "$(dirname "$0")/lib.sh"
 enter_ns "$0" "$@"
@@ -46,17 +49,25 @@ for m in ${MODES//,/ }; do
     done
     if [ "$HAVE_VG" = 1 ]; then
       log "$lab $m: callgrind run/state/--version"
-      d=$OUT/cg-$lab-$tag; mkdir -p "$d"; chmod 1777 "$d"
+      d=$OUT/cg-$lab-$tag; rm -rf "$d"; mkdir -p "$d"; chmod 1777 "$d"
       as_mode "$m" valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$d/run.%p" \
-        "$rt" --root "$S" run --bundle "$B" "v$$-$i" </dev/null >/dev/null 2>"$d/run.log"; echo $? > "$d/run.rc"
+        "$rt" --root "$S" run --bundle "$B" "v$$-$i" </dev/null >/dev/null 2>"$d/run.log" && echo 0 > "$d/run.rc" || echo $? > "$d/run.rc"
       sid=s$$-$i
       if as_mode "$m" "$rt" --root "$S" create --bundle "$B" "$sid" </dev/null >/dev/null 2>>"$d/state.log"; then
         as_mode "$m" valgrind --tool=callgrind --callgrind-out-file="$d/state.%p" \
-          "$rt" --root "$S" state "$sid" </dev/null >/dev/null 2>>"$d/state.log"; echo $? > "$d/state.rc"
+          "$rt" --root "$S" state "$sid" </dev/null >/dev/null 2>>"$d/state.log" && echo 0 > "$d/state.rc" || echo $? > "$d/state.rc"
         as_mode "$m" "$rt" --root "$S" delete -f "$sid" </dev/null >/dev/null 2>&1 || true
       fi
       as_mode "$m" valgrind --tool=callgrind --callgrind-out-file="$d/version.%p" \
-        "$rt" --version </dev/null >/dev/null 2>"$d/version.log"; echo $? > "$d/version.rc"
+        "$rt" --version </dev/null >/dev/null 2>"$d/version.log" && echo 0 > "$d/version.rc" || echo $? > "$d/version.rc"
+    fi
+    if command -v perf >/dev/null; then
+      log "$lab $m: perf record of ${PERF_RUNS:-40} runs"
+      mode_prefix "$m"
+      perf record -q -o "$OUT/perf-$lab-$tag.data" -F 10000 -e cpu-clock -g -- "${PREFIX[@]}" \
+        sh -c 'i=0; while [ $i -lt "$1" ]; do i=$((i+1)); "$2" --root "$3" run --bundle "$4" "$5$i" || exit 1; done' \
+        _ "${PERF_RUNS:-40}" "$rt" "$S" "$B" "f$$-$i-" </dev/null >/dev/null 2>"$OUT/perf-$lab-$tag.log" \
+        || log "$lab $m: perf loop failed (see $OUT/perf-$lab-$tag.log)"
     fi
     printf '%s\t%s\t%s\n' "$lab" "$m" "$tag" >> "$META"
   done

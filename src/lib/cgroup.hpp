@@ -1,0 +1,129 @@
+// cgroups: placing the container, applying linux.resources, freezing, listing processes.
+//
+// Policy (docs/cgroups.md has the long version and the measurements):
+// - Path: linux.cgroupsPath absolute -> that path below the root of every hierarchy; relative
+//   -> below nook's default parent "/nook"; empty -> "/nook/<id>". With --systemd-cgroup the
+//   "slice:prefix:name" form is mapped to the plain path systemd would use
+//   ("/system.slice/prefix-name.scope"); nook writes cgroupfs itself, it does not ask systemd.
+// - As root: a cgroup v1 freezer directory is always made (pause, ps, kill --all), plus the
+//   hierarchies that the requested resources need, plus cgroup v2 where it is the only
+//   hierarchy or v2 controllers are needed; an explicit cgroupsPath joins every hierarchy.
+// - Unprivileged: only a delegated cgroup v2 subtree (the caller's own cgroup is writable by
+//   it); the container goes below it, in "nook/<id>". Otherwise no cgroup, and one warning if
+//   resources were asked for.
+#pragma once
+#include <sys/types.h>
+
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config.hpp"
+
+namespace nook {
+
+// Where a container's cgroup lives; empty when nook has none for it (no permission, or
+// unprivileged without a delegated cgroup v2 subtree). Stored in the state file as strings.
+struct CgroupPlacement {
+  std::string v2;                 // absolute path of the cgroup v2 directory, or empty
+  std::vector<std::string> v1;    // absolute paths of the cgroup v1 directories, or empty
+  bool empty() const { return v2.empty() && v1.empty(); }
+};
+
+// Decides and creates the container's cgroup(s) for `id` (from linux.cgroupsPath or a default
+// path), moves `pid` into them and applies `resources`. Where nook may not write cgroups,
+// returns an empty placement and logs one warning if resources were asked for.
+// Throws nook::Error when a resource was asked for, the cgroup is writable, and applying fails.
+CgroupPlacement cgroup_enter(const std::string& id, const Linux& linux, pid_t pid, bool systemd);
+
+// Moves `pid` (an exec'd process) into every directory of the placement. No-op when empty.
+void cgroup_join(const CgroupPlacement& p, pid_t pid);
+
+// Removes the container's cgroup directories (after its processes are gone). Waits up to
+// about a second for exiting processes to leave; sub-cgroups the container made are removed
+// too. Missing directories are fine.
+void cgroup_remove(const CgroupPlacement& p);
+
+// PIDs (host view) in the container's cgroup, including its sub-cgroups, sorted.
+std::vector<pid_t> cgroup_pids(const CgroupPlacement& p);
+
+// Freezes / thaws and waits until the state has settled; throws nook::Error with the reason
+// when there is no freezer for it ("pause needs a cgroup; container ID has none (...)").
+// `id` is only used in messages.
+void cgroup_freeze(const CgroupPlacement& p, bool freeze, const std::string& id = {});
+bool cgroup_frozen(const CgroupPlacement& p);
+
+// Sends `sig` to every process in the cgroup (kill --all, delete --force) without racing
+// forks: cgroup.kill for SIGKILL on cgroup v2, else freeze, signal each, thaw. A paused
+// container stays paused, except that SIGKILL'd processes are thawed so that they can die.
+// Throws like cgroup_freeze when there is no cgroup.
+void cgroup_signal_all(const CgroupPlacement& p, int sig, const std::string& id = {});
+
+// ---------------------------------------------------------------------------------------------
+// The pure parts, exposed for unit tests.
+
+// The cgroup path (below a hierarchy's root, starting with '/') for a container.
+// `parent` is where the default and relative paths go ("/nook" as root, "<own cgroup>/nook"
+// unprivileged). Throws nook::Error for '..' components and malformed systemd paths.
+std::string cgroup_path_for(const std::string& id, const std::string& cgroups_path, bool systemd,
+                            const std::string& parent);
+
+// "machine.slice:libpod:abc" -> "/machine.slice/libpod-abc.scope", as runc expands it.
+std::string cgroup_systemd_path(const std::string& spec, const std::string& id);
+
+// Which controllers exist where.
+struct CgroupLayout {
+  std::set<std::string> v1;  // controllers mounted as cgroup v1 hierarchies that nook may use
+  std::set<std::string> v2;  // controllers usable in cgroup v2 (empty set if none)
+  bool v2_mounted = false;
+};
+
+// One file to write. For v1, `controller` picks the hierarchy; for v2 it names the controller
+// that must be enabled in the parents' cgroup.subtree_control ("" for core cgroup.* files).
+struct CgroupWrite {
+  bool v2 = false;
+  std::string controller;
+  std::string file;
+  std::string value;
+  std::string alt_file, alt_value;  // written instead when `file` does not exist
+  bool best_effort = false;         // a failure is a warning (v1 device rules)
+  bool operator==(const CgroupWrite&) const = default;
+};
+
+struct CgroupPlan {
+  std::vector<CgroupWrite> writes;     // in order
+  std::vector<std::string> ignored;    // one message per resource nook does not apply
+  std::set<std::string> v1_needed;     // v1 controllers the writes go to
+  std::set<std::string> v2_needed;     // v2 controllers to enable along the path
+};
+
+// Translates linux.resources (+ linux.devices for the v1 device allow-list) into file writes,
+// following runc's conversions (cpu.weight from shares, memory.swap.max = swap - limit, ...).
+// strict (root): a resource whose controller exists nowhere throws nook::Error; otherwise it
+// goes to `ignored`.
+CgroupPlan cgroup_plan(const Resources& r, const std::vector<Device>& devices,
+                       const CgroupLayout& layout, bool strict);
+
+// True if any resource other than device rules has a value (they are what the "ignored"
+// warning is about; device rules are in every default config).
+bool cgroup_resources_requested(const Resources& r);
+
+// One cgroup hierarchy as mounted.
+struct CgroupMount {
+  bool v2 = false;
+  std::string mountpoint;             // "/sys/fs/cgroup/memory"
+  std::string root;                   // root of the mount within the hierarchy, usually "/"
+  std::vector<std::string> controllers;  // v1: "memory", "cpu", "cpuacct", "name=systemd"
+};
+
+// Cgroup mounts from /proc/self/mountinfo text (the first mount of each hierarchy).
+std::vector<CgroupMount> cgroup_parse_mountinfo(const std::string& text);
+
+// /proc/PID/cgroup text -> (controllers "cpu,cpuacct" or "" for v2, path) pairs.
+std::vector<std::pair<std::string, std::string>> cgroup_parse_proc(const std::string& text);
+
+// Directory of cgroup `path` in a mount whose root is `mount_root`.
+std::string cgroup_dir(const CgroupMount& m, const std::string& path);
+
+}  // namespace nook

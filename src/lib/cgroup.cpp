@@ -607,10 +607,12 @@ struct Freezer {
   bool v2 = false;
 };
 
+// cgroup v2's cgroup.freeze when there is one (cheap, and frozen tasks can still be killed);
+// else the v1 freezer.
 std::optional<Freezer> freezer_of(const CgroupPlacement& p) {
+  if (!p.v2.empty() && exists(p.v2 + "/cgroup.freeze")) return Freezer{p.v2, true};
   for (auto& d : p.v1)
     if (exists(d + "/freezer.state")) return Freezer{d, false};
-  if (!p.v2.empty()) return Freezer{p.v2, true};
   return std::nullopt;
 }
 
@@ -859,8 +861,8 @@ struct Created {
   }
 };
 
-CgroupPlacement enter_unprivileged(const std::string& id, const Linux& linux, pid_t pid,
-                                   bool systemd, const Resources& res) {
+CgroupPlacement prepare_unprivileged(const std::string& id, const Linux& linux, bool systemd,
+                                     const Resources& res) {
   const Host& h = host();
   if (!h.v2) {
     warn_no_cgroup(linux, "cgroup v2 is not mounted; cgroup v1 is never delegated");
@@ -915,20 +917,16 @@ CgroupPlacement enter_unprivileged(const std::string& id, const Linux& linux, pi
   }
   if (apply)
     for (auto& w : plan.writes) apply_write(dir, w);
-  attach(dir, pid);
   created.keep = true;
   return CgroupPlacement{dir, {}};
 }
 
 }  // namespace
 
-CgroupPlacement cgroup_enter(const std::string& id, const Linux& linux, pid_t pid,
-                             bool systemd) {
-  auto t0 = Clock::now();
-  static const Resources kNone;
-  const Resources& res = linux.resources ? *linux.resources : kNone;
-  if (geteuid() != 0) return enter_unprivileged(id, linux, pid, systemd, res);
+namespace {
 
+CgroupPlacement prepare_privileged(const std::string& id, const Linux& linux, bool systemd,
+                                   const Resources& res) {
   const Host& h = host();
   if (h.v1.empty() && !h.v2) {
     warn_no_cgroup(linux, "no cgroup file system is mounted");
@@ -945,25 +943,11 @@ CgroupPlacement cgroup_enter(const std::string& id, const Linux& linux, pid_t pi
   CgroupPlan plan = cgroup_plan(res, linux.devices, layout, /*strict=*/true);
   for (auto& m : plan.ignored) log::warn(m);
 
-  // Which hierarchies: see the policy at the top of cgroup.hpp.
-  std::vector<const CgroupMount*> v1;
-  for (auto& m : h.v1) {
-    bool want = explicit_path;
-    for (auto& c : m.controllers)
-      if (c == "freezer" || plan.v1_needed.count(c)) want = true;
-    if (want) v1.push_back(&m);
-  }
-  bool has_v1_freezer = h.v1_for("freezer") != nullptr;
-  bool use_v2 = h.v2 && (!has_v1_freezer || explicit_path || !plan.v2_needed.empty() ||
-                         std::any_of(plan.writes.begin(), plan.writes.end(),
-                                     [](const CgroupWrite& w) { return w.v2; }));
-
   CgroupPlacement out;
   Created created;
   std::map<std::string, std::string> dir_of;  // v1 controller -> directory
-  bool default_path = !explicit_path;
   auto check_reuse = [&](bool leaf_created, const std::string& dir) {
-    if (leaf_created || !default_path) return;
+    if (leaf_created || explicit_path) return;
     // The default path is /nook/<id>: a populated one belongs to another container of the
     // same name (another --root). Sharing it would pause both.
     auto s = read_file(dir + "/cgroup.procs");
@@ -972,22 +956,32 @@ CgroupPlacement cgroup_enter(const std::string& id, const Linux& linux, pid_t pi
            "\" under another --root?); set linux.cgroupsPath");
   };
   try {
-    for (auto* m : v1) {
-      bool cpuset = std::find(m->controllers.begin(), m->controllers.end(), "cpuset") !=
-                    m->controllers.end();
-      std::string dir = cgroup_dir(*m, path);
-      bool made =
-          make_cgroup_dir(m->mountpoint, dir.substr(m->mountpoint.size()), cpuset, created.dirs);
-      check_reuse(made, dir);
-      out.v1.push_back(dir);
-      for (auto& c : m->controllers) dir_of[c] = dir;
-    }
-    if (use_v2) {
+    // cgroup v2 whenever it is mounted: it tracks the processes and freezes them cheaply
+    // (cgroup.freeze: ~40 us; the v1 freezer costs milliseconds, see docs/cgroups.md).
+    bool v2_freezer = false;
+    if (h.v2) {
       out.v2 = cgroup_dir(*h.v2, path);
       std::string rel = out.v2.substr(h.v2->mountpoint.size());
       bool made = make_cgroup_dir(h.v2->mountpoint, rel, false, created.dirs);
       check_reuse(made, out.v2);
       enable_v2_controllers(h.v2->mountpoint, rel, plan.v2_needed);
+      v2_freezer = exists(out.v2 + "/cgroup.freeze");  // Linux >= 5.2
+    }
+    // cgroup v1: what the resources need; the freezer when v2 cannot freeze; everything for
+    // an explicit cgroupsPath (tools read statistics from there).
+    for (auto& m : h.v1) {
+      bool want = explicit_path;
+      for (auto& c : m.controllers)
+        if ((c == "freezer" && !v2_freezer) || plan.v1_needed.count(c)) want = true;
+      if (!want) continue;
+      bool cpuset = std::find(m.controllers.begin(), m.controllers.end(), "cpuset") !=
+                    m.controllers.end();
+      std::string dir = cgroup_dir(m, path);
+      bool made =
+          make_cgroup_dir(m.mountpoint, dir.substr(m.mountpoint.size()), cpuset, created.dirs);
+      check_reuse(made, dir);
+      out.v1.push_back(dir);
+      for (auto& c : m.controllers) dir_of[c] = dir;
     }
   } catch (const Error& e) {
     // Root without the right to write cgroups (a user namespace, a read-only /sys/fs/cgroup):
@@ -1000,22 +994,44 @@ CgroupPlacement cgroup_enter(const std::string& id, const Linux& linux, pid_t pi
     throw;
   }
   for (auto& w : plan.writes) apply_write(w.v2 ? out.v2 : dir_of.at(w.controller), w);
-  for (auto& d : out.v1) attach(d, pid);
-  if (!out.v2.empty()) attach(out.v2, pid);
   created.keep = true;
-  if (log::debug_enabled()) {
-    std::string where = out.v2;
-    for (auto& d : out.v1) where += (where.empty() ? "" : " ") + d;
-    log::debug("cgroup: pid " + std::to_string(pid) + " in " + where + " (" +
-               std::to_string(plan.writes.size()) + " resource writes, " +
-               std::to_string(micros_since(t0)) + " us)");
-  }
   return out;
 }
 
-void cgroup_join(const CgroupPlacement& p, pid_t pid) {
+}  // namespace
+
+CgroupPlacement cgroup_prepare(const std::string& id, const Linux& linux, bool systemd) {
+  static const Resources kNone;
+  const Resources& res = linux.resources ? *linux.resources : kNone;
+  if (geteuid() != 0) return prepare_unprivileged(id, linux, systemd, res);
+  return prepare_privileged(id, linux, systemd, res);
+}
+
+CgroupPlacement cgroup_enter(const std::string& id, const Linux& linux, pid_t pid,
+                             bool systemd) {
+  auto t0 = Clock::now();
+  CgroupPlacement p = cgroup_prepare(id, linux, systemd);
+  try {
+    cgroup_join(p, pid);
+  } catch (...) {
+    // Only the leaves (the pid may be in some of them already: those stay, and the caller
+    // kills the child anyway).
+    for (auto& d : p.v1) ::rmdir(d.c_str());
+    if (!p.v2.empty()) ::rmdir(p.v2.c_str());
+    throw;
+  }
+  if (log::debug_enabled() && !p.empty()) {
+    std::string where = p.v2;
+    for (auto& d : p.v1) where += (where.empty() ? "" : " ") + d;
+    log::debug("cgroup: pid " + std::to_string(pid) + " in " + where + " (" +
+               std::to_string(micros_since(t0)) + " us)");
+  }
+  return p;
+}
+
+void cgroup_join(const CgroupPlacement& p, pid_t pid, bool v2_done) {
   for (auto& d : p.v1) attach(d, pid);
-  if (!p.v2.empty()) attach(p.v2, pid);
+  if (!p.v2.empty() && !v2_done) attach(p.v2, pid);
 }
 
 void cgroup_remove(const CgroupPlacement& p) {

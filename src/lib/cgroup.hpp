@@ -5,9 +5,10 @@
 //   -> below nook's default parent "/nook"; empty -> "/nook/<id>". With --systemd-cgroup the
 //   "slice:prefix:name" form is mapped to the plain path systemd would use
 //   ("/system.slice/prefix-name.scope"); nook writes cgroupfs itself, it does not ask systemd.
-// - As root: a cgroup v1 freezer directory is always made (pause, ps, kill --all), plus the
-//   hierarchies that the requested resources need, plus cgroup v2 where it is the only
-//   hierarchy or v2 controllers are needed; an explicit cgroupsPath joins every hierarchy.
+// - As root: a cgroup v2 directory whenever cgroup2 is mounted (hybrid hosts too: it tracks
+//   the processes for ps / kill --all and freezes them in ~40 us); the v1 freezer only where
+//   v2 cannot freeze; the v1 hierarchies that the requested resources need (and devices when
+//   there are device rules); an explicit cgroupsPath joins every hierarchy.
 // - Unprivileged: only a delegated cgroup v2 subtree (the caller's own cgroup is writable by
 //   it); the container goes below it, in "nook/<id>". Otherwise no cgroup, and one warning if
 //   resources were asked for.
@@ -37,8 +38,17 @@ struct CgroupPlacement {
 // Throws nook::Error when a resource was asked for, the cgroup is writable, and applying fails.
 CgroupPlacement cgroup_enter(const std::string& id, const Linux& linux, pid_t pid, bool systemd);
 
-// Moves `pid` (an exec'd process) into every directory of the placement. No-op when empty.
-void cgroup_join(const CgroupPlacement& p, pid_t pid);
+// cgroup_enter in two steps, for a caller that creates the child with clone3(CLONE_INTO_CGROUP)
+// (no migration: attaching costs 50 us to several ms, see docs/cgroups.md):
+//   p = cgroup_prepare(...)          directories made, resources applied, no process yet
+//   fd = open(p.v2, O_RDONLY | O_DIRECTORY | O_CLOEXEC)  -> clone_args.cgroup (when !p.v2.empty())
+//   cgroup_join(p, pid, /*v2_done=*/true)               the v1 directories, if any
+// If the child is never made, cgroup_remove(p).
+CgroupPlacement cgroup_prepare(const std::string& id, const Linux& linux, bool systemd);
+
+// Moves `pid` (an exec'd process, or the child after cgroup_prepare) into every directory of
+// the placement; `v2_done` skips the v2 one. No-op when empty.
+void cgroup_join(const CgroupPlacement& p, pid_t pid, bool v2_done = false);
 
 // Removes the container's cgroup directories (after its processes are gone). Waits up to
 // about a second for exiting processes to leave; sub-cgroups the container made are removed

@@ -1,0 +1,543 @@
+// Seccomp: validating and compiling the config's profile with libseccomp, and nook's root
+// emulation filter (a BPF program assembled at compile time from a table of system call
+// numbers, so starting a container costs no filter generation for it).
+#include "seccomp.hpp"
+
+#include <linux/audit.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+#include <memory>
+
+#include "error.hpp"
+#include "fd.hpp"
+#include "log.hpp"
+
+namespace nook {
+namespace {
+
+// --- Names in the profile -------------------------------------------------------------------
+
+struct ActionName {
+  const char* name;
+  uint32_t action;   // libseccomp action without data
+  bool takes_errno;  // errnoRet allowed (ERRNO: the errno; TRACE: the value the tracer sees)
+};
+
+constexpr ActionName kActions[] = {
+    {"SCMP_ACT_KILL", SCMP_ACT_KILL, false},  // = KILL_THREAD
+    {"SCMP_ACT_KILL_THREAD", SCMP_ACT_KILL_THREAD, false},
+    {"SCMP_ACT_KILL_PROCESS", SCMP_ACT_KILL_PROCESS, false},
+    {"SCMP_ACT_TRAP", SCMP_ACT_TRAP, false},
+    {"SCMP_ACT_ERRNO", SCMP_ACT_ERRNO(0), true},
+    {"SCMP_ACT_TRACE", SCMP_ACT_TRACE(0), true},
+    {"SCMP_ACT_ALLOW", SCMP_ACT_ALLOW, false},
+    {"SCMP_ACT_LOG", SCMP_ACT_LOG, false},
+};
+
+// The kernel turns SECCOMP_RET_ERRNO data above MAX_ERRNO into MAX_ERRNO; the TRACE data is
+// 16 bits wide.
+constexpr uint32_t kMaxErrno = 4095;
+constexpr uint32_t kMaxTraceData = 0xffff;
+
+struct OpName {
+  const char* name;
+  scmp_compare op;
+};
+
+constexpr OpName kOps[] = {
+    {"SCMP_CMP_NE", SCMP_CMP_NE},
+    {"SCMP_CMP_LT", SCMP_CMP_LT},
+    {"SCMP_CMP_LE", SCMP_CMP_LE},
+    {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+    {"SCMP_CMP_GE", SCMP_CMP_GE},
+    {"SCMP_CMP_GT", SCMP_CMP_GT},
+    {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
+};
+
+struct FlagName {
+  const char* name;
+  unsigned flag;  // 0: known but refused
+  const char* refusal;
+};
+
+constexpr FlagName kFlags[] = {
+    {"SECCOMP_FILTER_FLAG_TSYNC", SECCOMP_FILTER_FLAG_TSYNC, nullptr},
+    {"SECCOMP_FILTER_FLAG_LOG", SECCOMP_FILTER_FLAG_LOG, nullptr},
+    {"SECCOMP_FILTER_FLAG_SPEC_ALLOW", SECCOMP_FILTER_FLAG_SPEC_ALLOW, nullptr},
+    {"SECCOMP_FILTER_FLAG_NEW_LISTENER", 0,
+     "needs a seccomp notification listener, which nook does not support"},
+    {"SECCOMP_FILTER_FLAG_TSYNC_ESRCH", 0,
+     "only matters with a seccomp notification listener, which nook does not support"},
+    {"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", 0,
+     "only matters with a seccomp notification listener, which nook does not support"},
+};
+
+std::string quoted(const std::string& s) {
+  return "\"" + s + "\"";
+}
+
+// Where errors point: "config.json: /linux/seccomp/syscalls/3/action".
+struct Where {
+  const std::string& file;
+  std::string at(const std::string& ptr) const { return file + ": /linux/seccomp" + ptr; }
+  [[noreturn]] void fail(const std::string& ptr, const std::string& why) const {
+    nook::fail(at(ptr) + ": " + why);
+  }
+};
+
+std::string syscall_ptr(size_t i) {
+  return "/syscalls/" + std::to_string(i);
+}
+
+// The libseccomp action for (name, errnoRet); `ptr` points at the action, `errno_ptr` at the
+// errnoRet property that goes with it.
+uint32_t resolve_action(const Where& w, const std::string& name, std::optional<uint32_t> err,
+                        const std::string& ptr, const std::string& errno_ptr) {
+  if (name == "SCMP_ACT_NOTIFY")
+    w.fail(ptr,
+           "SCMP_ACT_NOTIFY is not supported: nook has no seccomp notification listener "
+           "support (listenerPath)");
+  for (const auto& a : kActions) {
+    if (name != a.name) continue;
+    if (!a.takes_errno) {
+      if (err)
+        w.fail(errno_ptr, "errno return code given for " + name +
+                              ", which takes none (only SCMP_ACT_ERRNO and SCMP_ACT_TRACE do)");
+      return a.action;
+    }
+    uint32_t value = err.value_or(EPERM);  // the spec's default for both
+    uint32_t max = a.action == SCMP_ACT_TRACE(0) ? kMaxTraceData : kMaxErrno;
+    if (value > max)
+      w.fail(errno_ptr, "errno return code " + std::to_string(value) + " is out of range for " +
+                            name + " (0.." + std::to_string(max) + ")");
+    return a.action | value;
+  }
+  w.fail(ptr, "unknown action " + quoted(name));
+}
+
+uint32_t resolve_arch(const Where& w, const std::string& name, const std::string& ptr) {
+  static constexpr std::string_view prefix = "SCMP_ARCH_";
+  uint32_t arch = 0;
+  if (name.starts_with(prefix) && name.size() > prefix.size()) {
+    // libseccomp's own names are the lower-case suffixes: x86_64, aarch64, mipsel64n32, ...
+    std::string lower = name.substr(prefix.size());
+    for (auto& c : lower) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    arch = seccomp_arch_resolve_name(lower.c_str());
+  }
+  if (arch == 0) w.fail(ptr, "unknown architecture " + quoted(name));
+  return arch;
+}
+
+scmp_compare resolve_op(const Where& w, const std::string& name, const std::string& ptr) {
+  for (const auto& o : kOps)
+    if (name == o.name) return o.op;
+  w.fail(ptr, "unknown operator " + quoted(name));
+}
+
+unsigned resolve_flags(const Where& w, const std::vector<std::string>& flags) {
+  unsigned out = 0;
+  for (size_t i = 0; i < flags.size(); i++) {
+    std::string ptr = "/flags/" + std::to_string(i);
+    const FlagName* f = nullptr;
+    for (const auto& k : kFlags)
+      if (flags[i] == k.name) f = &k;
+    if (!f) w.fail(ptr, "unknown flag " + quoted(flags[i]));
+    if (!f->flag) w.fail(ptr, "flag " + flags[i] + " is not supported: it " + f->refusal);
+    out |= f->flag;
+  }
+  return out;
+}
+
+int resolve_syscall(const std::string& name) {
+  // Returns __NR_SCMP_ERROR for a name libseccomp does not know on any architecture; names
+  // that exist only on other architectures (chown32 on x86_64) resolve to negative
+  // pseudo-numbers that libseccomp maps per architecture.
+  return name.empty() ? __NR_SCMP_ERROR : seccomp_syscall_resolve_name(name.c_str());
+}
+
+struct CtxDeleter {
+  void operator()(void* c) const { seccomp_release(c); }
+};
+using Ctx = std::unique_ptr<void, CtxDeleter>;
+
+// --- The root emulation program -------------------------------------------------------------
+
+constexpr int kNo = -1;
+constexpr uint32_t kX32Bit = 0x40000000;  // __X32_SYSCALL_BIT
+
+// Numbers from the kernel's syscall tables (arch/x86/entry/syscalls/syscall_{64,32}.tbl,
+// include/uapi/asm-generic/unistd.h, arch/arm/tools/syscall.tbl); the unit tests check every
+// one against libseccomp's tables.
+constexpr EmulatedSyscall kEmulated[] = {
+    // name          x86_64 i386  aarch64 arm
+    {"chown", 92, 182, kNo, 182},
+    {"fchown", 93, 95, 55, 95},
+    {"lchown", 94, 16, kNo, 16},
+    {"fchownat", 260, 298, 54, 325},
+    {"chown32", kNo, 212, kNo, 212},
+    {"fchown32", kNo, 207, kNo, 207},
+    {"lchown32", kNo, 198, kNo, 198},
+    {"setuid", 105, 23, 146, 23},
+    {"setgid", 106, 46, 144, 46},
+    {"setreuid", 113, 70, 145, 70},
+    {"setregid", 114, 71, 143, 71},
+    {"setresuid", 117, 164, 147, 164},
+    {"setresgid", 119, 170, 149, 170},
+    {"setfsuid", 122, 138, 151, 138},
+    {"setfsgid", 123, 139, 152, 139},
+    {"setgroups", 116, 81, 159, 81},
+    {"setuid32", kNo, 213, kNo, 213},
+    {"setgid32", kNo, 214, kNo, 214},
+    {"setreuid32", kNo, 203, kNo, 203},
+    {"setregid32", kNo, 204, kNo, 204},
+    {"setresuid32", kNo, 208, kNo, 208},
+    {"setresgid32", kNo, 210, kNo, 210},
+    {"setfsuid32", kNo, 215, kNo, 215},
+    {"setfsgid32", kNo, 216, kNo, 216},
+    {"setgroups32", kNo, 206, kNo, 206},
+    {"capset", 126, 185, 91, 185},
+    {"mknod", 133, 14, kNo, 14, EmulationMatch::mknod_mode, 1},
+    {"mknodat", 259, 297, 33, 324, EmulationMatch::mknod_mode, 2},
+};
+
+struct ArchBlock {
+  uint32_t audit_arch;
+  int EmulatedSyscall::*column;
+  bool native;  // calls nook itself may make: honour kRootEmulationPassthrough
+  bool x32;     // also match the x32 numbers (same audit arch, __X32_SYSCALL_BIT set)
+};
+
+constexpr ArchBlock kX86Blocks[] = {
+    {AUDIT_ARCH_X86_64, &EmulatedSyscall::x86_64, true, true},
+    {AUDIT_ARCH_I386, &EmulatedSyscall::i386, false, false},
+};
+constexpr ArchBlock kArmBlocks[] = {
+    {AUDIT_ARCH_AARCH64, &EmulatedSyscall::aarch64, true, false},
+    {AUDIT_ARCH_ARM, &EmulatedSyscall::arm, false, false},
+};
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "the emulation program reads the low half of 64-bit arguments first");
+
+constexpr uint32_t kOffNr = offsetof(struct seccomp_data, nr);
+constexpr uint32_t kOffArch = offsetof(struct seccomp_data, arch);
+constexpr uint32_t arg_lo(unsigned i) {
+  return offsetof(struct seccomp_data, args) + 8 * i;
+}
+constexpr uint32_t arg_hi(unsigned i) {
+  return arg_lo(i) + 4;
+}
+
+// Jump targets of the shared tail. Jumps in classic BPF only go forward, so the tail is laid
+// out in this order: each block only jumps to blocks after it.
+enum Label : int {
+  kModeArg1Native,  // mknod: device node? then the passthrough check, else allow
+  kModeArg2Native,  // mknodat
+  kModeArg1,        // compat architectures: device node? then fake, else allow
+  kModeArg2,
+  kPassthrough,  // fake unless args[5] == kRootEmulationPassthrough
+  kFake,         // return 0
+  kAllow,
+  kFirstArchLabel,  // kFirstArchLabel + i: the arch test of block i + 1 (or "unknown arch")
+  kNumLabels = kFirstArchLabel + 8,
+};
+
+constexpr size_t kMaxInsns = 256;
+
+struct Program {
+  std::array<sock_filter, kMaxInsns> insns{};
+  size_t len = 0;
+};
+
+// A tiny two-pass assembler: instructions name labels; resolve() turns them into offsets.
+class Assembler {
+ public:
+  constexpr void stmt(uint16_t code, uint32_t k) { emit(code, k, kNone, kNone, false); }
+  constexpr void jeq(uint32_t k, int jt, int jf) {
+    emit(BPF_JMP | BPF_JEQ | BPF_K, k, jt, jf, false);
+  }
+  constexpr void ja(int label) { emit(BPF_JMP | BPF_JA, 0, label, kNone, true); }
+  constexpr void ret(uint32_t v) { stmt(BPF_RET | BPF_K, v); }
+  constexpr void ld(uint32_t off) { stmt(BPF_LD | BPF_W | BPF_ABS, off); }
+  constexpr void bind(int label) { pos_[label] = static_cast<int>(p_.len); }
+
+  constexpr Program resolve() {
+    for (size_t i = 0; i < p_.len; i++) {
+      if (always_[i]) {
+        p_.insns[i].k = static_cast<uint32_t>(offset(i, jt_[i], 1 << 30));
+        continue;
+      }
+      if (jt_[i] != kNone) p_.insns[i].jt = static_cast<uint8_t>(offset(i, jt_[i], 255));
+      if (jf_[i] != kNone) p_.insns[i].jf = static_cast<uint8_t>(offset(i, jf_[i], 255));
+    }
+    return p_;
+  }
+
+ private:
+  static constexpr int kNone = -1;
+
+  constexpr void emit(uint16_t code, uint32_t k, int jt, int jf, bool always) {
+    if (p_.len >= kMaxInsns) throw "root emulation program: too many instructions";
+    p_.insns[p_.len] = sock_filter{code, 0, 0, k};
+    jt_[p_.len] = jt;
+    jf_[p_.len] = jf;
+    always_[p_.len] = always;
+    p_.len++;
+  }
+  constexpr int offset(size_t from, int label, int max) const {
+    int off = pos_[label] - static_cast<int>(from) - 1;
+    if (pos_[label] < 0 || off < 0 || off > max) throw "root emulation program: bad jump";
+    return off;
+  }
+
+  Program p_;
+  std::array<int, kMaxInsns> jt_{}, jf_{};
+  std::array<bool, kMaxInsns> always_{};
+  std::array<int, kNumLabels> pos_ = [] {
+    std::array<int, kNumLabels> a{};
+    for (auto& x : a) x = -1;
+    return a;
+  }();
+};
+
+// Device node test on the mode argument; `fake` is where a device node goes.
+constexpr void mode_block(Assembler& a, unsigned arg, int fake) {
+  a.ld(arg_lo(arg));  // mode_t is 32 bits; the upper half of the register does not matter
+  a.stmt(BPF_ALU | BPF_AND | BPF_K, S_IFMT);
+  a.jeq(S_IFCHR, fake, -1);
+  a.jeq(S_IFBLK, fake, -1);
+  a.ret(SECCOMP_RET_ALLOW);
+}
+
+constexpr int mode_label(const EmulatedSyscall& s, bool native) {
+  if (s.mode_arg == 1) return native ? kModeArg1Native : kModeArg1;
+  if (s.mode_arg == 2) return native ? kModeArg2Native : kModeArg2;
+  throw "root emulation program: mode argument must be 1 or 2";
+}
+
+template <size_t N>
+constexpr Program build_program(const ArchBlock (&blocks)[N]) {
+  static_assert(N + 1 <= kNumLabels - kFirstArchLabel);
+  Assembler a;
+  a.ld(kOffArch);
+  for (size_t b = 0; b < N; b++) {
+    const ArchBlock& blk = blocks[b];
+    const int next_arch = kFirstArchLabel + static_cast<int>(b);
+    if (b > 0) a.bind(next_arch - 1);
+    a.jeq(blk.audit_arch, -1, next_arch);
+    a.ld(kOffNr);
+    for (int pass = 0; pass < (blk.x32 ? 2 : 1); pass++) {
+      const bool x32 = pass == 1;
+      const bool native = blk.native && !x32;  // nook never makes x32 calls
+      for (const auto& s : kEmulated) {
+        int nr = s.*(blk.column);
+        if (nr == kNo) continue;
+        uint32_t n = static_cast<uint32_t>(nr) | (x32 ? kX32Bit : 0);
+        int target = s.match == EmulationMatch::mknod_mode ? mode_label(s, native)
+                     : native                              ? kPassthrough
+                                                           : kFake;
+        a.jeq(n, target, -1);
+      }
+    }
+    a.ret(SECCOMP_RET_ALLOW);
+  }
+  a.bind(kFirstArchLabel + static_cast<int>(N) - 1);
+  a.ret(SECCOMP_RET_ALLOW);  // an architecture without a table: nothing is emulated
+
+  a.bind(kModeArg1Native);
+  mode_block(a, 1, kPassthrough);
+  a.bind(kModeArg2Native);
+  mode_block(a, 2, kPassthrough);
+  a.bind(kModeArg1);
+  mode_block(a, 1, kFake);
+  a.bind(kModeArg2);
+  mode_block(a, 2, kFake);
+  a.bind(kPassthrough);
+  a.ld(arg_lo(5));
+  a.jeq(static_cast<uint32_t>(kRootEmulationPassthrough), -1, kFake);
+  a.ld(arg_hi(5));
+  a.jeq(static_cast<uint32_t>(kRootEmulationPassthrough >> 32), kAllow, kFake);
+  a.bind(kFake);
+  a.ret(SECCOMP_RET_ERRNO | 0);  // errno 0: the call "succeeds" with return value 0
+  a.bind(kAllow);
+  a.ret(SECCOMP_RET_ALLOW);
+  return a.resolve();
+}
+
+constexpr Program kX86Program = build_program(kX86Blocks);
+constexpr Program kArmProgram = build_program(kArmBlocks);
+
+// --- Loading --------------------------------------------------------------------------------
+
+void install_program(const sock_filter* insns, size_t len, unsigned flags, const char* what) {
+  struct sock_fprog prog = {static_cast<unsigned short>(len), const_cast<sock_filter*>(insns)};
+  long rc = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+  if (rc == 0) return;
+  if (rc > 0)  // TSYNC: the thread that could not be synchronised
+    fail(std::string("load ") + what + ": thread " + std::to_string(rc) +
+         " could not be synchronised (SECCOMP_FILTER_FLAG_TSYNC)");
+  int err = errno;
+  std::string call = std::string("load ") + what;
+  if (err == EACCES)
+    fail(sys_message(call, {}, err) +
+         " (the process has neither no_new_privs nor CAP_SYS_ADMIN in its user namespace)");
+  if (err == EINVAL && flags != 0)
+    fail(sys_message(call, "with flags " + std::to_string(flags), err) +
+         " (does the kernel support these SECCOMP_FILTER_FLAG_* flags?)");
+  throw_sys(call, {}, err);
+}
+
+}  // namespace
+
+// --- Public API -----------------------------------------------------------------------------
+
+void seccomp_validate(const Seccomp& p, const std::string& file) {
+  Where w{file};
+  if (!p.listener_path.empty())
+    w.fail("/listenerPath",
+           "seccomp notification listeners are not supported: nook has no listener support");
+  resolve_action(w, p.default_action, p.default_errno_ret, "/defaultAction", "/defaultErrnoRet");
+  for (size_t i = 0; i < p.architectures.size(); i++)
+    resolve_arch(w, p.architectures[i], "/architectures/" + std::to_string(i));
+  resolve_flags(w, p.flags);
+  for (size_t i = 0; i < p.syscalls.size(); i++) {
+    const SeccompSyscall& sc = p.syscalls[i];
+    std::string ptr = syscall_ptr(i);
+    if (sc.names.empty()) w.fail(ptr + "/names", "must name at least one system call");
+    resolve_action(w, sc.action, sc.errno_ret, ptr + "/action", ptr + "/errnoRet");
+    for (size_t k = 0; k < sc.args.size(); k++) {
+      std::string ap = ptr + "/args/" + std::to_string(k);
+      if (sc.args[k].index > 5) w.fail(ap + "/index", "argument index must be 0..5");
+      resolve_op(w, sc.args[k].op, ap + "/op");
+    }
+    for (size_t k = 0; k < sc.names.size(); k++)
+      if (resolve_syscall(sc.names[k]) == __NR_SCMP_ERROR)
+        log::warn(w.at(ptr + "/names/" + std::to_string(k)) + ": unknown system call " +
+                  quoted(sc.names[k]) + " skipped (not known to libseccomp " +
+                  std::to_string(seccomp_version()->major) + "." +
+                  std::to_string(seccomp_version()->minor) + "." +
+                  std::to_string(seccomp_version()->micro) + ")");
+  }
+}
+
+SeccompProgram seccomp_compile(const Seccomp& p) {
+  const std::string file = "seccomp profile";
+  Where w{file};
+  uint32_t def = resolve_action(w, p.default_action, p.default_errno_ret, "/defaultAction",
+                                "/defaultErrnoRet");
+  Ctx ctx(seccomp_init(def));
+  if (!ctx) fail("seccomp_init: cannot create a libseccomp filter");
+  // nook decides about no_new_privs itself (process.noNewPrivileges); the export below does
+  // not load anything, but keep libseccomp from ever setting it on its own.
+  int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0);
+  if (rc < 0) throw_sys("seccomp_attr_set", "SCMP_FLTATR_CTL_NNP", -rc);
+  for (size_t i = 0; i < p.architectures.size(); i++) {
+    std::string ptr = "/architectures/" + std::to_string(i);
+    rc = seccomp_arch_add(ctx.get(), resolve_arch(w, p.architectures[i], ptr));
+    if (rc < 0 && rc != -EEXIST)
+      w.fail(ptr, sys_message("seccomp_arch_add", p.architectures[i], -rc));
+  }
+  std::vector<scmp_arg_cmp> conds;
+  for (size_t i = 0; i < p.syscalls.size(); i++) {
+    const SeccompSyscall& sc = p.syscalls[i];
+    std::string ptr = syscall_ptr(i);
+    uint32_t act = resolve_action(w, sc.action, sc.errno_ret, ptr + "/action", ptr + "/errnoRet");
+    // libseccomp refuses rules that repeat the default action; they change nothing.
+    if (act == def) continue;
+    conds.clear();
+    unsigned seen = 0;
+    bool repeated_index = false;
+    for (size_t k = 0; k < sc.args.size(); k++) {
+      const SeccompArg& a = sc.args[k];
+      scmp_compare op = resolve_op(w, a.op, ptr + "/args/" + std::to_string(k) + "/op");
+      if (seen & (1u << a.index)) repeated_index = true;
+      seen |= 1u << a.index;
+      conds.push_back(scmp_arg_cmp{a.index, op, a.value, a.value_two});
+    }
+    for (size_t k = 0; k < sc.names.size(); k++) {
+      int nr = resolve_syscall(sc.names[k]);
+      if (nr == __NR_SCMP_ERROR) continue;  // warned about by seccomp_validate
+      auto add = [&](unsigned n, const scmp_arg_cmp* c) {
+        int r = seccomp_rule_add_array(ctx.get(), act, nr, n, c);
+        if (r < 0)
+          w.fail(ptr + "/names/" + std::to_string(k), "libseccomp cannot add the rule for " +
+                                                          quoted(sc.names[k]) + ": " +
+                                                          std::strerror(-r));
+      };
+      // libseccomp cannot AND two conditions on the same argument; as runc and crun do, each
+      // condition then becomes a rule of its own (they match if any one holds).
+      if (repeated_index)
+        for (const auto& c : conds) add(1, &c);
+      else
+        add(static_cast<unsigned>(conds.size()), conds.data());
+    }
+  }
+
+  Fd fd(::memfd_create("nook-seccomp", MFD_CLOEXEC));
+  if (!fd) throw_sys("memfd_create", "nook-seccomp");
+  rc = seccomp_export_bpf(ctx.get(), fd.get());
+  if (rc < 0) throw_sys("seccomp_export_bpf", {}, -rc);
+  off_t size = ::lseek(fd.get(), 0, SEEK_CUR);
+  if (size < 0) throw_sys("lseek", "seccomp program");
+  if (size % sizeof(sock_filter) != 0) fail("seccomp_export_bpf: program size is not whole");
+  SeccompProgram out;
+  out.insns.resize(static_cast<size_t>(size) / sizeof(sock_filter));
+  if (out.insns.size() > BPF_MAXINSNS)
+    fail("seccomp profile compiles to " + std::to_string(out.insns.size()) +
+         " BPF instructions, more than the kernel's limit of " + std::to_string(BPF_MAXINSNS));
+  if (::pread(fd.get(), out.insns.data(), static_cast<size_t>(size), 0) != size)
+    throw_sys("read", "seccomp program");
+  out.flags = resolve_flags(w, p.flags);
+  return out;
+}
+
+void seccomp_install(const SeccompProgram* profile, bool emulate_root) {
+  if (emulate_root) {
+    auto prog = root_emulation_program();
+    if (prog.empty()) fail("root emulation is not available on this architecture");
+    install_program(prog.data(), prog.size(), 0, "root emulation seccomp filter");
+  }
+  if (profile)
+    install_program(profile->insns.data(), profile->insns.size(), profile->flags,
+                    "seccomp filter (linux.seccomp)");
+}
+
+void seccomp_load(const Seccomp* profile, bool emulate_root) {
+  if (!profile) return seccomp_install(nullptr, emulate_root);
+  SeccompProgram prog = seccomp_compile(*profile);
+  seccomp_install(&prog, emulate_root);
+}
+
+long syscall_unemulated(long nr, long a0, long a1, long a2) {
+  return ::syscall(nr, a0, a1, a2, 0L, 0L, static_cast<long>(kRootEmulationPassthrough));
+}
+
+std::span<const EmulatedSyscall> root_emulation_table() {
+  return kEmulated;
+}
+
+std::span<const sock_filter> root_emulation_program(EmulationAbi abi) {
+  const Program& p = abi == EmulationAbi::x86 ? kX86Program : kArmProgram;
+  return {p.insns.data(), p.len};
+}
+
+std::span<const sock_filter> root_emulation_program() {
+#if defined(__x86_64__)
+  return root_emulation_program(EmulationAbi::x86);
+#elif defined(__aarch64__)
+  return root_emulation_program(EmulationAbi::arm);
+#else
+  return {};
+#endif
+}
+
+}  // namespace nook

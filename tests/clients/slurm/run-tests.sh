@@ -22,6 +22,8 @@
 #   SLURM_TEST_TRACE=1   log every runtime invocation (uid, cwd, argv) to
 #                        $dir/trace.log through a wrapper, printed on failure
 #   SLURM_TEST_KEEP=1    keep the temporary directory for inspection
+#   SLURM_TEST_OCI_CONF  another oci.conf template (same @...@ placeholders), to
+#                        compare modes, e.g. create/start
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -104,7 +106,7 @@ chmod 755 "$tmp/bundles"
 install -d -m 1777 "$tmp/work"
 
 # --- the cluster --------------------------------------------------------------
-oci_template=$here/oci.conf.in
+oci_template=${SLURM_TEST_OCI_CONF:-$here/oci.conf.in}
 if [ "${SLURM_TEST_TRACE:-}" = 1 ]; then
 	# Same oci.conf, but the runtime path is a wrapper that logs and execs.
 	wrapper=$tmp/trace-runtime

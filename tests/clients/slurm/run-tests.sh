@@ -21,6 +21,8 @@
 #                        for checking the tests themselves against runc
 #   SLURM_TEST_TRACE=1   log every runtime invocation (uid, cwd, argv) to
 #                        $dir/trace.log through a wrapper, printed on failure
+#   SLURM_TEST_BUNDLE_JQ a jq filter applied to both bundles' config.json, for
+#                        diagnosis only (the tests are meant for the plain bundle)
 #   SLURM_TEST_KEEP=1    keep the temporary directory for inspection
 #   SLURM_TEST_OCI_CONF  another oci.conf template (same @...@ placeholders), to
 #                        compare modes, e.g. create/start
@@ -61,6 +63,7 @@ cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
 	cluster_down
+	delete_leftovers
 	kill_leftovers
 	if [ "${SLURM_TEST_KEEP:-}" = 1 ]; then
 		echo "slurm tests: kept $tmp" >&2
@@ -72,6 +75,19 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# Containers a failed case left in the runtime's state: delete them with the
+# runtime itself (as root, as Slurm would).
+runtime_copy=
+delete_leftovers() {
+	local d
+	[ -n "$runtime_copy" ] && [ -d "${CLUSTER_STATE_ROOT:-}" ] || return 0
+	for d in "$CLUSTER_STATE_ROOT"/*/*; do
+		[ -d "$d" ] || continue
+		echo "slurm tests: deleting leftover container $d" >&2
+		timeout 20 "$runtime_copy" --root="$(dirname "$d")" delete --force "$(basename "$d")" >&2
+	done
+}
 
 # Processes a failed scancel case may leave behind are marked by a unique sleep
 # argument; end those (by pid) so a failure does not leak them.
@@ -100,6 +116,15 @@ if [ "${SLURM_TEST_ROOTLESS_BUNDLE:-}" = 1 ]; then
 		die "make-bundle.sh failed"
 else
 	"$here/make-bundle.sh" "$tmp/bundles/$job_user" || die "make-bundle.sh failed"
+fi
+if [ -n "${SLURM_TEST_BUNDLE_JQ:-}" ]; then
+	# Diagnosis: rewrite both bundles' config.json, e.g. to drop a mount that
+	# fails and see what fails behind it.
+	for b in "$tmp/bundles/root" "$tmp/bundles/$job_user"; do
+		jq "$SLURM_TEST_BUNDLE_JQ" "$b/config.json" >"$b/config.json.new" &&
+			mv "$b/config.json.new" "$b/config.json" || die "jq $SLURM_TEST_BUNDLE_JQ failed"
+		chmod 644 "$b/config.json"
+	done
 fi
 chmod 755 "$tmp/bundles"
 # Jobs start in the submit directory: one every job user may enter and write.
@@ -263,6 +288,19 @@ case_environment() {
 	expect_eq "environment" "job=$job step=0 user=$who" "$(cat "$out")"
 }
 
+# Inside, the job runs as root of the container; outside, as the job user. For
+# an unprivileged user with a plain bundle the runtime had to make the user
+# namespace itself, mapping just the user's own uid.
+case_identity() {
+	as_job timeout 60 srun --container="$bundle" \
+		sh -c 'echo "uid=$(id -u)"; cat /proc/self/uid_map' >"$out" 2>"$err"
+	expect_eq "srun exit code" 0 "$?"
+	expect_eq "uid inside" "uid=0" "$(head -n 1 "$out")"
+	if [ "$who" != root ]; then
+		expect_eq "uid_map inside" "0 $(id -u "$who") 1" "$(sed -n 2p "$out" | tr -s ' ' | sed 's/^ //')"
+	fi
+}
+
 # A batch job whose step runs in a container; the step's exit code reaches the
 # batch script.
 case_sbatch_step() {
@@ -323,15 +361,23 @@ case_scancel() {
 		sh -c "trap '' TERM; sleep $mark & echo ready; sleep $mark; wait" >"$out" 2>"$err" &
 	pid=$!
 	deadline=$((SECONDS + 60))
-	until grep -q '^ready$' "$out" || ((SECONDS >= deadline)); do sleep 0.2; done
+	until grep -q '^ready$' "$out" || ! kill -0 "$pid" 2>/dev/null || ((SECONDS >= deadline)); do
+		sleep 0.2
+	done
 	grep -q '^ready$' "$out" || { fail "container never started"; kill "$pid" 2>/dev/null; wait "$pid"; return; }
 	sleep 1 # both sleeps started
 	job=$(job_id_from "$err")
 	[ -n "$job" ] || job=$(squeue -h -n "$name" -o %i | head -n 1)
+	local p owner
+	for p in $(pgrep -f "^sleep $mark\$"); do
+		owner=$(ps -o user= -p "$p")
+		[ "$owner" = "$who" ] || fail "container process $p runs as host user $owner, not $who"
+	done
 	[ -n "$(pgrep -f "^sleep $mark\$")" ] || fail "marker processes not found before scancel"
 	t0=$SECONDS
 	scancel "$job"
-	deadline=$((SECONDS + 45))
+	# KillWait (5 s) plus Slurm's own polling: 30 s is generous, not a hang.
+	deadline=$((SECONDS + 30))
 	while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
 	if kill -0 "$pid" 2>/dev/null; then
 		fail "srun still running $((SECONDS - t0))s after scancel ($(squeue -h -j "$job" -o '%T %r' 2>/dev/null))"
@@ -352,7 +398,14 @@ case_scancel() {
 	[ -z "$(squeue -h -j "$job" 2>/dev/null)" ] || fail "job $job still in squeue: $(squeue -h -j "$job" -o '%T %r')"
 }
 
-cases=(exit_code stdout_stderr stdin environment sbatch_step sbatch_container scancel)
+# Last: nothing of this user's is left in the runtime's state directory.
+case_no_leftovers() {
+	local left
+	left=$(ls -A "$(state_dir)" 2>/dev/null | tr '\n' ' ')
+	[ -z "$left" ] || fail "containers left in $(state_dir): $left"
+}
+
+cases=(exit_code stdout_stderr stdin environment identity sbatch_step sbatch_container scancel no_leftovers)
 
 for who in "${submitters[@]}"; do
 	bundle=$tmp/bundles/$who

@@ -1,0 +1,37 @@
+// The CLI front end: global options and the registry of verbs (one source file each).
+#pragma once
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "log.hpp"
+
+namespace nook::cli {
+
+struct Globals {
+  std::string root;            // --root
+  log::Options log;            // --log, --log-format, --debug
+  std::string log_format = "text";
+  bool systemd_cgroup = false;  // --systemd-cgroup
+  std::string rootless = "auto";
+  std::string cgroup_manager;  // crun's --cgroup-manager
+  int exit_code = 0;
+
+  // The state root after defaults are applied.
+  std::string state_root() const;
+};
+
+// Adds the verb's subcommand and options; returns the action run when it was chosen.
+using VerbSetup = std::function<void()> (*)(CLI::App& app, Globals& g);
+
+// Each verb's file registers itself with a static Verb object.
+struct Verb {
+  Verb(const char* name, VerbSetup setup);
+};
+std::vector<std::pair<const char*, VerbSetup>>& verbs();
+
+// Adds a subcommand with nook's conventions: global flags accepted after it too.
+CLI::App* add_verb(CLI::App& app, const char* name, const char* description);
+
+}  // namespace nook::cli

@@ -1,0 +1,774 @@
+// config.json -> Config. One pass over the JSON document; every error names the file, the JSON
+// pointer of the offending value and the reason.
+#include "config.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "error.hpp"
+#include "fd.hpp"
+
+namespace nook {
+namespace {
+
+using json = nlohmann::json;
+
+// The largest config.json nook reads, and the deepest nesting it accepts. Real configs are
+// tens of kilobytes and nest about six levels; the limits keep hostile input from costing
+// gigabytes or the stack.
+constexpr size_t kMaxConfigBytes = 16u << 20;
+constexpr int kMaxDepth = 64;
+
+class Reader {
+ public:
+  explicit Reader(const std::string& file) : file_(file) {}
+
+  [[noreturn]] void bad(const std::string& ptr, const std::string& reason) const {
+    throw Error(file_ + ": " + (ptr.empty() ? "/" : ptr) + ": " + reason);
+  }
+
+  static std::string show(const json& j) {
+    std::string s = j.dump(-1, ' ', false, json::error_handler_t::replace);
+    if (s.size() > 40) s = s.substr(0, 37) + "...";
+    return s;
+  }
+
+  [[noreturn]] void expected(const std::string& ptr, const char* what, const json& j) const {
+    bad(ptr, std::string("expected ") + what + ", got " + show(j));
+  }
+
+  const json& object(const json& j, const std::string& ptr) const {
+    if (!j.is_object()) expected(ptr, "an object", j);
+    return j;
+  }
+  const json& array(const json& j, const std::string& ptr) const {
+    if (!j.is_array()) expected(ptr, "an array", j);
+    return j;
+  }
+  std::string str(const json& j, const std::string& ptr) const {
+    if (!j.is_string()) expected(ptr, "a string", j);
+    return j.get<std::string>();
+  }
+  bool boolean(const json& j, const std::string& ptr) const {
+    if (!j.is_boolean()) expected(ptr, "a boolean", j);
+    return j.get<bool>();
+  }
+  uint64_t u64(const json& j, const std::string& ptr) const {
+    if (j.is_number_unsigned()) return j.get<uint64_t>();
+    if (j.is_number_integer()) {
+      if (j.get<int64_t>() >= 0) return static_cast<uint64_t>(j.get<int64_t>());
+      expected(ptr, "a non-negative integer", j);
+    }
+    expected(ptr, "a non-negative integer", j);
+  }
+  uint32_t u32(const json& j, const std::string& ptr) const {
+    uint64_t v = u64(j, ptr);
+    if (v > UINT32_MAX) bad(ptr, "value " + std::to_string(v) + " is out of range (max 4294967295)");
+    return static_cast<uint32_t>(v);
+  }
+  int64_t i64(const json& j, const std::string& ptr) const {
+    if (j.is_number_integer() && !j.is_number_unsigned()) return j.get<int64_t>();
+    if (j.is_number_unsigned()) {
+      if (j.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) bad(ptr, "value out of range");
+      return static_cast<int64_t>(j.get<uint64_t>());
+    }
+    expected(ptr, "an integer", j);
+  }
+  int i32(const json& j, const std::string& ptr) const {
+    int64_t v = i64(j, ptr);
+    if (v < INT32_MIN || v > INT32_MAX) bad(ptr, "value " + std::to_string(v) + " is out of range");
+    return static_cast<int>(v);
+  }
+  std::vector<std::string> strings(const json& j, const std::string& ptr) const {
+    array(j, ptr);
+    std::vector<std::string> out;
+    out.reserve(j.size());
+    for (size_t i = 0; i < j.size(); i++) out.push_back(str(j[i], ptr + "/" + std::to_string(i)));
+    return out;
+  }
+  std::map<std::string, std::string> string_map(const json& j, const std::string& ptr) const {
+    object(j, ptr);
+    std::map<std::string, std::string> out;
+    for (auto& [k, v] : j.items()) out[k] = str(v, ptr + "/" + escape(k));
+    return out;
+  }
+  // JSON pointer escaping of one key.
+  static std::string escape(const std::string& k) {
+    std::string out;
+    for (char c : k) {
+      if (c == '~') out += "~0";
+      else if (c == '/') out += "~1";
+      else out += c;
+    }
+    return out;
+  }
+  // Looks up an optional member; returns nullptr when absent or null.
+  static const json* get(const json& obj, const char* key) {
+    auto it = obj.find(key);
+    if (it == obj.end() || it->is_null()) return nullptr;
+    return &*it;
+  }
+
+ private:
+  const std::string& file_;
+};
+
+std::string join(const std::string& a, const char* b) { return a + "/" + b; }
+std::string idx(const std::string& a, size_t i) { return a + "/" + std::to_string(i); }
+
+void require_absolute(const Reader& r, const std::string& p, const std::string& ptr) {
+  if (p.empty() || p[0] != '/') r.bad(ptr, "path \"" + p + "\" must be absolute");
+}
+
+std::vector<IdMapping> parse_mappings(const Reader& r, const json& j, const std::string& ptr) {
+  r.array(j, ptr);
+  std::vector<IdMapping> out;
+  for (size_t i = 0; i < j.size(); i++) {
+    std::string p = idx(ptr, i);
+    r.object(j[i], p);
+    IdMapping m;
+    for (auto [key, field] : {std::pair{"containerID", &m.container_id},
+                              std::pair{"hostID", &m.host_id}, std::pair{"size", &m.size}}) {
+      auto* v = Reader::get(j[i], key);
+      if (!v) r.bad(join(p, key), "required property is missing");
+      *field = r.u32(*v, join(p, key));
+    }
+    if (m.size == 0) r.bad(join(p, "size"), "a mapping of size 0 maps nothing");
+    if (uint64_t(m.container_id) + m.size > (1ull << 32) || uint64_t(m.host_id) + m.size > (1ull << 32))
+      r.bad(p, "mapping runs past the end of the 32-bit ID space");
+    out.push_back(m);
+  }
+  return out;
+}
+
+Capabilities parse_caps(const Reader& r, const json& j, const std::string& ptr) {
+  r.object(j, ptr);
+  Capabilities c;
+  std::set<std::string> unknown;
+  for (auto [key, field] : {std::pair{"bounding", &c.bounding}, std::pair{"effective", &c.effective},
+                            std::pair{"inheritable", &c.inheritable},
+                            std::pair{"permitted", &c.permitted}, std::pair{"ambient", &c.ambient}}) {
+    auto* v = Reader::get(j, key);
+    if (!v) continue;
+    auto names = r.strings(*v, join(ptr, key));
+    for (auto& n : names) {
+      int cap = cap_from_name(n);
+      if (cap < 0) {
+        unknown.insert(n);
+        continue;
+      }
+      *field |= 1ull << cap;
+    }
+  }
+  c.names_unknown.assign(unknown.begin(), unknown.end());
+  return c;
+}
+
+User parse_user(const Reader& r, const json& j, const std::string& ptr) {
+  r.object(j, ptr);
+  User u;
+  if (auto* v = Reader::get(j, "uid")) u.uid = r.u32(*v, join(ptr, "uid"));
+  if (auto* v = Reader::get(j, "gid")) u.gid = r.u32(*v, join(ptr, "gid"));
+  if (auto* v = Reader::get(j, "umask")) {
+    uint32_t m = r.u32(*v, join(ptr, "umask"));
+    if (m > 0777) r.bad(join(ptr, "umask"), "umask " + std::to_string(m) + " is larger than 0777");
+    u.umask = m;
+  }
+  if (auto* v = Reader::get(j, "additionalGids")) {
+    r.array(*v, join(ptr, "additionalGids"));
+    for (size_t i = 0; i < v->size(); i++)
+      u.additional_gids.push_back(r.u32((*v)[i], idx(join(ptr, "additionalGids"), i)));
+  }
+  if (auto* v = Reader::get(j, "username")) u.username = r.str(*v, join(ptr, "username"));
+  return u;
+}
+
+Process parse_process_json(const Reader& r, const json& j, const std::string& ptr) {
+  r.object(j, ptr);
+  Process p;
+  if (auto* v = Reader::get(j, "terminal")) p.terminal = r.boolean(*v, join(ptr, "terminal"));
+  if (auto* v = Reader::get(j, "consoleSize")) {
+    std::string cp = join(ptr, "consoleSize");
+    r.object(*v, cp);
+    ConsoleSize cs;
+    if (auto* h = Reader::get(*v, "height")) cs.height = r.u32(*h, join(cp, "height"));
+    if (auto* w = Reader::get(*v, "width")) cs.width = r.u32(*w, join(cp, "width"));
+    if (cs.height > 65535 || cs.width > 65535) r.bad(cp, "console size larger than 65535");
+    p.console_size = cs;
+  }
+  auto* user = Reader::get(j, "user");
+  if (user) p.user = parse_user(r, *user, join(ptr, "user"));
+  auto* args = Reader::get(j, "args");
+  if (auto* cl = Reader::get(j, "commandLine")) p.command_line = r.str(*cl, join(ptr, "commandLine"));
+  if (!args) r.bad(join(ptr, "args"), "required property is missing");
+  p.args = r.strings(*args, join(ptr, "args"));
+  if (p.args.empty()) r.bad(join(ptr, "args"), "must name at least the program to run");
+  if (p.args[0].empty()) r.bad(join(ptr, "args") + "/0", "program name is empty");
+  if (auto* v = Reader::get(j, "env")) p.env = r.strings(*v, join(ptr, "env"));
+  auto* cwd = Reader::get(j, "cwd");
+  if (!cwd) r.bad(join(ptr, "cwd"), "required property is missing");
+  p.cwd = r.str(*cwd, join(ptr, "cwd"));
+  require_absolute(r, p.cwd, join(ptr, "cwd"));
+  if (auto* v = Reader::get(j, "capabilities"))
+    p.capabilities = parse_caps(r, *v, join(ptr, "capabilities"));
+  if (auto* v = Reader::get(j, "rlimits")) {
+    std::string rp = join(ptr, "rlimits");
+    r.array(*v, rp);
+    std::set<int> seen;
+    for (size_t i = 0; i < v->size(); i++) {
+      std::string ip = idx(rp, i);
+      const json& e = (*v)[i];
+      r.object(e, ip);
+      Rlimit rl;
+      auto* t = Reader::get(e, "type");
+      if (!t) r.bad(join(ip, "type"), "required property is missing");
+      rl.type = r.str(*t, join(ip, "type"));
+      rl.resource = rlimit_from_name(rl.type);
+      if (rl.resource < 0) r.bad(join(ip, "type"), "unknown rlimit \"" + rl.type + "\"");
+      if (!seen.insert(rl.resource).second)
+        r.bad(join(ip, "type"), "rlimit " + rl.type + " is given twice");
+      auto* s = Reader::get(e, "soft");
+      auto* h = Reader::get(e, "hard");
+      if (!s) r.bad(join(ip, "soft"), "required property is missing");
+      if (!h) r.bad(join(ip, "hard"), "required property is missing");
+      rl.soft = r.u64(*s, join(ip, "soft"));
+      rl.hard = r.u64(*h, join(ip, "hard"));
+      if (rl.soft > rl.hard)
+        r.bad(ip, "soft limit " + std::to_string(rl.soft) + " is above hard limit " +
+                      std::to_string(rl.hard));
+      p.rlimits.push_back(rl);
+    }
+  }
+  if (auto* v = Reader::get(j, "noNewPrivileges"))
+    p.no_new_privileges = r.boolean(*v, join(ptr, "noNewPrivileges"));
+  if (auto* v = Reader::get(j, "apparmorProfile"))
+    p.apparmor_profile = r.str(*v, join(ptr, "apparmorProfile"));
+  if (auto* v = Reader::get(j, "selinuxLabel")) p.selinux_label = r.str(*v, join(ptr, "selinuxLabel"));
+  if (auto* v = Reader::get(j, "oomScoreAdj")) {
+    int o = r.i32(*v, join(ptr, "oomScoreAdj"));
+    if (o < -1000 || o > 1000) r.bad(join(ptr, "oomScoreAdj"), "must be between -1000 and 1000");
+    p.oom_score_adj = o;
+  }
+  if (auto* v = Reader::get(j, "scheduler")) {
+    std::string sp = join(ptr, "scheduler");
+    r.object(*v, sp);
+    Scheduler s;
+    auto* pol = Reader::get(*v, "policy");
+    if (!pol) r.bad(join(sp, "policy"), "required property is missing");
+    s.policy = r.str(*pol, join(sp, "policy"));
+    static const std::set<std::string> policies = {"SCHED_OTHER", "SCHED_FIFO", "SCHED_RR",
+                                                   "SCHED_BATCH", "SCHED_ISO",  "SCHED_IDLE",
+                                                   "SCHED_DEADLINE"};
+    if (!policies.count(s.policy)) r.bad(join(sp, "policy"), "unknown policy \"" + s.policy + "\"");
+    if (auto* x = Reader::get(*v, "nice")) s.nice = r.i32(*x, join(sp, "nice"));
+    if (auto* x = Reader::get(*v, "priority")) s.priority = r.i32(*x, join(sp, "priority"));
+    if (auto* x = Reader::get(*v, "flags")) s.flags = r.strings(*x, join(sp, "flags"));
+    if (auto* x = Reader::get(*v, "runtime")) s.runtime = r.u64(*x, join(sp, "runtime"));
+    if (auto* x = Reader::get(*v, "deadline")) s.deadline = r.u64(*x, join(sp, "deadline"));
+    if (auto* x = Reader::get(*v, "period")) s.period = r.u64(*x, join(sp, "period"));
+    p.scheduler = s;
+  }
+  if (auto* v = Reader::get(j, "ioPriority")) {
+    std::string ipp = join(ptr, "ioPriority");
+    r.object(*v, ipp);
+    IoPriority io;
+    auto* c = Reader::get(*v, "class");
+    if (!c) r.bad(join(ipp, "class"), "required property is missing");
+    io.io_class = r.str(*c, join(ipp, "class"));
+    if (io.io_class != "IOPRIO_CLASS_RT" && io.io_class != "IOPRIO_CLASS_BE" &&
+        io.io_class != "IOPRIO_CLASS_IDLE")
+      r.bad(join(ipp, "class"), "unknown class \"" + io.io_class + "\"");
+    if (auto* x = Reader::get(*v, "priority")) io.priority = r.i32(*x, join(ipp, "priority"));
+    if (io.priority < 0 || io.priority > 7) r.bad(join(ipp, "priority"), "must be between 0 and 7");
+    p.io_priority = io;
+  }
+  return p;
+}
+
+Hook parse_hook(const Reader& r, const json& j, const std::string& ptr) {
+  r.object(j, ptr);
+  Hook h;
+  auto* p = Reader::get(j, "path");
+  if (!p) r.bad(join(ptr, "path"), "required property is missing");
+  h.path = r.str(*p, join(ptr, "path"));
+  require_absolute(r, h.path, join(ptr, "path"));
+  if (auto* v = Reader::get(j, "args")) h.args = r.strings(*v, join(ptr, "args"));
+  if (auto* v = Reader::get(j, "env")) h.env = r.strings(*v, join(ptr, "env"));
+  if (auto* v = Reader::get(j, "timeout")) {
+    int t = r.i32(*v, join(ptr, "timeout"));
+    if (t <= 0) r.bad(join(ptr, "timeout"), "timeout must be greater than zero");
+    h.timeout = t;
+  }
+  return h;
+}
+
+std::optional<NsType> ns_type(const std::string& s) {
+  static const std::pair<const char*, NsType> table[] = {
+      {"pid", NsType::pid},     {"network", NsType::network}, {"mount", NsType::mount},
+      {"ipc", NsType::ipc},     {"uts", NsType::uts},         {"user", NsType::user},
+      {"cgroup", NsType::cgroup}, {"time", NsType::time}};
+  for (auto& [n, t] : table)
+    if (s == n) return t;
+  return std::nullopt;
+}
+
+Seccomp parse_seccomp(const Reader& r, const json& j, const std::string& ptr) {
+  r.object(j, ptr);
+  Seccomp s;
+  auto* d = Reader::get(j, "defaultAction");
+  if (!d) r.bad(join(ptr, "defaultAction"), "required property is missing");
+  s.default_action = r.str(*d, join(ptr, "defaultAction"));
+  if (auto* v = Reader::get(j, "defaultErrnoRet")) s.default_errno_ret = r.u32(*v, join(ptr, "defaultErrnoRet"));
+  if (auto* v = Reader::get(j, "architectures")) s.architectures = r.strings(*v, join(ptr, "architectures"));
+  if (auto* v = Reader::get(j, "flags")) s.flags = r.strings(*v, join(ptr, "flags"));
+  if (auto* v = Reader::get(j, "listenerPath")) s.listener_path = r.str(*v, join(ptr, "listenerPath"));
+  if (auto* v = Reader::get(j, "listenerMetadata"))
+    s.listener_metadata = r.str(*v, join(ptr, "listenerMetadata"));
+  if (auto* v = Reader::get(j, "syscalls")) {
+    std::string sp = join(ptr, "syscalls");
+    r.array(*v, sp);
+    for (size_t i = 0; i < v->size(); i++) {
+      std::string ip = idx(sp, i);
+      const json& e = (*v)[i];
+      r.object(e, ip);
+      SeccompSyscall sc;
+      auto* n = Reader::get(e, "names");
+      if (!n) r.bad(join(ip, "names"), "required property is missing");
+      sc.names = r.strings(*n, join(ip, "names"));
+      auto* a = Reader::get(e, "action");
+      if (!a) r.bad(join(ip, "action"), "required property is missing");
+      sc.action = r.str(*a, join(ip, "action"));
+      if (auto* x = Reader::get(e, "errnoRet")) sc.errno_ret = r.u32(*x, join(ip, "errnoRet"));
+      if (auto* x = Reader::get(e, "args")) {
+        std::string ap = join(ip, "args");
+        r.array(*x, ap);
+        for (size_t k = 0; k < x->size(); k++) {
+          std::string kp = idx(ap, k);
+          const json& ae = (*x)[k];
+          r.object(ae, kp);
+          SeccompArg arg;
+          auto* ix = Reader::get(ae, "index");
+          if (!ix) r.bad(join(kp, "index"), "required property is missing");
+          arg.index = r.u32(*ix, join(kp, "index"));
+          if (arg.index > 5) r.bad(join(kp, "index"), "syscall argument index must be 0..5");
+          auto* val = Reader::get(ae, "value");
+          if (!val) r.bad(join(kp, "value"), "required property is missing");
+          arg.value = r.u64(*val, join(kp, "value"));
+          if (auto* v2 = Reader::get(ae, "valueTwo")) arg.value_two = r.u64(*v2, join(kp, "valueTwo"));
+          auto* op = Reader::get(ae, "op");
+          if (!op) r.bad(join(kp, "op"), "required property is missing");
+          arg.op = r.str(*op, join(kp, "op"));
+          sc.args.push_back(arg);
+        }
+      }
+      s.syscalls.push_back(std::move(sc));
+    }
+  }
+  return s;
+}
+
+std::vector<BlockIoDevice> parse_bio_devices(const Reader& r, const json& j, const std::string& ptr,
+                                             bool weight) {
+  r.array(j, ptr);
+  std::vector<BlockIoDevice> out;
+  for (size_t i = 0; i < j.size(); i++) {
+    std::string ip = idx(ptr, i);
+    r.object(j[i], ip);
+    BlockIoDevice d;
+    auto* ma = Reader::get(j[i], "major");
+    auto* mi = Reader::get(j[i], "minor");
+    if (!ma) r.bad(join(ip, "major"), "required property is missing");
+    if (!mi) r.bad(join(ip, "minor"), "required property is missing");
+    d.major = r.i64(*ma, join(ip, "major"));
+    d.minor = r.i64(*mi, join(ip, "minor"));
+    if (weight) {
+      if (auto* w = Reader::get(j[i], "weight")) d.weight = static_cast<uint16_t>(r.u32(*w, join(ip, "weight")));
+      if (auto* w = Reader::get(j[i], "leafWeight"))
+        d.leaf_weight = static_cast<uint16_t>(r.u32(*w, join(ip, "leafWeight")));
+    } else {
+      auto* rate = Reader::get(j[i], "rate");
+      if (!rate) r.bad(join(ip, "rate"), "required property is missing");
+      d.rate = r.u64(*rate, join(ip, "rate"));
+    }
+    out.push_back(d);
+  }
+  return out;
+}
+
+Resources parse_resources(const Reader& r, const json& j, const std::string& ptr) {
+  r.object(j, ptr);
+  Resources res;
+  if (auto* v = Reader::get(j, "devices")) {
+    std::string dp = join(ptr, "devices");
+    r.array(*v, dp);
+    for (size_t i = 0; i < v->size(); i++) {
+      std::string ip = idx(dp, i);
+      r.object((*v)[i], ip);
+      DeviceRule d;
+      auto* a = Reader::get((*v)[i], "allow");
+      if (!a) r.bad(join(ip, "allow"), "required property is missing");
+      d.allow = r.boolean(*a, join(ip, "allow"));
+      if (auto* x = Reader::get((*v)[i], "type")) d.type = r.str(*x, join(ip, "type"));
+      if (auto* x = Reader::get((*v)[i], "major")) d.major = r.i64(*x, join(ip, "major"));
+      if (auto* x = Reader::get((*v)[i], "minor")) d.minor = r.i64(*x, join(ip, "minor"));
+      if (auto* x = Reader::get((*v)[i], "access")) d.access = r.str(*x, join(ip, "access"));
+      res.devices.push_back(d);
+    }
+  }
+  if (auto* v = Reader::get(j, "memory")) {
+    std::string mp = join(ptr, "memory");
+    r.object(*v, mp);
+    Resources::Memory m;
+    for (auto [key, field] :
+         {std::pair{"limit", &m.limit}, std::pair{"reservation", &m.reservation},
+          std::pair{"swap", &m.swap}, std::pair{"kernel", &m.kernel}, std::pair{"kernelTCP", &m.kernel_tcp}})
+      if (auto* x = Reader::get(*v, key)) *field = r.i64(*x, join(mp, key));
+    if (auto* x = Reader::get(*v, "swappiness")) m.swappiness = r.u64(*x, join(mp, "swappiness"));
+    if (auto* x = Reader::get(*v, "disableOOMKiller"))
+      m.disable_oom_killer = r.boolean(*x, join(mp, "disableOOMKiller"));
+    if (auto* x = Reader::get(*v, "useHierarchy")) m.use_hierarchy = r.boolean(*x, join(mp, "useHierarchy"));
+    if (auto* x = Reader::get(*v, "checkBeforeUpdate"))
+      m.check_before_update = r.boolean(*x, join(mp, "checkBeforeUpdate"));
+    res.memory = m;
+  }
+  if (auto* v = Reader::get(j, "cpu")) {
+    std::string cp = join(ptr, "cpu");
+    r.object(*v, cp);
+    Resources::Cpu c;
+    if (auto* x = Reader::get(*v, "shares")) c.shares = r.u64(*x, join(cp, "shares"));
+    if (auto* x = Reader::get(*v, "period")) c.period = r.u64(*x, join(cp, "period"));
+    if (auto* x = Reader::get(*v, "realtimePeriod")) c.realtime_period = r.u64(*x, join(cp, "realtimePeriod"));
+    if (auto* x = Reader::get(*v, "quota")) c.quota = r.i64(*x, join(cp, "quota"));
+    if (auto* x = Reader::get(*v, "burst")) c.burst = r.i64(*x, join(cp, "burst"));
+    if (auto* x = Reader::get(*v, "realtimeRuntime")) c.realtime_runtime = r.i64(*x, join(cp, "realtimeRuntime"));
+    if (auto* x = Reader::get(*v, "idle")) c.idle = r.i64(*x, join(cp, "idle"));
+    if (auto* x = Reader::get(*v, "cpus")) c.cpus = r.str(*x, join(cp, "cpus"));
+    if (auto* x = Reader::get(*v, "mems")) c.mems = r.str(*x, join(cp, "mems"));
+    res.cpu = c;
+  }
+  if (auto* v = Reader::get(j, "pids")) {
+    std::string pp = join(ptr, "pids");
+    r.object(*v, pp);
+    if (auto* x = Reader::get(*v, "limit")) res.pids_limit = r.i64(*x, join(pp, "limit"));
+  }
+  if (auto* v = Reader::get(j, "blockIO")) {
+    std::string bp = join(ptr, "blockIO");
+    r.object(*v, bp);
+    Resources::BlockIo b;
+    if (auto* x = Reader::get(*v, "weight")) b.weight = static_cast<uint16_t>(r.u32(*x, join(bp, "weight")));
+    if (auto* x = Reader::get(*v, "leafWeight"))
+      b.leaf_weight = static_cast<uint16_t>(r.u32(*x, join(bp, "leafWeight")));
+    if (auto* x = Reader::get(*v, "weightDevice")) b.weight_device = parse_bio_devices(r, *x, join(bp, "weightDevice"), true);
+    if (auto* x = Reader::get(*v, "throttleReadBpsDevice"))
+      b.throttle_read_bps = parse_bio_devices(r, *x, join(bp, "throttleReadBpsDevice"), false);
+    if (auto* x = Reader::get(*v, "throttleWriteBpsDevice"))
+      b.throttle_write_bps = parse_bio_devices(r, *x, join(bp, "throttleWriteBpsDevice"), false);
+    if (auto* x = Reader::get(*v, "throttleReadIOPSDevice"))
+      b.throttle_read_iops = parse_bio_devices(r, *x, join(bp, "throttleReadIOPSDevice"), false);
+    if (auto* x = Reader::get(*v, "throttleWriteIOPSDevice"))
+      b.throttle_write_iops = parse_bio_devices(r, *x, join(bp, "throttleWriteIOPSDevice"), false);
+    res.block_io = b;
+  }
+  if (auto* v = Reader::get(j, "hugepageLimits")) {
+    std::string hp = join(ptr, "hugepageLimits");
+    r.array(*v, hp);
+    for (size_t i = 0; i < v->size(); i++) {
+      std::string ip = idx(hp, i);
+      r.object((*v)[i], ip);
+      Resources::HugepageLimit h;
+      auto* ps = Reader::get((*v)[i], "pageSize");
+      auto* l = Reader::get((*v)[i], "limit");
+      if (!ps) r.bad(join(ip, "pageSize"), "required property is missing");
+      if (!l) r.bad(join(ip, "limit"), "required property is missing");
+      h.page_size = r.str(*ps, join(ip, "pageSize"));
+      h.limit = r.u64(*l, join(ip, "limit"));
+      res.hugepage_limits.push_back(h);
+    }
+  }
+  if (auto* v = Reader::get(j, "network")) res.has_network = !r.object(*v, join(ptr, "network")).empty();
+  if (auto* v = Reader::get(j, "rdma")) res.has_rdma = !r.object(*v, join(ptr, "rdma")).empty();
+  if (auto* v = Reader::get(j, "unified")) res.unified = r.string_map(*v, join(ptr, "unified"));
+  return res;
+}
+
+Linux parse_linux(const Reader& r, const json& j, const std::string& ptr) {
+  r.object(j, ptr);
+  Linux l;
+  if (auto* v = Reader::get(j, "namespaces")) {
+    std::string np = join(ptr, "namespaces");
+    r.array(*v, np);
+    for (size_t i = 0; i < v->size(); i++) {
+      std::string ip = idx(np, i);
+      r.object((*v)[i], ip);
+      auto* t = Reader::get((*v)[i], "type");
+      if (!t) r.bad(join(ip, "type"), "required property is missing");
+      std::string ts = r.str(*t, join(ip, "type"));
+      auto type = ns_type(ts);
+      if (!type) r.bad(join(ip, "type"), "unknown namespace type \"" + ts + "\"");
+      Namespace ns{*type, {}};
+      if (auto* p = Reader::get((*v)[i], "path")) {
+        ns.path = r.str(*p, join(ip, "path"));
+        if (!ns.path.empty()) require_absolute(r, ns.path, join(ip, "path"));
+      }
+      if (l.find_ns(*type)) r.bad(ip, "namespace type \"" + ts + "\" is given twice");
+      l.namespaces.push_back(ns);
+    }
+  }
+  if (auto* v = Reader::get(j, "uidMappings")) l.uid_mappings = parse_mappings(r, *v, join(ptr, "uidMappings"));
+  if (auto* v = Reader::get(j, "gidMappings")) l.gid_mappings = parse_mappings(r, *v, join(ptr, "gidMappings"));
+  if (auto* v = Reader::get(j, "timeOffsets")) {
+    std::string tp = join(ptr, "timeOffsets");
+    r.object(*v, tp);
+    for (auto& [k, off] : v->items()) {
+      if (k != "monotonic" && k != "boottime") r.bad(join(tp, k.c_str()), "unknown clock (monotonic or boottime)");
+      std::string op = join(tp, k.c_str());
+      r.object(off, op);
+      l.time_offsets_secs[k] = 0;
+      l.time_offsets_nanosecs[k] = 0;
+      if (auto* s = Reader::get(off, "secs")) l.time_offsets_secs[k] = r.i64(*s, join(op, "secs"));
+      if (auto* n = Reader::get(off, "nanosecs")) {
+        uint32_t ns = r.u32(*n, join(op, "nanosecs"));
+        if (ns >= 1000000000u) r.bad(join(op, "nanosecs"), "must be below 1000000000");
+        l.time_offsets_nanosecs[k] = ns;
+      }
+    }
+  }
+  if (auto* v = Reader::get(j, "devices")) {
+    std::string dp = join(ptr, "devices");
+    r.array(*v, dp);
+    for (size_t i = 0; i < v->size(); i++) {
+      std::string ip = idx(dp, i);
+      const json& e = (*v)[i];
+      r.object(e, ip);
+      Device d;
+      auto* t = Reader::get(e, "type");
+      auto* p = Reader::get(e, "path");
+      if (!t) r.bad(join(ip, "type"), "required property is missing");
+      if (!p) r.bad(join(ip, "path"), "required property is missing");
+      d.type = r.str(*t, join(ip, "type"));
+      if (d.type != "c" && d.type != "b" && d.type != "u" && d.type != "p")
+        r.bad(join(ip, "type"), "device type must be c, b, u or p, got \"" + d.type + "\"");
+      d.path = r.str(*p, join(ip, "path"));
+      require_absolute(r, d.path, join(ip, "path"));
+      if (d.type != "p") {
+        auto* ma = Reader::get(e, "major");
+        auto* mi = Reader::get(e, "minor");
+        if (!ma) r.bad(join(ip, "major"), "required property is missing");
+        if (!mi) r.bad(join(ip, "minor"), "required property is missing");
+        d.major = r.i64(*ma, join(ip, "major"));
+        d.minor = r.i64(*mi, join(ip, "minor"));
+      }
+      if (auto* x = Reader::get(e, "fileMode")) d.file_mode = r.u32(*x, join(ip, "fileMode"));
+      if (auto* x = Reader::get(e, "uid")) d.uid = r.u32(*x, join(ip, "uid"));
+      if (auto* x = Reader::get(e, "gid")) d.gid = r.u32(*x, join(ip, "gid"));
+      l.devices.push_back(d);
+    }
+  }
+  if (auto* v = Reader::get(j, "cgroupsPath")) l.cgroups_path = r.str(*v, join(ptr, "cgroupsPath"));
+  if (auto* v = Reader::get(j, "resources")) l.resources = parse_resources(r, *v, join(ptr, "resources"));
+  if (auto* v = Reader::get(j, "seccomp")) l.seccomp = parse_seccomp(r, *v, join(ptr, "seccomp"));
+  if (auto* v = Reader::get(j, "rootfsPropagation")) {
+    l.rootfs_propagation = r.str(*v, join(ptr, "rootfsPropagation"));
+    static const std::set<std::string> ok = {"",       "private", "rprivate", "slave",
+                                             "rslave", "shared",  "rshared",  "unbindable",
+                                             "runbindable"};
+    if (!ok.count(l.rootfs_propagation))
+      r.bad(join(ptr, "rootfsPropagation"), "unknown propagation \"" + l.rootfs_propagation + "\"");
+  }
+  if (auto* v = Reader::get(j, "maskedPaths")) {
+    l.masked_paths = r.strings(*v, join(ptr, "maskedPaths"));
+    for (size_t i = 0; i < l.masked_paths.size(); i++)
+      require_absolute(r, l.masked_paths[i], idx(join(ptr, "maskedPaths"), i));
+  }
+  if (auto* v = Reader::get(j, "readonlyPaths")) {
+    l.readonly_paths = r.strings(*v, join(ptr, "readonlyPaths"));
+    for (size_t i = 0; i < l.readonly_paths.size(); i++)
+      require_absolute(r, l.readonly_paths[i], idx(join(ptr, "readonlyPaths"), i));
+  }
+  if (auto* v = Reader::get(j, "mountLabel")) l.mount_label = r.str(*v, join(ptr, "mountLabel"));
+  if (auto* v = Reader::get(j, "sysctl")) l.sysctl = r.string_map(*v, join(ptr, "sysctl"));
+  if (auto* v = Reader::get(j, "personality")) {
+    std::string pp = join(ptr, "personality");
+    r.object(*v, pp);
+    Personality p;
+    auto* d = Reader::get(*v, "domain");
+    if (!d) r.bad(join(pp, "domain"), "required property is missing");
+    p.domain = r.str(*d, join(pp, "domain"));
+    if (p.domain != "LINUX" && p.domain != "LINUX32")
+      r.bad(join(pp, "domain"), "unknown domain \"" + p.domain + "\" (LINUX or LINUX32)");
+    if (auto* f = Reader::get(*v, "flags")) p.flags = r.strings(*f, join(pp, "flags"));
+    l.personality = p;
+  }
+  if (auto* v = Reader::get(j, "intelRdt")) l.has_intel_rdt = !r.object(*v, join(ptr, "intelRdt")).empty();
+  // Semantic checks across keys.
+  if ((!l.uid_mappings.empty() || !l.gid_mappings.empty()) && !l.find_ns(NsType::user))
+    r.bad(join(ptr, "uidMappings"), "mappings are given but linux.namespaces has no user namespace");
+  if (auto* u = l.find_ns(NsType::user); u && u->path.empty() && !l.uid_mappings.empty() &&
+                                         l.gid_mappings.empty())
+    r.bad(join(ptr, "gidMappings"), "uidMappings are given without gidMappings");
+  if (!l.time_offsets_secs.empty() && !l.find_ns(NsType::time))
+    r.bad(join(ptr, "timeOffsets"), "time offsets need a time namespace in linux.namespaces");
+  return l;
+}
+
+// Rejects nesting deeper than kMaxDepth before the JSON parser sees the text.
+void check_depth(std::string_view text, const std::string& name) {
+  int depth = 0;
+  bool in_str = false, esc = false;
+  for (char c : text) {
+    if (in_str) {
+      if (esc) esc = false;
+      else if (c == '\\') esc = true;
+      else if (c == '"') in_str = false;
+      continue;
+    }
+    if (c == '"') in_str = true;
+    else if (c == '{' || c == '[') {
+      if (++depth > kMaxDepth)
+        throw Error(name + ": JSON nests deeper than " + std::to_string(kMaxDepth) + " levels");
+    } else if (c == '}' || c == ']') {
+      depth--;
+    }
+  }
+}
+
+json parse_json(std::string_view text, const std::string& name) {
+  if (text.size() > kMaxConfigBytes)
+    throw Error(name + ": " + std::to_string(text.size()) + " bytes is larger than the " +
+                std::to_string(kMaxConfigBytes >> 20) + " MiB nook accepts");
+  check_depth(text, name);
+  try {
+    return json::parse(text);
+  } catch (const json::parse_error& e) {
+    std::string m = e.what();
+    if (auto p = m.find("] "); p != std::string::npos) m = m.substr(p + 2);
+    throw Error(name + ": " + m);
+  }
+}
+
+}  // namespace
+
+bool oci_version_supported(const std::string& v) {
+  unsigned maj = 0, min = 0, pat = 0;
+  int n = 0;
+  if (std::sscanf(v.c_str(), "%u.%u.%u%n", &maj, &min, &pat, &n) != 3) return false;
+  if (v[n] != '\0' && v[n] != '-' && v[n] != '+') return false;
+  return maj == 1 && min <= 2;
+}
+
+Config parse_config(std::string_view text, const std::string& name) {
+  json j = parse_json(text, name);
+  Reader r(name);
+  r.object(j, "");
+  Config c;
+  auto* ver = Reader::get(j, "ociVersion");
+  if (!ver) r.bad("/ociVersion", "required property is missing");
+  c.oci_version = r.str(*ver, "/ociVersion");
+  if (!oci_version_supported(c.oci_version))
+    r.bad("/ociVersion", "version \"" + c.oci_version + "\" is not supported (nook supports " +
+                             kOciVersionMin + " through 1.2.x)");
+  auto* root = Reader::get(j, "root");
+  if (!root) r.bad("/root", "required property is missing");
+  r.object(*root, "/root");
+  auto* rp = Reader::get(*root, "path");
+  if (!rp) r.bad("/root/path", "required property is missing");
+  c.root.path = r.str(*rp, "/root/path");
+  if (c.root.path.empty()) r.bad("/root/path", "path is empty");
+  if (auto* v = Reader::get(*root, "readonly")) c.root.readonly = r.boolean(*v, "/root/readonly");
+  if (auto* v = Reader::get(j, "process")) c.process = parse_process_json(r, *v, "/process");
+  if (auto* v = Reader::get(j, "hostname")) c.hostname = r.str(*v, "/hostname");
+  if (auto* v = Reader::get(j, "domainname")) c.domainname = r.str(*v, "/domainname");
+  if (c.hostname.size() > 64) r.bad("/hostname", "longer than 64 bytes");
+  if (c.domainname.size() > 64) r.bad("/domainname", "longer than 64 bytes");
+  if (auto* v = Reader::get(j, "mounts")) {
+    r.array(*v, "/mounts");
+    for (size_t i = 0; i < v->size(); i++) {
+      std::string ip = idx("/mounts", i);
+      const json& e = (*v)[i];
+      r.object(e, ip);
+      Mount m;
+      auto* d = Reader::get(e, "destination");
+      if (!d) r.bad(join(ip, "destination"), "required property is missing");
+      m.destination = r.str(*d, join(ip, "destination"));
+      if (m.destination.empty()) r.bad(join(ip, "destination"), "destination is empty");
+      if (m.destination[0] != '/') m.destination = "/" + m.destination;  // runtime-spec 1.1: relative to /
+      if (auto* x = Reader::get(e, "type")) m.type = r.str(*x, join(ip, "type"));
+      if (auto* x = Reader::get(e, "source")) m.source = r.str(*x, join(ip, "source"));
+      if (auto* x = Reader::get(e, "options")) m.options = r.strings(*x, join(ip, "options"));
+      if (auto* x = Reader::get(e, "uidMappings")) m.uid_mappings = parse_mappings(r, *x, join(ip, "uidMappings"));
+      if (auto* x = Reader::get(e, "gidMappings")) m.gid_mappings = parse_mappings(r, *x, join(ip, "gidMappings"));
+      c.mounts.push_back(std::move(m));
+    }
+  }
+  if (auto* v = Reader::get(j, "hooks")) {
+    r.object(*v, "/hooks");
+    for (auto [key, list] : {std::pair{"prestart", &c.hooks.prestart},
+                             std::pair{"createRuntime", &c.hooks.create_runtime},
+                             std::pair{"createContainer", &c.hooks.create_container},
+                             std::pair{"startContainer", &c.hooks.start_container},
+                             std::pair{"poststart", &c.hooks.poststart},
+                             std::pair{"poststop", &c.hooks.poststop}}) {
+      auto* h = Reader::get(*v, key);
+      if (!h) continue;
+      std::string hp = join("/hooks", key);
+      r.array(*h, hp);
+      for (size_t i = 0; i < h->size(); i++) list->push_back(parse_hook(r, (*h)[i], idx(hp, i)));
+    }
+  }
+  if (auto* v = Reader::get(j, "annotations")) c.annotations = r.string_map(*v, "/annotations");
+  if (auto* v = Reader::get(j, "linux")) {
+    c.linux = parse_linux(r, *v, "/linux");
+    c.has_linux = true;
+  }
+  for (auto* key : {"solaris", "windows", "vm", "zos"})
+    if (Reader::get(j, key)) r.bad(std::string("/") + key, "platform is not Linux; nook runs Linux containers only");
+  return c;
+}
+
+Process parse_process(std::string_view text, const std::string& name) {
+  json j = parse_json(text, name);
+  Reader r(name);
+  return parse_process_json(r, j, "");
+}
+
+Config load_bundle_config(const std::string& bundle, std::string* raw) {
+  std::string path = bundle + "/config.json";
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    int e = errno;
+    struct stat st;
+    if (::stat(bundle.c_str(), &st) != 0) throw_sys("bundle", bundle, errno);
+    if (!S_ISDIR(st.st_mode)) fail("bundle " + bundle + ": not a directory");
+    throw_sys("open", path, e);
+  }
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) throw_sys("fstat", path);
+  if (!S_ISREG(st.st_mode)) fail(path + ": not a regular file");
+  if (static_cast<size_t>(st.st_size) > kMaxConfigBytes)
+    fail(path + ": " + std::to_string(st.st_size) + " bytes is larger than the " +
+         std::to_string(kMaxConfigBytes >> 20) + " MiB nook accepts");
+  std::string text;
+  text.resize(static_cast<size_t>(st.st_size));
+  size_t got = 0;
+  while (got < text.size()) {
+    ssize_t n = ::read(fd.get(), text.data() + got, text.size() - got);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_sys("read", path);
+    }
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  text.resize(got);
+  Config c = parse_config(text, path);
+  if (c.root.path[0] != '/') c.root.path = bundle + "/" + c.root.path;
+  if (raw) *raw = std::move(text);
+  return c;
+}
+
+}  // namespace nook

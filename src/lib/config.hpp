@@ -1,0 +1,261 @@
+// The typed model of an OCI config.json (runtime-spec v1.2), parsed once and validated once.
+// Everything after parsing reads only these structs; unknown JSON properties are ignored, as
+// the spec requires.
+#pragma once
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace nook {
+
+struct IdMapping {
+  uint32_t container_id = 0;
+  uint32_t host_id = 0;
+  uint32_t size = 0;
+};
+
+struct Root {
+  std::string path;  // as written in config.json
+  bool readonly = false;
+};
+
+struct Mount {
+  std::string destination;
+  std::string type;  // may be empty (bind mounts are recognised by options)
+  std::string source;
+  std::vector<std::string> options;
+  std::vector<IdMapping> uid_mappings, gid_mappings;
+};
+
+struct User {
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  std::optional<uint32_t> umask;
+  std::vector<uint32_t> additional_gids;
+  std::string username;  // Windows only; kept for the table
+};
+
+struct Rlimit {
+  int resource = 0;  // RLIMIT_*
+  std::string type;  // "RLIMIT_NOFILE"
+  uint64_t soft = 0, hard = 0;
+};
+
+// Capability sets as bit masks (bit N = capability N). `names_unknown` collects names this
+// kernel or nook does not know; they are ignored with a warning, as runc does.
+struct Capabilities {
+  uint64_t bounding = 0, effective = 0, inheritable = 0, permitted = 0, ambient = 0;
+  std::vector<std::string> names_unknown;
+};
+
+struct ConsoleSize {
+  unsigned height = 0, width = 0;
+};
+
+struct Scheduler {
+  std::string policy;  // SCHED_OTHER ...
+  int nice = 0;
+  int priority = 0;
+  std::vector<std::string> flags;
+  uint64_t runtime = 0, deadline = 0, period = 0;
+};
+
+struct IoPriority {
+  std::string io_class;  // IOPRIO_CLASS_RT/BE/IDLE
+  int priority = 0;
+};
+
+struct Process {
+  bool terminal = false;
+  std::optional<ConsoleSize> console_size;
+  User user;
+  std::vector<std::string> args;
+  std::string command_line;  // Windows only
+  std::vector<std::string> env;
+  std::string cwd = "/";
+  std::optional<Capabilities> capabilities;
+  std::vector<Rlimit> rlimits;
+  bool no_new_privileges = false;
+  std::string apparmor_profile;
+  std::optional<int> oom_score_adj;
+  std::string selinux_label;
+  std::optional<Scheduler> scheduler;
+  std::optional<IoPriority> io_priority;
+  std::vector<uint64_t> exec_cpu_affinity_unused;
+};
+
+enum class NsType { pid, network, mount, ipc, uts, user, cgroup, time };
+const char* ns_name(NsType t);  // "pid", "network", ...
+int ns_clone_flag(NsType t);    // CLONE_NEWPID, ...
+const char* ns_proc_name(NsType t);  // name under /proc/PID/ns: "pid", "net", "mnt", ...
+
+struct Namespace {
+  NsType type;
+  std::string path;  // empty: create a new one
+};
+
+struct Device {
+  std::string type;  // c, b, u, p
+  std::string path;
+  int64_t major = 0, minor = 0;
+  std::optional<uint32_t> file_mode, uid, gid;
+};
+
+struct Hook {
+  std::string path;
+  std::vector<std::string> args, env;
+  std::optional<int> timeout;
+};
+
+struct Hooks {
+  std::vector<Hook> prestart, create_runtime, create_container, start_container, poststart,
+      poststop;
+  bool empty() const {
+    return prestart.empty() && create_runtime.empty() && create_container.empty() &&
+           start_container.empty() && poststart.empty() && poststop.empty();
+  }
+};
+
+struct SeccompArg {
+  unsigned index = 0;
+  uint64_t value = 0, value_two = 0;
+  std::string op;  // SCMP_CMP_*
+};
+
+struct SeccompSyscall {
+  std::vector<std::string> names;
+  std::string action;
+  std::optional<uint32_t> errno_ret;
+  std::vector<SeccompArg> args;
+};
+
+struct Seccomp {
+  std::string default_action;
+  std::optional<uint32_t> default_errno_ret;
+  std::vector<std::string> architectures;
+  std::vector<std::string> flags;
+  std::string listener_path, listener_metadata;
+  std::vector<SeccompSyscall> syscalls;
+};
+
+struct DeviceRule {
+  bool allow = false;
+  std::string type;  // a, c, b (empty = all)
+  std::optional<int64_t> major, minor;
+  std::string access;
+};
+
+struct BlockIoDevice {
+  int64_t major = 0, minor = 0;
+  std::optional<uint16_t> weight, leaf_weight;
+  uint64_t rate = 0;  // for throttle entries
+};
+
+struct Resources {
+  std::vector<DeviceRule> devices;
+  struct Memory {
+    std::optional<int64_t> limit, reservation, swap, kernel, kernel_tcp;
+    std::optional<uint64_t> swappiness;
+    std::optional<bool> disable_oom_killer, use_hierarchy, check_before_update;
+  };
+  std::optional<Memory> memory;
+  struct Cpu {
+    std::optional<uint64_t> shares, period, realtime_period;
+    std::optional<int64_t> quota, realtime_runtime, idle, burst;
+    std::string cpus, mems;
+  };
+  std::optional<Cpu> cpu;
+  std::optional<int64_t> pids_limit;
+  struct BlockIo {
+    std::optional<uint16_t> weight, leaf_weight;
+    std::vector<BlockIoDevice> weight_device, throttle_read_bps, throttle_write_bps,
+        throttle_read_iops, throttle_write_iops;
+  };
+  std::optional<BlockIo> block_io;
+  struct HugepageLimit {
+    std::string page_size;
+    uint64_t limit = 0;
+  };
+  std::vector<HugepageLimit> hugepage_limits;
+  bool has_network = false, has_rdma = false;
+  std::map<std::string, std::string> unified;
+  bool empty() const {
+    return !memory && !cpu && !pids_limit && !block_io && hugepage_limits.empty() &&
+           !has_network && !has_rdma && unified.empty();
+  }
+};
+
+struct Personality {
+  std::string domain;  // LINUX, LINUX32
+  std::vector<std::string> flags;
+};
+
+struct Linux {
+  std::vector<Namespace> namespaces;
+  std::vector<IdMapping> uid_mappings, gid_mappings;
+  std::map<std::string, int64_t> time_offsets_secs, time_offsets_nanosecs;  // monotonic, boottime
+  std::vector<Device> devices;
+  std::string cgroups_path;
+  std::optional<Resources> resources;
+  std::optional<Seccomp> seccomp;
+  std::string rootfs_propagation;
+  std::vector<std::string> masked_paths, readonly_paths;
+  std::string mount_label;
+  std::map<std::string, std::string> sysctl;
+  std::optional<Personality> personality;
+  bool has_intel_rdt = false;
+
+  const Namespace* find_ns(NsType t) const {
+    for (auto& n : namespaces)
+      if (n.type == t) return &n;
+    return nullptr;
+  }
+};
+
+struct Config {
+  std::string oci_version;
+  Root root;
+  std::optional<Process> process;
+  std::string hostname, domainname;
+  std::vector<Mount> mounts;
+  Hooks hooks;
+  std::map<std::string, std::string> annotations;
+  Linux linux;
+  bool has_linux = false;
+};
+
+// Parses and validates config text. `name` is used in error messages ("config.json").
+// Throws nook::Error with "NAME: /json/pointer: reason".
+Config parse_config(std::string_view text, const std::string& name = "config.json");
+
+// Parses a process JSON (runc exec --process) with the same rules.
+Process parse_process(std::string_view text, const std::string& name = "process.json");
+
+// Reads BUNDLE/config.json, parses it and resolves root.path against the bundle.
+// `raw` receives the file's bytes (kept for the state directory).
+Config load_bundle_config(const std::string& bundle, std::string* raw = nullptr);
+
+// Range of ociVersion nook accepts.
+inline constexpr const char* kOciVersionMin = "1.0.0";
+inline constexpr const char* kOciVersionMax = "1.2.1";
+inline constexpr const char* kOciVersion = "1.2.0";  // the version nook speaks
+
+// True if `v` (e.g. "1.1.0-rc.1-dev") lies within [kOciVersionMin, 1.2.x].
+bool oci_version_supported(const std::string& v);
+
+// Signal by name (TERM, SIGTERM, sigterm) or number; -1 if unknown.
+int parse_signal(const std::string& s);
+
+// Capability number by name ("CAP_SYS_ADMIN"); -1 if unknown.
+int cap_from_name(const std::string& name);
+const char* cap_name(int cap);  // nullptr if unknown
+int cap_last_known();
+
+// RLIMIT_* by name; -1 if unknown.
+int rlimit_from_name(const std::string& name);
+
+}  // namespace nook

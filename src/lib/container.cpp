@@ -1,0 +1,658 @@
+#include "container.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "config.hpp"
+#include "error.hpp"
+#include "hooks.hpp"
+#include "init.hpp"
+#include "log.hpp"
+#include "mounts.hpp"
+#include "seccomp.hpp"
+#include "sync.hpp"
+#include "userns.hpp"
+
+namespace nook {
+namespace {
+
+std::string now_rfc3339() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm;
+  gmtime_r(&ts.tv_sec, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
+  return buf;
+}
+
+std::string absolute(const std::string& p) {
+  if (!p.empty() && p[0] == '/') return p;
+  char cwd[4096];
+  if (!::getcwd(cwd, sizeof cwd)) throw_sys("getcwd");
+  if (p.empty() || p == ".") return cwd;
+  return std::string(cwd) + "/" + p;
+}
+
+// Moves `fd` to a number at or above `min` (close-on-exec), so it can never be mistaken for
+// one of the --preserve-fds descriptors 3..3+N-1.
+Fd raise_fd(Fd fd, int min) {
+  if (!fd || fd.get() >= min) return fd;
+  int n = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, min);
+  if (n < 0) throw_sys("fcntl", "F_DUPFD_CLOEXEC");
+  return Fd(n);
+}
+
+Fd connect_console(const std::string& path) {
+  Fd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!s) throw_sys("socket", "console socket");
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) fail("console socket path is too long: " + path);
+  std::memcpy(addr.sun_path, path.c_str(), path.size());
+  if (::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    throw_sys("connect console socket", path);
+  return s;
+}
+
+bool lsm_enabled(const char* file) {
+  Fd fd(::open(file, O_RDONLY | O_CLOEXEC));
+  if (!fd) return false;
+  char c = 0;
+  return ::read(fd.get(), &c, 1) == 1 && (c == 'Y' || c == '1');
+}
+
+// Checks that need the config and the host, before anything is created.
+void validate_for_host(const Config& cfg, const std::string& file) {
+  if (!cfg.process) fail(file + ": /process: required property is missing");
+  if (cfg.linux.seccomp) seccomp_validate(*cfg.linux.seccomp, file);
+  validate_sysctls(cfg, file);
+  struct stat st;
+  if (::stat(cfg.root.path.c_str(), &st) != 0) throw_sys("rootfs", cfg.root.path);
+  if (!S_ISDIR(st.st_mode)) fail("rootfs " + cfg.root.path + ": not a directory");
+  if (!cfg.process->apparmor_profile.empty()) {
+    if (lsm_enabled("/sys/module/apparmor/parameters/enabled"))
+      fail(file + ": /process/apparmorProfile: AppArmor is enabled on this host and nook cannot apply profiles");
+    log::warn("process.apparmorProfile ignored: AppArmor is not enabled on this host");
+  }
+  if (!cfg.process->selinux_label.empty() || !cfg.linux.mount_label.empty()) {
+    if (lsm_enabled("/sys/fs/selinux/enforce"))
+      fail(file + ": SELinux labels are set, SELinux is enforcing, and nook cannot apply labels");
+    log::warn("process.selinuxLabel / linux.mountLabel ignored: SELinux is not enabled on this host");
+  }
+  if (cfg.linux.has_intel_rdt) log::warn("linux.intelRdt ignored: nook does not manage resctrl");
+  if (cfg.linux.resources && (cfg.linux.resources->has_network || cfg.linux.resources->has_rdma))
+    log::warn("linux.resources.network/rdma ignored: cgroup v1 net_cls/net_prio/rdma are not managed by nook");
+  if (!cfg.process->command_line.empty()) log::warn("process.commandLine ignored: Windows only");
+  if (!cfg.process->user.username.empty()) log::warn("process.user.username ignored: Windows only");
+}
+
+bool want_root_emulation(const Config& cfg, const IdPlan& ids) {
+  auto it = cfg.annotations.find(kRootEmulationAnnotation);
+  if (it == cfg.annotations.end()) return ids.single_id;
+  if (it->second == "true" || it->second == "on" || it->second == "1") return true;
+  if (it->second == "false" || it->second == "off" || it->second == "0") return false;
+  fail(std::string("annotation ") + kRootEmulationAnnotation + ": expected true or false, got \"" +
+       it->second + "\"");
+}
+
+// Sets signal forwarding up: every signal a user may want to deliver to the container is
+// blocked here and read from a signalfd.
+sigset_t forwarded_signals() {
+  sigset_t set;
+  sigfillset(&set);
+  for (int s : {SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS})
+    sigdelset(&set, s);
+  return set;
+}
+
+struct Launch {
+  pid_t pid = -1;
+  Fd sync;
+  Fd console_peer;  // run in the foreground with a terminal: our end of the console channel
+  std::optional<ContainerDir> dir;
+  State state;
+  Config cfg;
+  bool committed = false;
+  ~Launch() {
+    if (committed) return;
+    // The OCI rule: an operation that fails leaves things as if it was never attempted.
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
+    }
+    if (!state.cgroup.empty()) {
+      try {
+        cgroup_remove(state.cgroup);
+      } catch (const Error& e) {
+        log::warn(e.what());
+      }
+    }
+    if (dir) {
+      try {
+        dir->remove();
+      } catch (const Error& e) {
+        log::warn(e.what());
+      }
+    }
+  }
+};
+
+enum class Mode { create, foreground, detach };
+
+// Everything up to a container process that is set up: for create/detach it is waiting on the
+// exec fifo; in the foreground it is on its way to execve.
+void launch(Launch& L, const std::string& root, const std::string& id, const CreateOptions& o,
+            Mode mode, const sigset_t* old_mask) {
+  validate_id(id);
+  std::string bundle = absolute(o.bundle);
+  std::string raw;
+  L.cfg = load_bundle_config(bundle, &raw);
+  const Config& cfg = L.cfg;
+  std::string file = bundle + "/config.json";
+  validate_for_host(cfg, file);
+  const Process& proc = *cfg.process;
+  if (proc.terminal && o.console_socket.empty() && mode != Mode::foreground)
+    fail(file + ": /process/terminal: true needs --console-socket (or `run` in the foreground)");
+  if (!proc.terminal && !o.console_socket.empty())
+    log::warn("--console-socket ignored: process.terminal is false");
+
+  IdPlan ids = plan_ids(cfg, caller_privileged());
+  if (!ids.reason.empty()) log::info(ids.reason);
+  if (ids.new_userns && !ids.single_id) {
+    if (!id_mapped(ids.uid_map, proc.user.uid))
+      fail(file + ": /process/user/uid: uid " + std::to_string(proc.user.uid) + " is not mapped by linux.uidMappings");
+    if (!id_mapped(ids.gid_map, proc.user.gid))
+      fail(file + ": /process/user/gid: gid " + std::to_string(proc.user.gid) + " is not mapped by linux.gidMappings");
+  }
+  bool emulate = want_root_emulation(cfg, ids);
+  int min_fd = 3 + std::max(o.preserve_fds, 0);
+
+  InitSpec spec;
+  spec.cfg = &cfg;
+  spec.process = &proc;
+  spec.bundle = bundle;
+  spec.id = id;
+  spec.ids = ids;
+  spec.emulate_root = emulate;
+  spec.no_pivot = o.no_pivot;
+  spec.no_new_keyring = o.no_new_keyring;
+  spec.foreground = mode == Mode::foreground;
+  spec.preserve_fds = o.preserve_fds;
+
+  std::vector<Fd> owned;  // descriptors to close in the parent after clone
+  auto joins = open_join_namespaces(cfg, file);
+  for (auto& [t, fd] : joins) {
+    Fd f = raise_fd(Fd(fd), min_fd);
+    fd = f.get();
+    owned.push_back(std::move(f));
+  }
+  spec.join = joins;
+
+  L.dir.emplace(ContainerDir::create(root, id));
+  Fd fifo;
+  if (mode != Mode::foreground) {
+    if (::mkfifoat(L.dir->fd(), "exec.fifo", 0600) != 0) throw_sys("mkfifo", L.dir->path() + "/exec.fifo");
+    fifo = raise_fd(Fd(::openat(L.dir->fd(), "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC)), min_fd);
+    if (!fifo) throw_sys("open", L.dir->path() + "/exec.fifo");
+    spec.fifo_fd = fifo.get();
+  }
+  Fd console;
+  if (proc.terminal) {
+    if (!o.console_socket.empty()) {
+      console = raise_fd(connect_console(o.console_socket), min_fd);
+    } else {
+      int sp[2];
+      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) throw_sys("socketpair", "console");
+      console = raise_fd(Fd(sp[1]), min_fd);
+      L.console_peer = Fd(sp[0]);
+    }
+    spec.console_fd = console.get();
+  }
+  int sp[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0) throw_sys("socketpair", "sync");
+  L.sync = Fd(sp[0]);
+  Fd child_end = raise_fd(Fd(sp[1]), min_fd);
+  spec.sync_fd = child_end.get();
+  if (int lfd = log::open_now(); lfd >= 0) {
+    Fd l = raise_fd(Fd(::fcntl(lfd, F_DUPFD_CLOEXEC, min_fd)), min_fd);
+    spec.log_fd = l.get();
+    owned.push_back(std::move(l));
+  }
+  spec.parent_mask = old_mask ? *old_mask : sigset_t{};
+  if (!old_mask) ::sigprocmask(SIG_SETMASK, nullptr, &spec.parent_mask);
+
+  unsigned long flags = SIGCHLD;
+  for (auto& n : cfg.linux.namespaces)
+    if (n.path.empty() && n.type != NsType::cgroup && n.type != NsType::time && n.type != NsType::user)
+      flags |= ns_clone_flag(n.type);
+  if (ids.new_userns) flags |= CLONE_NEWUSER;
+
+  // The container's process is our direct child: no re-exec of nook, no helper process.
+  long pid = syscall(SYS_clone, flags, nullptr, nullptr, nullptr, nullptr);
+  if (pid < 0) throw_sys("clone", "container process");
+  if (pid == 0) {
+    L.sync.release();  // not ours to close in the child: exit paths never return
+    container_init(spec);
+  }
+  L.pid = static_cast<pid_t>(pid);
+  child_end.reset();
+
+  write_id_maps(L.pid, ids);
+  State& st = L.state;
+  st.id = id;
+  st.pid = L.pid;
+  st.start_time = proc_start_time(L.pid);
+  st.bundle = bundle;
+  st.rootfs = cfg.root.path;
+  st.created = now_rfc3339();
+  st.annotations = cfg.annotations;
+  st.owner = geteuid();
+  st.single_id = ids.single_id;
+  st.root_emulation = emulate;
+  st.hooks = !cfg.hooks.empty();
+  st.own_pidns = cfg.linux.find_ns(NsType::pid) && cfg.linux.find_ns(NsType::pid)->path.empty();
+  st.cgroup = cgroup_enter(id, cfg.linux, L.pid, o.systemd_cgroup);
+
+  std::string hook_state = st.hooks ? oci_state_json(st, Status::creating) : std::string();
+  if (!sync::send(L.sync.get(), sync::kGo, hook_state)) fail("container process exited during set-up");
+  // Kept for exec and hooks: the config exactly as it was read.
+  L.dir->write_file("config.json", raw);
+  if (mode == Mode::foreground) L.dir->write_state(st);
+
+  for (;;) {
+    sync::Msg m;
+    std::string payload;
+    if (!sync::recv(L.sync.get(), &m, &payload)) {
+      if (mode == Mode::foreground) break;  // the program is running (execve closed the channel)
+      int status = 0;
+      ::waitpid(L.pid, &status, 0);
+      L.pid = -1;
+      fail("container process exited during set-up (" + std::to_string(exit_code(status)) + ")");
+    }
+    if (m == sync::kHooks) {
+      run_hooks(cfg.hooks.prestart, hook_state, "prestart");
+      run_hooks(cfg.hooks.create_runtime, hook_state, "createRuntime");
+      sync::send(L.sync.get(), sync::kHooksDone);
+      continue;
+    }
+    if (m == sync::kError || m == sync::kExecFailed) {
+      ::waitpid(L.pid, nullptr, 0);
+      L.pid = -1;
+      if (m == sync::kExecFailed) throw ExecError(payload);
+      throw Error(payload);
+    }
+    if (m == sync::kReady) break;
+  }
+  if (mode != Mode::foreground) {
+    L.dir->write_state(st);
+    if (!o.pid_file.empty()) write_pid_file(absolute(o.pid_file), L.pid);
+  } else if (!o.pid_file.empty()) {
+    write_pid_file(absolute(o.pid_file), L.pid);
+  }
+}
+
+void kill_all(const State& st, int sig);
+
+void destroy(ContainerDir& dir, const State& st) {
+  if (!st.cgroup.empty()) {
+    try {
+      cgroup_remove(st.cgroup);
+    } catch (const Error& e) {
+      log::warn(e.what());
+    }
+  }
+  if (st.hooks) {
+    try {
+      Config cfg = parse_config(dir.read_file("config.json"), dir.path() + "/config.json");
+      run_hooks(cfg.hooks.poststop, oci_state_json(st, Status::stopped), "poststop", true);
+    } catch (const Error& e) {
+      log::warn(e.what());
+    }
+  }
+  dir.remove();
+}
+
+bool wait_gone(const State& st, int ms) {
+  for (int i = 0; i < ms; i++) {
+    bool zombie = false;
+    unsigned long long t = proc_start_time(st.pid, &zombie);
+    if (t == 0 || t != st.start_time || zombie) return true;
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, nullptr);
+  }
+  return false;
+}
+
+// Terminal proxy for `run` in the foreground with process.terminal and no console socket.
+struct RawTty {
+  bool active = false;
+  struct termios saved;
+  void enter() {
+    if (::isatty(0) && ::tcgetattr(0, &saved) == 0) {
+      struct termios raw = saved;
+      ::cfmakeraw(&raw);
+      active = ::tcsetattr(0, TCSANOW, &raw) == 0;
+    }
+  }
+  ~RawTty() {
+    if (active) ::tcsetattr(0, TCSANOW, &saved);
+  }
+};
+
+void copy_winsize(int from, int to) {
+  struct winsize ws;
+  if (::ioctl(from, TIOCGWINSZ, &ws) == 0) ::ioctl(to, TIOCSWINSZ, &ws);
+}
+
+bool pump(int from, int to) {
+  char buf[16384];
+  ssize_t n = ::read(from, buf, sizeof buf);
+  if (n <= 0) return false;
+  ssize_t off = 0;
+  while (off < n) {
+    ssize_t w = ::write(to, buf + off, static_cast<size_t>(n - off));
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    off += w;
+  }
+  return true;
+}
+
+}  // namespace
+
+int exit_code(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 1;
+}
+
+Loaded container_load(const std::string& root, const std::string& id, bool exclusive) {
+  auto dir = ContainerDir::open(root, id, exclusive);
+  auto st = dir->read_state();
+  if (!st) fail("container \"" + id + "\" has no state (its create was interrupted); delete --force removes it");
+  Status s = container_status(*st, dir->fd());
+  return Loaded{std::move(*dir), std::move(*st), s};
+}
+
+void container_create(const std::string& root, const std::string& id, const CreateOptions& o) {
+  Launch L;
+  launch(L, root, id, o, Mode::create, nullptr);
+  L.committed = true;
+}
+
+void container_start(const std::string& root, const std::string& id) {
+  Loaded c = container_load(root, id, true);
+  if (c.status != Status::created)
+    fail("cannot start container \"" + id + "\": it is " + status_name(c.status) + ", not created");
+  Fd fifo(::openat(c.dir.fd(), "exec.fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fifo) {
+    if (errno == ENXIO) fail("cannot start container \"" + id + "\": its process is not waiting (it exited)");
+    throw_sys("open", c.dir.path() + "/exec.fifo");
+  }
+  if (::write(fifo.get(), "0", 1) != 1) throw_sys("write", c.dir.path() + "/exec.fifo");
+  fifo.reset();
+  ::unlinkat(c.dir.fd(), "exec.fifo", 0);
+  if (c.state.hooks) {
+    Config cfg = parse_config(c.dir.read_file("config.json"), c.dir.path() + "/config.json");
+    run_hooks(cfg.hooks.poststart, oci_state_json(c.state, Status::running), "poststart");
+  }
+}
+
+int container_run(const std::string& root, const std::string& id, const CreateOptions& o, bool detach) {
+  if (detach) {
+    {
+      Launch L;
+      launch(L, root, id, o, Mode::detach, nullptr);
+      L.committed = true;
+    }
+    container_start(root, id);
+    return 0;
+  }
+  sigset_t fwd = forwarded_signals(), old;
+  ::sigprocmask(SIG_BLOCK, &fwd, &old);
+  Launch L;
+  launch(L, root, id, o, Mode::foreground, &old);
+  L.committed = true;
+  pid_t pid = L.pid;
+  State st = L.state;
+  Fd console = std::move(L.console_peer);
+  L.dir->unlock();
+  if (st.hooks) run_hooks(L.cfg.hooks.poststart, oci_state_json(st, Status::running), "poststart");
+
+  Fd sfd(::signalfd(-1, &fwd, SFD_CLOEXEC));
+  if (!sfd) throw_sys("signalfd");
+  Fd master;
+  RawTty raw;
+  if (console) {
+    master = Fd(sync::recv_fd(console.get()));
+    console.reset();
+    copy_winsize(0, master.get());
+    raw.enter();
+  }
+  int status = 0;
+  bool stdin_open = master && true;
+  for (bool done = false; !done;) {
+    struct pollfd pf[3] = {{sfd.get(), POLLIN, 0}, {-1, POLLIN, 0}, {-1, POLLIN, 0}};
+    if (master) {
+      pf[1].fd = master.get();
+      if (stdin_open) pf[2].fd = 0;
+    }
+    if (::poll(pf, 3, -1) < 0) {
+      if (errno == EINTR) continue;
+      throw_sys("poll");
+    }
+    if (pf[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+      if (!pump(master.get(), 1)) master.reset();  // EIO: the last slave holder is gone
+    }
+    if (master && (pf[2].revents & (POLLIN | POLLHUP))) {
+      if (!pump(0, master.get())) stdin_open = false;
+    }
+    if (pf[0].revents & POLLIN) {
+      struct signalfd_siginfo si;
+      if (::read(sfd.get(), &si, sizeof si) != sizeof si) continue;
+      int sig = static_cast<int>(si.ssi_signo);
+      if (sig == SIGCHLD) {
+        int s;
+        pid_t r;
+        while ((r = ::waitpid(-1, &s, WNOHANG)) > 0)
+          if (r == pid) status = s, done = true;
+      } else if (sig == SIGWINCH && master) {
+        copy_winsize(0, master.get());
+      } else if (sig != SIGWINCH && sig != SIGURG) {
+        ::kill(pid, sig);
+      }
+    }
+  }
+  // Drain what the program wrote last.
+  if (master) {
+    struct pollfd pf = {master.get(), POLLIN, 0};
+    while (::poll(&pf, 1, 0) > 0 && (pf.revents & POLLIN) && pump(master.get(), 1)) {
+    }
+  }
+  if (auto dir = ContainerDir::open(root, id, true, true)) {
+    if (st.own_pidns) {
+      // The PID namespace ends with its init; nothing to wait for.
+    } else {
+      kill_all(st, SIGKILL);
+    }
+    destroy(*dir, st);
+  }
+  return exit_code(status);
+}
+
+std::string container_state(const std::string& root, const std::string& id) {
+  auto dir = ContainerDir::open(root, id, false);
+  auto st = dir->read_state();
+  if (!st) {
+    State s;
+    s.id = id;
+    return oci_state_json(s, Status::creating);
+  }
+  return oci_state_json(*st, container_status(*st, dir->fd()));
+}
+
+namespace {
+
+unsigned long long ns_inode(pid_t pid, const char* ns) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/ns/%s", pid, ns);
+  struct stat st;
+  if (::stat(path, &st) != 0) return 0;
+  return st.st_ino;
+}
+
+// Processes of a container without a cgroup: its PID namespace's members when it has one,
+// else the descendants of its init.
+std::vector<pid_t> pids_without_cgroup(const State& st) {
+  std::vector<pid_t> out;
+  if (proc_start_time(st.pid) != st.start_time) return out;
+  unsigned long long pidns = st.own_pidns ? ns_inode(st.pid, "pid") : 0;
+  std::vector<std::pair<pid_t, pid_t>> procs;  // pid, ppid
+  DIR* d = ::opendir("/proc");
+  if (!d) throw_sys("opendir", "/proc");
+  while (struct dirent* e = ::readdir(d)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    pid_t p = std::atoi(e->d_name);
+    if (pidns) {
+      if (ns_inode(p, "pid") == pidns) out.push_back(p);
+      continue;
+    }
+    char path[64], buf[512];
+    std::snprintf(path, sizeof path, "/proc/%d/stat", p);
+    Fd fd(::open(path, O_RDONLY | O_CLOEXEC));
+    if (!fd) continue;
+    ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
+    if (n <= 0) continue;
+    buf[n] = 0;
+    char* q = std::strrchr(buf, ')');
+    if (!q) continue;
+    int ppid = 0;
+    char state;
+    if (std::sscanf(q + 2, "%c %d", &state, &ppid) == 2) procs.emplace_back(p, ppid);
+  }
+  ::closedir(d);
+  if (pidns) return out;
+  out.push_back(st.pid);
+  for (size_t i = 0; i < out.size(); i++)
+    for (auto& [p, pp] : procs)
+      if (pp == out[i]) out.push_back(p);
+  return out;
+}
+
+std::vector<pid_t> pids_of(const State& st) {
+  if (!st.cgroup.empty()) {
+    auto p = cgroup_pids(st.cgroup);
+    if (!p.empty()) return p;
+  }
+  return pids_without_cgroup(st);
+}
+
+void kill_all(const State& st, int sig) {
+  // Freeze first where we can, so nothing forks away while we signal.
+  for (pid_t p : pids_of(st)) ::kill(p, sig);
+  if (proc_start_time(st.pid) == st.start_time) ::kill(st.pid, sig);
+}
+
+}  // namespace
+
+void container_kill(const std::string& root, const std::string& id, int sig, bool all) {
+  Loaded c = container_load(root, id, false);
+  if (c.status == Status::stopped) {
+    if (all) return;  // runc: kill --all of a stopped container is not an error
+    fail("cannot kill container \"" + id + "\": it is not running");
+  }
+  if (all) {
+    kill_all(c.state, sig);
+    return;
+  }
+  if (::kill(c.state.pid, sig) != 0) throw_sys("kill", "container " + id);
+}
+
+void container_delete(const std::string& root, const std::string& id, bool force) {
+  auto dir = ContainerDir::open(root, id, true, force);
+  if (!dir) return;  // delete --force of an unknown ID succeeds quietly, as in runc
+  auto st = dir->read_state();
+  if (!st) {
+    // A create that died before writing its state: nothing runs; remove the debris.
+    if (!force) fail("container \"" + id + "\" has no state (its create was interrupted); use delete --force");
+    dir->remove();
+    return;
+  }
+  Status s = container_status(*st, dir->fd());
+  if (s == Status::running || s == Status::paused) {
+    if (!force) fail("cannot delete container \"" + id + "\": it is " + status_name(s) + " (use --force)");
+  }
+  if (s != Status::stopped) {
+    if (s == Status::paused && !st->cgroup.empty()) {
+      try {
+        cgroup_freeze(st->cgroup, false);
+      } catch (const Error&) {
+      }
+    }
+    kill_all(*st, SIGKILL);
+    if (!wait_gone(*st, 2000)) log::warn("container " + id + ": process " + std::to_string(st->pid) + " still exists after SIGKILL");
+  }
+  destroy(*dir, *st);
+}
+
+std::vector<ListEntry> container_list(const std::string& root) {
+  std::vector<ListEntry> out;
+  for (auto& id : list_ids(root)) {
+    try {
+      auto dir = ContainerDir::open(root, id, false, true);
+      if (!dir) continue;
+      auto st = dir->read_state();
+      if (!st) {
+        State s;
+        s.id = id;
+        out.push_back({s, Status::stopped});
+        continue;
+      }
+      out.push_back({*st, container_status(*st, dir->fd())});
+    } catch (const Error& e) {
+      log::warn(e.what());
+    }
+  }
+  return out;
+}
+
+std::vector<pid_t> container_pids(const std::string& root, const std::string& id) {
+  Loaded c = container_load(root, id, false);
+  if (c.status == Status::stopped) return {};
+  return pids_of(c.state);
+}
+
+void container_pause(const std::string& root, const std::string& id, bool pause) {
+  Loaded c = container_load(root, id, true);
+  if (pause && c.status != Status::running)
+    fail("cannot pause container \"" + id + "\": it is " + status_name(c.status));
+  if (!pause && c.status != Status::paused)
+    fail("cannot resume container \"" + id + "\": it is " + status_name(c.status) + ", not paused");
+  if (c.state.cgroup.empty())
+    fail(std::string(pause ? "pause" : "resume") + " needs a cgroup freezer; container \"" + id +
+         "\" has no cgroup (nook could not create one for uid " + std::to_string(geteuid()) + ")");
+  cgroup_freeze(c.state.cgroup, pause);
+}
+
+}  // namespace nook

@@ -1,0 +1,64 @@
+// The container lifecycle (parent side): create, start, run, state, kill, delete, list, ps,
+// pause. Each operation takes the state root and a container ID; the CLI is a thin layer over
+// these functions.
+#pragma once
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "state.hpp"
+
+namespace nook {
+
+struct CreateOptions {
+  std::string bundle = ".";
+  std::string pid_file;
+  std::string console_socket;
+  bool no_pivot = false;
+  bool no_new_keyring = false;
+  int preserve_fds = 0;
+  bool systemd_cgroup = false;
+};
+
+// create: the container is set up and its process waits for `start`.
+void container_create(const std::string& root, const std::string& id, const CreateOptions& o);
+
+// start: releases a created container's program; runs poststart hooks.
+void container_start(const std::string& root, const std::string& id);
+
+// run: create + start. In the foreground, waits for the program, forwards signals, deletes
+// the container and returns the exit status (128+N for a death by signal N). With detach,
+// returns 0 once the program runs.
+int container_run(const std::string& root, const std::string& id, const CreateOptions& o, bool detach);
+
+// The OCI state JSON.
+std::string container_state(const std::string& root, const std::string& id);
+
+void container_kill(const std::string& root, const std::string& id, int sig, bool all);
+
+void container_delete(const std::string& root, const std::string& id, bool force);
+
+struct ListEntry {
+  State state;
+  Status status;
+};
+std::vector<ListEntry> container_list(const std::string& root);
+
+// PIDs (host view) of every process in the container.
+std::vector<pid_t> container_pids(const std::string& root, const std::string& id);
+
+void container_pause(const std::string& root, const std::string& id, bool pause);
+
+// Loads and locks a container's state for the exec implementation; throws if missing.
+struct Loaded {
+  ContainerDir dir;
+  State state;
+  Status status;
+};
+Loaded container_load(const std::string& root, const std::string& id, bool exclusive);
+
+// Exit status of a wait status: code, or 128+signal.
+int exit_code(int wait_status);
+
+}  // namespace nook

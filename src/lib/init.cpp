@@ -1,0 +1,291 @@
+// The container process, step by step. Everything here runs in the child of clone(); it is a
+// copy-on-write image of a single-threaded parent, so allocation is safe until execve.
+#include "init.hpp"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/keyctl.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "error.hpp"
+#include "fd.hpp"
+#include "hooks.hpp"
+#include "log.hpp"
+#include "mounts.hpp"
+#include "process.hpp"
+#include "seccomp.hpp"
+#include "sync.hpp"
+
+namespace nook {
+namespace {
+
+[[noreturn]] void die(const InitSpec& s, sync::Msg type, const std::string& msg) {
+  if (!sync::send(s.sync_fd, type, msg)) {
+    std::string line = "nook: " + msg + "\n";
+    (void)!::write(2, line.data(), line.size());
+  }
+  _exit(type == sync::kExecFailed ? 127 : 1);
+}
+
+void wait_for(const InitSpec& s, sync::Msg want) {
+  sync::Msg m;
+  if (!sync::recv(s.sync_fd, &m, nullptr) || m != want) _exit(1);  // parent gave up
+}
+
+void loopback_up() {
+  Fd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!sock) throw_sys("socket", "lo");
+  struct ifreq ifr = {};
+  std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  if (::ioctl(sock.get(), SIOCGIFFLAGS, &ifr) != 0) throw_sys("ioctl SIOCGIFFLAGS", "lo");
+  ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+  if (::ioctl(sock.get(), SIOCSIFFLAGS, &ifr) != 0) throw_sys("ioctl SIOCSIFFLAGS", "lo");
+}
+
+void write_file(const char* path, const std::string& text) {
+  Fd fd(::open(path, O_WRONLY | O_CLOEXEC));
+  if (!fd || ::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+    throw_sys("write", path);
+}
+
+bool has_cap(int cap) {
+  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  if (syscall(SYS_capget, &hdr, data) != 0) return false;
+  return (data[cap / 32].effective >> (cap % 32)) & 1u;
+}
+
+// Allocates a pty in the container's devpts, sends the master to the console socket, and
+// makes the slave the controlling terminal and stdio.
+void setup_terminal(const InitSpec& s) {
+  Fd master(::open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!master) master.reset(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!master) throw_sys("open", "/dev/pts/ptmx (is devpts mounted at /dev/pts?)");
+  int unlock = 0;
+  if (::ioctl(master.get(), TIOCSPTLCK, &unlock) != 0) throw_sys("ioctl TIOCSPTLCK", "ptmx");
+  int n = 0;
+  if (::ioctl(master.get(), TIOCGPTN, &n) != 0) throw_sys("ioctl TIOCGPTN", "ptmx");
+  std::string name = "/dev/pts/" + std::to_string(n);
+  Fd slave(::open(name.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!slave) throw_sys("open", name);
+  if (s.process->console_size) {
+    struct winsize ws = {};
+    ws.ws_row = static_cast<unsigned short>(s.process->console_size->height);
+    ws.ws_col = static_cast<unsigned short>(s.process->console_size->width);
+    if (::ioctl(slave.get(), TIOCSWINSZ, &ws) != 0) throw_sys("ioctl TIOCSWINSZ", name);
+  }
+  (void)!::fchown(slave.get(), s.process->user.uid, static_cast<gid_t>(-1));
+  sync::send_fd(s.console_fd, master.get(), name);
+  master.reset();
+  if (::setsid() < 0) throw_sys("setsid");
+  if (::ioctl(slave.get(), TIOCSCTTY, 0) != 0) throw_sys("ioctl TIOCSCTTY", name);
+  for (int fd = 0; fd < 3; fd++)
+    if (::dup2(slave.get(), fd) < 0) throw_sys("dup2", name);
+}
+
+struct Prepared {
+  std::string exe;
+  std::vector<std::string> env;
+};
+
+// Set-up up to the point where the program may be started. Errors throw nook::Error.
+Prepared prepare(const InitSpec& s, const std::string& state_json) {
+  const Config& cfg = *s.cfg;
+  const Process& proc = *s.process;
+
+  // Join existing namespaces: the user namespace first, so that we hold capabilities over
+  // the others (setns(2) checks CAP_SYS_ADMIN in the target's owning user namespace).
+  for (auto& [type, fd] : s.join)
+    if (::setns(fd, ns_clone_flag(type)) != 0)
+      throw_sys("setns", std::string(ns_name(type)) + " namespace");
+
+  // In a new user namespace with container root mapped, become that root for the set-up
+  // (a root-created namespace starts with our host uid, which is unmapped there).
+  if (s.ids.new_userns && !s.ids.single_id && id_mapped(s.ids.uid_map, 0) &&
+      id_mapped(s.ids.gid_map, 0)) {
+    if (syscall(SYS_setresgid, 0, 0, 0) != 0) throw_sys("setresgid", "0");
+    if (syscall(SYS_setresuid, 0, 0, 0) != 0) throw_sys("setresuid", "0");
+  }
+  // Namespaces clone() cannot make here: cgroup (after the parent placed us in our cgroup)
+  // and time (clone() has no flag for it; it applies to us from execve on).
+  if (auto* n = cfg.linux.find_ns(NsType::cgroup); n && n->path.empty())
+    if (::unshare(CLONE_NEWCGROUP) != 0) throw_sys("unshare", "cgroup namespace");
+  if (auto* n = cfg.linux.find_ns(NsType::time); n && n->path.empty()) {
+    if (::unshare(CLONE_NEWTIME) != 0) throw_sys("unshare", "time namespace");
+    std::string offs;
+    for (auto& [clock, secs] : cfg.linux.time_offsets_secs)
+      offs += clock + " " + std::to_string(secs) + " " +
+              std::to_string(cfg.linux.time_offsets_nanosecs.at(clock)) + "\n";
+    if (!offs.empty()) write_file("/proc/self/timens_offsets", offs);
+  }
+
+  if (!cfg.hostname.empty() && ::sethostname(cfg.hostname.data(), cfg.hostname.size()) != 0)
+    throw_sys("sethostname", cfg.hostname);
+  if (!cfg.domainname.empty() && ::setdomainname(cfg.domainname.data(), cfg.domainname.size()) != 0)
+    throw_sys("setdomainname", cfg.domainname);
+  if (auto* n = cfg.linux.find_ns(NsType::network); n && n->path.empty()) loopback_up();
+  if (!s.no_new_keyring) {
+    std::string name = "_ses." + s.id;
+    if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name.c_str()) < 0 && errno != ENOSYS &&
+        errno != EPERM && errno != EACCES)
+      throw_sys("keyctl", "join session keyring");
+  }
+
+  // Filesystem.
+  ::umask(0);
+  FsPlan fs;
+  fs.cfg = &cfg;
+  fs.bundle = s.bundle;
+  fs.userns = s.ids.new_userns || !s.ids.join_path.empty();
+  fs.can_mknod = !fs.userns && s.ids.privileged && has_cap(CAP_MKNOD);
+  {
+    auto own = [&](NsType t) {
+      auto* n = cfg.linux.find_ns(t);
+      return n && n->path.empty();
+    };
+    fs.new_pidns = own(NsType::pid);
+    fs.new_netns = own(NsType::network);
+    fs.new_ipcns = own(NsType::ipc);
+    fs.new_cgroupns = own(NsType::cgroup);
+  }
+  fs.no_pivot = s.no_pivot;
+  if (cfg.linux.find_ns(NsType::mount)) {
+    if (!cfg.hooks.prestart.empty() || !cfg.hooks.create_runtime.empty()) {
+      sync::send(s.sync_fd, sync::kHooks);
+      wait_for(s, sync::kHooksDone);
+    }
+    setup_rootfs(fs);
+    // createContainer hooks: in the container's namespaces, before pivot_root, so their
+    // paths still resolve in the runtime's filesystem.
+    run_hooks(cfg.hooks.create_container, state_json, "createContainer");
+    enter_rootfs(fs);
+    // Nothing of the host may stay reachable from here on: close every descriptor but
+    // stdio, the preserved ones, and our own channels (all close-on-exec).
+    close_fds_except(s.preserve_fds, {s.sync_fd, s.fifo_fd, s.console_fd, s.log_fd});
+    finish_rootfs(fs);
+  } else {
+    // No mount namespace: runc refuses too, the rootfs could not be made the root.
+    fail("linux.namespaces has no mount namespace; nook needs one to enter the rootfs");
+  }
+
+  if (proc.terminal && s.console_fd >= 0) setup_terminal(s);
+  else if (::setsid() < 0 && errno != EPERM) throw_sys("setsid");
+
+  apply_rlimits(proc.rlimits);
+  apply_sched_attrs(proc, cfg.linux);
+
+  std::vector<std::string> env = container_env(proc);
+  // Load the config's seccomp profile while we still may (CAP_SYS_ADMIN) when the process
+  // will not run with no_new_privs; the rest of the set-up then runs under it, as in runc.
+  bool profile_loaded = false;
+  if (cfg.linux.seccomp && !proc.no_new_privileges) {
+    seccomp_load(&*cfg.linux.seccomp, false);
+    profile_loaded = true;
+  }
+  switch_user(proc.user, !s.ids.single_id || s.ids.privileged);
+  if (proc.capabilities) apply_capabilities(*proc.capabilities);
+  if (proc.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    throw_sys("prctl", "PR_SET_NO_NEW_PRIVS");
+  ::umask(proc.user.umask.value_or(022));
+  if (::chdir(proc.cwd.c_str()) != 0) throw_sys("chdir", proc.cwd);
+  // The cwd must be inside the container's root (CVE-2024-21626: a leaked host directory
+  // reached through /proc/self/fd). getcwd() reports "(unreachable)" otherwise.
+  char cwd[4096];
+  if (!::getcwd(cwd, sizeof cwd) || cwd[0] != '/')
+    fail("process.cwd " + proc.cwd + " is outside the container's root");
+  std::string exe;
+  try {
+    exe = find_executable(proc.args[0], env);
+  } catch (const Error& e) {
+    throw ExecError(e.what());
+  }
+
+  if (cfg.linux.seccomp && !profile_loaded) seccomp_load(&*cfg.linux.seccomp, false);
+  if (s.emulate_root) {
+    // A filter needs no_new_privs unless we hold CAP_SYS_ADMIN; in single-ID mode
+    // no_new_privs changes nothing a process could otherwise do.
+    if (!has_cap(CAP_SYS_ADMIN) && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+      throw_sys("prctl", "PR_SET_NO_NEW_PRIVS");
+  }
+  return {exe, std::move(env)};
+}
+
+}  // namespace
+
+std::vector<std::pair<NsType, int>> open_join_namespaces(const Config& cfg, const std::string& file) {
+  std::vector<std::pair<NsType, int>> out;
+  for (size_t i = 0; i < cfg.linux.namespaces.size(); i++) {
+    auto& n = cfg.linux.namespaces[i];
+    if (n.path.empty()) continue;
+    std::string where = file + ": /linux/namespaces/" + std::to_string(i) + "/path: ";
+    int fd = ::open(n.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) fail(where + sys_message("open", n.path, errno));
+    // NS_GET_NSTYPE tells what kind of namespace the file is.
+    int type = ::ioctl(fd, _IO(0xb7, 0x3));
+    if (type < 0) {
+      ::close(fd);
+      fail(where + n.path + " is not a namespace file");
+    }
+    if (type != ns_clone_flag(n.type)) {
+      ::close(fd);
+      fail(where + n.path + " is not a " + ns_name(n.type) + " namespace");
+    }
+    if (n.type == NsType::user) out.insert(out.begin(), {n.type, fd});
+    else out.emplace_back(n.type, fd);
+  }
+  return out;
+}
+
+void container_init(const InitSpec& s) {
+  // Signals blocked by the parent (to forward them) must not stay blocked for the program.
+  ::sigprocmask(SIG_SETMASK, &s.parent_mask, nullptr);
+  // Until the program runs, the container dies with nook (create: cleared before READY).
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  // GO carries the state JSON for the hooks that run in here.
+  sync::Msg m;
+  std::string state_json;
+  if (!sync::recv(s.sync_fd, &m, &state_json) || m != sync::kGo) _exit(1);
+  Prepared p;
+  try {
+    p = prepare(s, state_json);
+  } catch (const ExecError& e) {
+    die(s, sync::kExecFailed, e.what());
+  } catch (const std::exception& e) {
+    die(s, sync::kError, e.what());
+  }
+  if (!s.foreground) {
+    // create: report ready, then wait for `start` to write the exec fifo. The parent exits
+    // after READY, so the death signal must go first.
+    ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+    sync::send(s.sync_fd, sync::kReady);
+    struct pollfd pf = {s.fifo_fd, POLLIN, 0};
+    for (;;) {
+      int r = ::poll(&pf, 1, -1);
+      if (r > 0) break;
+      if (r < 0 && errno != EINTR) _exit(1);
+    }
+    char c;
+    if (::read(s.fifo_fd, &c, 1) != 1) _exit(1);
+  }
+  try {
+    // startContainer hooks: in the container, after start, before the program.
+    run_hooks(s.cfg->hooks.start_container, state_json, "startContainer");
+    if (s.emulate_root) seccomp_load(nullptr, true);
+    exec_process(p.exe, s.process->args, p.env);
+  } catch (const std::exception& e) {
+    die(s, sync::kExecFailed, e.what());
+  }
+}
+
+}  // namespace nook

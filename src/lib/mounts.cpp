@@ -1,0 +1,552 @@
+#include "mounts.hpp"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "error.hpp"
+#include "log.hpp"
+
+namespace nook {
+namespace {
+
+struct FlagOpt {
+  const char* name;
+  bool clear;
+  unsigned long flag;
+};
+
+constexpr FlagOpt kFlagOpts[] = {
+    {"defaults", false, 0},          {"rw", true, MS_RDONLY},
+    {"ro", false, MS_RDONLY},        {"suid", true, MS_NOSUID},
+    {"nosuid", false, MS_NOSUID},    {"dev", true, MS_NODEV},
+    {"nodev", false, MS_NODEV},      {"exec", true, MS_NOEXEC},
+    {"noexec", false, MS_NOEXEC},    {"sync", false, MS_SYNCHRONOUS},
+    {"async", true, MS_SYNCHRONOUS}, {"dirsync", false, MS_DIRSYNC},
+    {"mand", false, MS_MANDLOCK},    {"nomand", true, MS_MANDLOCK},
+    {"atime", true, MS_NOATIME},     {"noatime", false, MS_NOATIME},
+    {"diratime", true, MS_NODIRATIME}, {"nodiratime", false, MS_NODIRATIME},
+    {"relatime", false, MS_RELATIME}, {"norelatime", true, MS_RELATIME},
+    {"strictatime", false, MS_STRICTATIME}, {"nostrictatime", true, MS_STRICTATIME},
+    {"lazytime", false, MS_LAZYTIME}, {"nolazytime", true, MS_LAZYTIME},
+    {"silent", false, MS_SILENT},    {"loud", true, MS_SILENT},
+    {"nosymfollow", false, MS_NOSYMFOLLOW}, {"symfollow", true, MS_NOSYMFOLLOW},
+};
+
+struct PropOpt {
+  const char* name;
+  unsigned long flags;
+};
+constexpr PropOpt kPropOpts[] = {
+    {"private", MS_PRIVATE},          {"rprivate", MS_PRIVATE | MS_REC},
+    {"shared", MS_SHARED},            {"rshared", MS_SHARED | MS_REC},
+    {"slave", MS_SLAVE},              {"rslave", MS_SLAVE | MS_REC},
+    {"unbindable", MS_UNBINDABLE},    {"runbindable", MS_UNBINDABLE | MS_REC},
+};
+
+struct AttrOpt {
+  const char* name;
+  bool clear;
+  uint64_t attr;
+};
+constexpr AttrOpt kAttrOpts[] = {
+    {"rro", false, MOUNT_ATTR_RDONLY},       {"rrw", true, MOUNT_ATTR_RDONLY},
+    {"rnosuid", false, MOUNT_ATTR_NOSUID},   {"rsuid", true, MOUNT_ATTR_NOSUID},
+    {"rnodev", false, MOUNT_ATTR_NODEV},     {"rdev", true, MOUNT_ATTR_NODEV},
+    {"rnoexec", false, MOUNT_ATTR_NOEXEC},   {"rexec", true, MOUNT_ATTR_NOEXEC},
+    {"rnodiratime", false, MOUNT_ATTR_NODIRATIME}, {"rdiratime", true, MOUNT_ATTR_NODIRATIME},
+    {"rnosymfollow", false, MOUNT_ATTR_NOSYMFOLLOW}, {"rsymfollow", true, MOUNT_ATTR_NOSYMFOLLOW},
+};
+
+std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
+[[noreturn]] void mount_fail(const char* what, const Mount& m, int err) {
+  throw Error(sys_message(std::string("mount ") + what, m.destination, err), err);
+}
+
+// Flags of the mount at `fd` that an unprivileged user namespace may not clear (they are
+// "locked" when the mount was inherited from a more privileged namespace).
+unsigned long locked_flags(int fd) {
+  struct statvfs sv;
+  if (::fstatvfs(fd, &sv) != 0) return 0;
+  unsigned long f = 0;
+  if (sv.f_flag & ST_RDONLY) f |= MS_RDONLY;
+  if (sv.f_flag & ST_NOSUID) f |= MS_NOSUID;
+  if (sv.f_flag & ST_NODEV) f |= MS_NODEV;
+  if (sv.f_flag & ST_NOEXEC) f |= MS_NOEXEC;
+  if (sv.f_flag & ST_NOATIME) f |= MS_NOATIME;
+  if (sv.f_flag & ST_NODIRATIME) f |= MS_NODIRATIME;
+  if (sv.f_flag & ST_RELATIME) f |= MS_RELATIME;
+  return f;
+}
+
+// Remounts the bind mount at `target` with `flags`; in a user namespace retries keeping the
+// locked flags of the source (the kernel refuses to clear them, EPERM).
+void remount_bind(const std::string& target, int fd, unsigned long flags, const Mount& m) {
+  unsigned long f = MS_REMOUNT | MS_BIND | flags;
+  if (::mount(nullptr, target.c_str(), nullptr, f, nullptr) == 0) return;
+  int e = errno;
+  if (e == EPERM) {
+    unsigned long locked = locked_flags(fd) & ~MS_RDONLY;
+    // atime flags are one field: keep the source's if it has one and we did not choose.
+    if (::mount(nullptr, target.c_str(), nullptr, f | locked, nullptr) == 0) return;
+    e = errno;
+  }
+  mount_fail("(remount)", m, e);
+}
+
+void set_propagation(const std::string& target, unsigned long prop, const Mount& m) {
+  if (prop && ::mount(nullptr, target.c_str(), nullptr, prop, nullptr) != 0)
+    mount_fail("(propagation)", m, errno);
+}
+
+void set_attrs(int fd, const MountOptions& o, const Mount& m) {
+  if (!o.attr_set && !o.attr_clr) return;
+  struct mount_attr attr = {};
+  attr.attr_set = o.attr_set;
+  attr.attr_clr = o.attr_clr;
+  if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0)
+    mount_fail("(mount_setattr)", m, errno);
+}
+
+// Binds host `source` onto the open target `fd`.
+void bind_onto(const std::string& source, int fd, bool recursive, const Mount& m) {
+  std::string target = fd_path(fd);
+  if (::mount(source.c_str(), target.c_str(), nullptr, MS_BIND | (recursive ? MS_REC : 0),
+              nullptr) != 0)
+    mount_fail(("(bind " + source + ")").c_str(), m, errno);
+}
+
+bool is_dir(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// Drops `key=...` from a comma-separated option string.
+std::string drop_option(const std::string& data, const std::string& key) {
+  std::string out;
+  size_t i = 0;
+  while (i <= data.size()) {
+    size_t j = data.find(',', i);
+    if (j == std::string::npos) j = data.size();
+    std::string opt = data.substr(i, j - i);
+    if (opt.rfind(key + "=", 0) != 0 && !opt.empty()) {
+      if (!out.empty()) out += ',';
+      out += opt;
+    }
+    i = j + 1;
+  }
+  return out;
+}
+
+bool has_option(const std::string& data, const std::string& key) {
+  return data == key || data.rfind(key + "=", 0) == 0 || data.find("," + key + "=") != std::string::npos;
+}
+
+void mount_one(const FsPlan& plan, int rootfd, const Mount& m) {
+  MountOptions o = parse_mount_options(m.options, m.destination);
+  bool bind = o.bind || m.type == "bind";
+  const std::string& type = m.type;
+  for (auto& ign : o.ignored)
+    log::debug("mount " + m.destination + ": option \"" + ign + "\" accepted and not applied");
+
+  std::string source = m.source;
+  if (bind && !source.empty() && source[0] != '/') source = plan.bundle + "/" + source;
+  bool source_is_dir = !bind || is_dir(source);
+  if (bind) {
+    struct stat st;
+    if (::stat(source.c_str(), &st) != 0) throw_sys("mount " + m.destination + ": source", source);
+  }
+  // proc and sysfs must land on a real directory: a symlink placed there by the image could
+  // otherwise redirect them (CVE-2019-19921).
+  bool strict = type == "proc" || type == "sysfs";
+  Fd target = open_in_root(rootfd, m.destination, true, !source_is_dir, strict);
+  std::string tpath = fd_path(target.get());
+
+  if (bind) {
+    bind_onto(source, target.get(), o.recursive, m);
+    // The bind is now on top of `target`; reopen it to address the new mount.
+    Fd top = open_in_root(rootfd, m.destination, false, false);
+    std::string top_path = fd_path(top.get());
+    if (o.flags & ~MS_REC) remount_bind(top_path, top.get(), o.flags, m);
+    set_attrs(top.get(), o, m);
+    set_propagation(top_path, o.propagation, m);
+    return;
+  }
+
+  std::string data = o.data;
+  unsigned long flags = o.flags;
+  if (type == "cgroup" || type == "cgroup2") {
+    // One cgroup2 mount on a unified host. On a cgroup v1 or hybrid host the hierarchies are
+    // many mounts; bind the host's tree (recursively), as a fresh v1 mount of all
+    // controllers together is refused when they are already mounted apart.
+    struct statfs sfs;
+    if (::statfs("/sys/fs/cgroup", &sfs) != 0 || sfs.f_type != CGROUP2_SUPER_MAGIC) {
+      log::debug("mount " + m.destination + ": cgroup v1 host: binding /sys/fs/cgroup");
+      bind_onto("/sys/fs/cgroup", target.get(), true, m);
+      Fd top = open_in_root(rootfd, m.destination, false, false);
+      unsigned long rf = flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+      if (rf) remount_bind(fd_path(top.get()), top.get(), rf, m);
+      if (flags & MS_RDONLY) {
+        struct mount_attr attr = {};
+        attr.attr_set = MOUNT_ATTR_RDONLY;
+        syscall(SYS_mount_setattr, top.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
+      }
+      set_propagation(fd_path(top.get()), o.propagation, m);
+      return;
+    }
+  }
+  const char* fstype = type == "cgroup" ? "cgroup2" : type.c_str();
+  int rc = ::mount(m.source.empty() ? type.c_str() : m.source.c_str(), tpath.c_str(),
+                   fstype, flags, data.empty() ? nullptr : data.c_str());
+  int e = rc == 0 ? 0 : errno;
+  if (rc != 0 && type == "devpts" && (e == EINVAL || e == EPERM) &&
+      (has_option(data, "gid") || has_option(data, "uid"))) {
+    // gid=5 (tty) cannot be honoured when that group is not mapped; Podman drops it too.
+    std::string d2 = drop_option(drop_option(data, "gid"), "uid");
+    log::info("mount " + m.destination + ": devpts uid=/gid= dropped: ID not mapped in the container");
+    rc = ::mount(m.source.c_str(), tpath.c_str(), "devpts", flags, d2.empty() ? nullptr : d2.c_str());
+    e = rc == 0 ? 0 : errno;
+  }
+  if (rc != 0 && plan.userns && (e == EPERM || e == EACCES)) {
+    // Filesystems an unprivileged user namespace may not mount fresh; fall back to a
+    // recursive bind of the host's instance (read-only for sysfs and cgroup).
+    const char* host = nullptr;
+    unsigned long extra = 0;
+    if (type == "proc") host = "/proc";
+    else if (type == "sysfs") host = "/sys", extra = MS_RDONLY;
+    else if (type == "mqueue") host = "/dev/mqueue";
+    else if (type == "cgroup" || type == "cgroup2") host = "/sys/fs/cgroup", extra = MS_RDONLY;
+    if (host) {
+      log::info("mount " + m.destination + ": " + type + " not allowed here (" +
+                std::strerror(e) + "); bind-mounting the host's " + host + " instead");
+      bind_onto(host, target.get(), true, m);
+      Fd top = open_in_root(rootfd, m.destination, false, false);
+      unsigned long rf = (flags | extra) & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+      if (rf) remount_bind(fd_path(top.get()), top.get(), rf, m);
+      if (extra & MS_RDONLY) {
+        struct mount_attr attr = {};
+        attr.attr_set = MOUNT_ATTR_RDONLY;
+        syscall(SYS_mount_setattr, top.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
+      }
+      set_propagation(fd_path(top.get()), o.propagation, m);
+      return;
+    }
+  }
+  if (rc != 0) mount_fail(("(" + type + ")").c_str(), m, e);
+  if (o.attr_set || o.attr_clr || o.propagation) {
+    Fd top = open_in_root(rootfd, m.destination, false, false);
+    set_attrs(top.get(), o, m);
+    set_propagation(fd_path(top.get()), o.propagation, m);
+  }
+}
+
+struct DefaultDev {
+  const char* name;
+  unsigned major, minor;
+};
+constexpr DefaultDev kDefaultDevices[] = {{"null", 1, 3},    {"zero", 1, 5},
+                                          {"full", 1, 7},    {"random", 1, 8},
+                                          {"urandom", 1, 9}, {"tty", 5, 0}};
+
+// Creates one device node at `path` (inside the root), by mknod or, where that is not
+// allowed, by bind-mounting the host's node onto an empty file.
+void make_device(const FsPlan& plan, int rootfd, const std::string& path, char type,
+                 unsigned major, unsigned minor, mode_t mode, uid_t uid, gid_t gid) {
+  mode_t fmt = type == 'b' ? S_IFBLK : type == 'p' ? S_IFIFO : S_IFCHR;
+  // Parent directory, resolved inside the root.
+  auto slash = path.rfind('/');
+  std::string dir = path.substr(0, slash == 0 ? 1 : slash), base = path.substr(slash + 1);
+  Fd dfd = open_in_root(rootfd, dir, true, false);
+  ::unlinkat(dfd.get(), base.c_str(), 0);
+  if (plan.can_mknod || type == 'p') {
+    if (::mknodat(dfd.get(), base.c_str(), fmt | (mode & 07777), makedev(major, minor)) != 0)
+      throw_sys("mknod", path);
+    if (::fchownat(dfd.get(), base.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0) throw_sys("chown", path);
+    return;
+  }
+  // Bind the host's device: find it by number under /dev.
+  std::string host = path;
+  struct stat st;
+  if (::stat(host.c_str(), &st) != 0 || (st.st_mode & S_IFMT) != fmt || major(st.st_rdev) != major ||
+      minor(st.st_rdev) != minor) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "/dev/%s/%u:%u", type == 'b' ? "block" : "char", major, minor);
+    host = buf;
+    if (::stat(host.c_str(), &st) != 0)
+      fail("device " + path + " (" + std::to_string(major) + ":" + std::to_string(minor) +
+           "): mknod is not allowed in a user namespace and the host has no such device to bind");
+  }
+  Fd f(::openat(dfd.get(), base.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!f) throw_sys("create", path);
+  std::string target = fd_path(f.get());
+  if (::mount(host.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) != 0)
+    throw_sys("mount (bind " + host + ")", path);
+}
+
+void setup_dev(const FsPlan& plan, int rootfd, bool dev_is_ours) {
+  const Config& cfg = *plan.cfg;
+  if (dev_is_ours) {
+    for (auto& d : kDefaultDevices) {
+      bool overridden = false;
+      for (auto& cd : cfg.linux.devices)
+        if (cd.path == std::string("/dev/") + d.name) overridden = true;
+      if (!overridden) make_device(plan, rootfd, std::string("/dev/") + d.name, 'c', d.major, d.minor, 0666, 0, 0);
+    }
+    Fd dev = open_in_root(rootfd, "/dev", false, false);
+    static const std::pair<const char*, const char*> links[] = {
+        {"/proc/self/fd", "fd"},         {"/proc/self/fd/0", "stdin"},
+        {"/proc/self/fd/1", "stdout"},   {"/proc/self/fd/2", "stderr"},
+        {"pts/ptmx", "ptmx"}};
+    for (auto& [to, name] : links) {
+      if (::symlinkat(to, dev.get(), name) != 0 && errno != EEXIST)
+        throw_sys("symlink", std::string("/dev/") + name);
+    }
+  }
+  for (auto& d : cfg.linux.devices) {
+    if (d.type == "u" || d.type == "c" || d.type == "b" || d.type == "p") {
+      mode_t mode = d.file_mode.value_or(0666);
+      make_device(plan, rootfd, d.path, d.type == "u" ? 'c' : d.type[0], static_cast<unsigned>(d.major),
+                  static_cast<unsigned>(d.minor), mode, d.uid.value_or(0), d.gid.value_or(0));
+    }
+  }
+}
+
+unsigned long rootfs_propagation(const std::string& p) {
+  if (p.empty() || p == "rslave") return MS_SLAVE | MS_REC;
+  for (auto& e : kPropOpts)
+    if (p == e.name) return e.flags;
+  return MS_SLAVE | MS_REC;
+}
+
+// Masks `path`: /dev/null over a file, an empty read-only tmpfs over a directory.
+void mask_path(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return;
+    throw_sys("stat", path);
+  }
+  if (S_ISDIR(st.st_mode)) {
+    if (::mount("tmpfs", path.c_str(), "tmpfs", MS_RDONLY, "size=0") != 0) throw_sys("mount (mask)", path);
+  } else if (::mount("/dev/null", path.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+    throw_sys("mount (mask)", path);
+  }
+}
+
+void readonly_path(const std::string& path) {
+  if (::mount(path.c_str(), path.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+    if (errno == ENOENT) return;
+    throw_sys("mount (bind read-only)", path);
+  }
+  Fd fd(::open(path.c_str(), O_PATH | O_CLOEXEC));
+  unsigned long f = MS_REMOUNT | MS_BIND | MS_RDONLY;
+  if (::mount(nullptr, path.c_str(), nullptr, f, nullptr) != 0) {
+    if (errno != EPERM || !fd ||
+        ::mount(nullptr, path.c_str(), nullptr, f | locked_flags(fd.get()), nullptr) != 0)
+      throw_sys("mount (remount read-only)", path);
+  }
+}
+
+}  // namespace
+
+MountOptions parse_mount_options(const std::vector<std::string>& opts, const std::string& where) {
+  MountOptions o;
+  for (auto& opt : opts) {
+    bool done = false;
+    for (auto& f : kFlagOpts) {
+      if (opt != f.name) continue;
+      if (f.clear) {
+        o.flags &= ~f.flag;
+        o.clear |= f.flag;
+      } else {
+        o.flags |= f.flag;
+        o.clear &= ~f.flag;
+      }
+      if (f.flag & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME | MS_NODIRATIME)) o.atime_given = true;
+      done = true;
+      break;
+    }
+    if (done) continue;
+    for (auto& p : kPropOpts)
+      if (opt == p.name) {
+        o.propagation = p.flags;
+        done = true;
+        break;
+      }
+    if (done) continue;
+    for (auto& a : kAttrOpts)
+      if (opt == a.name) {
+        if (a.clear) o.attr_clr |= a.attr, o.attr_set &= ~a.attr;
+        else o.attr_set |= a.attr, o.attr_clr &= ~a.attr;
+        done = true;
+        break;
+      }
+    if (done) continue;
+    if (opt == "bind") {
+      o.bind = true;
+    } else if (opt == "rbind") {
+      o.bind = o.recursive = true;
+    } else if (opt == "idmap" || opt == "ridmap") {
+      fail("mount " + where + ": option \"" + opt + "\" (ID-mapped mounts) is not supported by nook");
+    } else if (opt == "tmpcopyup" || opt == "copy-symlink" || opt == "notmpcopyup") {
+      o.ignored.push_back(opt);  // crun extensions
+    } else if (opt == "remount") {
+      o.flags |= MS_REMOUNT;
+    } else {
+      if (!o.data.empty()) o.data += ',';
+      o.data += opt;
+    }
+  }
+  return o;
+}
+
+Fd open_in_root(int rootfd, const std::string& path, bool create, bool file, bool no_symlinks) {
+  struct open_how how = {};
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | (no_symlinks ? RESOLVE_NO_SYMLINKS : 0);
+  auto try_open = [&](const std::string& p) {
+    return static_cast<int>(syscall(SYS_openat2, rootfd, p.c_str(), &how, sizeof how));
+  };
+  int fd = try_open(path);
+  if (fd >= 0) return Fd(fd);
+  if (errno == ELOOP && no_symlinks)
+    fail("mount destination " + path + " is or passes through a symlink; refusing to mount there");
+  if (errno != ENOENT || !create) throw_sys("open (in container root)", path);
+  // Walk down, creating what is missing. Each parent is resolved inside the root, so a
+  // symlink on the way cannot lead out of it; the new entry is created in that parent.
+  Fd parent(::dup(rootfd));
+  if (!parent) throw_sys("dup", path);
+  std::string prefix;
+  size_t i = 0;
+  while (i < path.size()) {
+    while (i < path.size() && path[i] == '/') i++;
+    if (i >= path.size()) break;
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    std::string comp = path.substr(i, j - i);
+    prefix += "/" + comp;
+    bool last = j >= path.size() || path.find_first_not_of('/', j) == std::string::npos;
+    int next = try_open(prefix);
+    if (next < 0) {
+      if (errno == ELOOP && no_symlinks)
+        fail("mount destination " + path + " is or passes through a symlink; refusing to mount there");
+      if (errno != ENOENT) throw_sys("open (in container root)", prefix);
+      if (comp == "..") throw_sys("open (in container root)", prefix, ENOENT);
+      if (last && file) {
+        int f = ::openat(parent.get(), comp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (f < 0 && errno != EEXIST) throw_sys("create mount point", prefix);
+        if (f >= 0) ::close(f);
+      } else if (::mkdirat(parent.get(), comp.c_str(), 0755) != 0 && errno != EEXIST) {
+        throw_sys("mkdir", prefix);
+      }
+      next = try_open(prefix);
+      if (next < 0) {
+        if (errno == ENOENT)
+          fail("mount destination " + path + ": " + prefix + " is a dangling symlink");
+        throw_sys("open (in container root)", prefix);
+      }
+    }
+    parent.reset(next);
+    i = j;
+  }
+  return parent;
+}
+
+void validate_sysctls(const Config& cfg, const std::string& file) {
+  auto own = [&](NsType t) {
+    auto* n = cfg.linux.find_ns(t);
+    return n != nullptr;
+  };
+  for (auto& [key, value] : cfg.linux.sysctl) {
+    bool ipc = key == "kernel.msgmax" || key == "kernel.msgmnb" || key == "kernel.msgmni" ||
+               key == "kernel.sem" || key == "kernel.shmall" || key == "kernel.shmmax" ||
+               key == "kernel.shmmni" || key == "kernel.shm_rmid_forced" ||
+               key.rfind("fs.mqueue.", 0) == 0;
+    bool uts = key == "kernel.hostname" || key == "kernel.domainname";
+    bool net = key.rfind("net.", 0) == 0;
+    std::string where = file + ": /linux/sysctl/" + key + ": ";
+    if (key.find("..") != std::string::npos || key.find('/') != std::string::npos)
+      fail(where + "invalid sysctl name");
+    if (ipc && !own(NsType::ipc)) fail(where + "needs an IPC namespace of the container's own");
+    if (uts && !own(NsType::uts)) fail(where + "needs a UTS namespace of the container's own");
+    if (net && !own(NsType::network)) fail(where + "needs a network namespace of the container's own");
+    if (!ipc && !uts && !net) fail(where + "not a namespaced sysctl; it would change the host");
+  }
+}
+
+void setup_rootfs(const FsPlan& plan) {
+  const Config& cfg = *plan.cfg;
+  // 1. Stop mount events from leaving this namespace: make every mount a slave (or what
+  //    linux.rootfsPropagation asks). pivot_root also needs the old root not to be shared.
+  unsigned long prop = rootfs_propagation(cfg.linux.rootfs_propagation);
+  unsigned long first = (prop & MS_SHARED) ? (MS_SLAVE | MS_REC) : prop;
+  if (::mount(nullptr, "/", nullptr, first, nullptr) != 0) throw_sys("mount (make / private)", "/");
+  // 2. The new root must be a mount point for pivot_root: bind the rootfs onto itself.
+  const std::string& rootfs = cfg.root.path;
+  if (::mount(rootfs.c_str(), rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+    throw_sys("mount (bind rootfs)", rootfs);
+  Fd rootfd(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!rootfd) throw_sys("open rootfs", rootfs);
+  // 3. The config's mounts, in order, each resolved inside the rootfs.
+  bool dev_is_ours = false;
+  for (auto& m : cfg.mounts) {
+    mount_one(plan, rootfd.get(), m);
+    if (m.destination == "/dev" || m.destination == "/dev/") dev_is_ours = true;
+  }
+  // 4. Devices.
+  setup_dev(plan, rootfd.get(), dev_is_ours);
+  // 5. The working directory exists (as runc, create it when missing).
+  if (cfg.process) open_in_root(rootfd.get(), cfg.process->cwd, true, false);
+  if (prop & MS_SHARED) {
+    if (::mount(nullptr, rootfs.c_str(), nullptr, prop, nullptr) != 0)
+      throw_sys("mount (rootfs propagation)", rootfs);
+  }
+}
+
+void enter_rootfs(const FsPlan& plan) {
+  const std::string& rootfs = plan.cfg->root.path;
+  // 6. Switch root. pivot_root(".", ".") stacks the old root on top of the new one at "/";
+  //    detaching it leaves only the container's tree, with no directory for old root needed.
+  Fd top(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!top || ::fchdir(top.get()) != 0) throw_sys("chdir", rootfs);
+  if (plan.no_pivot) {
+    if (::mount(".", "/", nullptr, MS_MOVE, nullptr) != 0) throw_sys("mount (move rootfs)", rootfs);
+    if (::chroot(".") != 0) throw_sys("chroot", rootfs);
+  } else {
+    if (syscall(SYS_pivot_root, ".", ".") != 0) throw_sys("pivot_root", rootfs);
+    if (::umount2(".", MNT_DETACH) != 0) throw_sys("umount (old root)", "/");
+  }
+  if (::chdir("/") != 0) throw_sys("chdir", "/");
+}
+
+void finish_rootfs(const FsPlan& plan) {
+  const Config& cfg = *plan.cfg;
+  for (auto& [key, value] : cfg.linux.sysctl) {
+    std::string path = "/proc/sys/" + key;
+    for (size_t i = 10; i < path.size(); i++)
+      if (path[i] == '.') path[i] = '/';
+    Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd || ::write(fd.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size()))
+      throw_sys("write sysctl", key);
+  }
+  for (auto& p : cfg.linux.readonly_paths) readonly_path(p);
+  for (auto& p : cfg.linux.masked_paths) mask_path(p);
+  if (cfg.root.readonly) {
+    Fd fd(::open("/", O_PATH | O_CLOEXEC));
+    unsigned long f = MS_REMOUNT | MS_BIND | MS_RDONLY;
+    if (::mount(nullptr, "/", nullptr, f, nullptr) != 0 &&
+        (errno != EPERM || ::mount(nullptr, "/", nullptr, f | locked_flags(fd.get()), nullptr) != 0))
+      throw_sys("mount (remount root read-only)", "/");
+  }
+}
+
+}  // namespace nook

@@ -1,0 +1,55 @@
+// The container's filesystem: rootfs, config mounts, devices, pivot_root, masked and read-only
+// paths. Runs in the container process, inside its new mount namespace.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+#include "fd.hpp"
+
+namespace nook {
+
+// mount(2) flags and data decoded from an OCI mount's options.
+struct MountOptions {
+  unsigned long flags = 0;        // MS_* to set
+  unsigned long clear = 0;        // MS_* explicitly cleared (rw, suid, dev, exec, ...)
+  unsigned long propagation = 0;  // MS_PRIVATE/MS_SHARED/MS_SLAVE/MS_UNBINDABLE, | MS_REC
+  bool bind = false, recursive = false;  // bind / rbind
+  uint64_t attr_set = 0, attr_clr = 0;   // recursive mount_setattr (rro, rnosuid, ...)
+  bool atime_given = false;              // an atime option was given (relatime family)
+  std::string data;                      // comma-separated filesystem options
+  std::vector<std::string> ignored;      // options nook accepts and does not apply
+};
+
+// Pure: decodes options; throws nook::Error for options nook refuses (idmap, ...).
+MountOptions parse_mount_options(const std::vector<std::string>& opts, const std::string& where);
+
+struct FsPlan {
+  const Config* cfg = nullptr;
+  std::string bundle;
+  bool userns = false;      // the container has its own (or a joined) user namespace
+  bool can_mknod = false;   // real root in the initial user namespace
+  bool new_pidns = false, new_netns = false, new_ipcns = false, new_cgroupns = false;
+  bool no_pivot = false;
+};
+
+// Mounts the rootfs, the config's mounts and the devices (before pivot_root).
+void setup_rootfs(const FsPlan& plan);
+
+// pivot_root (or MS_MOVE + chroot with no_pivot) into the rootfs; afterwards cwd is "/".
+void enter_rootfs(const FsPlan& plan);
+
+// After pivot_root: sysctls, read-only paths, masked paths, read-only root.
+void finish_rootfs(const FsPlan& plan);
+
+// Opens `path` inside the directory tree rooted at `rootfd` (openat2 RESOLVE_IN_ROOT), creating
+// missing components (directories, and the last one as a file when `file` is true).
+// Symlinks are followed inside the root only.
+Fd open_in_root(int rootfd, const std::string& path, bool create, bool file,
+                bool no_symlinks = false);
+
+// Checks that every sysctl in cfg.linux.sysctl is namespaced and its namespace is the
+// container's own. Throws nook::Error otherwise.
+void validate_sysctls(const Config& cfg, const std::string& file);
+
+}  // namespace nook

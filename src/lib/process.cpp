@@ -1,0 +1,220 @@
+#include "process.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "error.hpp"
+#include "fd.hpp"
+#include "log.hpp"
+
+namespace nook {
+
+namespace {
+const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+bool executable(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(p.c_str(), X_OK) == 0;
+}
+}  // namespace
+
+std::string find_executable(const std::string& prog, const std::vector<std::string>& env) {
+  if (prog.find('/') != std::string::npos) {
+    struct stat st;
+    if (::stat(prog.c_str(), &st) != 0) throw_sys("exec: \"" + prog + "\":", "stat", errno);
+    if (S_ISDIR(st.st_mode)) fail("exec: \"" + prog + "\": is a directory");
+    return prog;
+  }
+  std::string path = kDefaultPath;
+  for (auto& e : env)
+    if (e.rfind("PATH=", 0) == 0) path = e.substr(5);
+  size_t i = 0;
+  while (i <= path.size()) {
+    size_t j = path.find(':', i);
+    if (j == std::string::npos) j = path.size();
+    std::string dir = j > i ? path.substr(i, j - i) : std::string(1, '.');
+    std::string cand = dir + "/" + prog;
+    if (executable(cand)) return cand;
+    i = j + 1;
+  }
+  fail("exec: \"" + prog + "\": executable file not found in $PATH");
+}
+
+void apply_rlimits(const std::vector<Rlimit>& rl) {
+  for (auto& r : rl) {
+    struct rlimit l = {static_cast<rlim_t>(r.soft), static_cast<rlim_t>(r.hard)};
+    if (::setrlimit(r.resource, &l) != 0) {
+      int e = errno;
+      struct rlimit cur = {};
+      ::getrlimit(r.resource, &cur);
+      throw Error(sys_message("setrlimit", r.type + " soft=" + std::to_string(r.soft) + " hard=" +
+                                               std::to_string(r.hard) + " (current hard limit " +
+                                               std::to_string(cur.rlim_max) + ")",
+                              e),
+                  e);
+    }
+  }
+}
+
+void apply_sched_attrs(const Process& p, const Linux& linux) {
+  if (p.oom_score_adj) {
+    Fd fd(::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC));
+    std::string v = std::to_string(*p.oom_score_adj);
+    if (!fd || ::write(fd.get(), v.data(), v.size()) < 0) throw_sys("write", "/proc/self/oom_score_adj");
+  }
+  if (linux.personality) {
+    unsigned long persona = linux.personality->domain == "LINUX32" ? PER_LINUX32 : PER_LINUX;
+    if (::personality(persona) < 0) throw_sys("personality", linux.personality->domain);
+  }
+  if (p.scheduler) {
+    auto& s = *p.scheduler;
+    static const std::pair<const char*, int> pol[] = {
+        {"SCHED_OTHER", SCHED_OTHER}, {"SCHED_FIFO", SCHED_FIFO},   {"SCHED_RR", SCHED_RR},
+        {"SCHED_BATCH", SCHED_BATCH}, {"SCHED_IDLE", SCHED_IDLE},   {"SCHED_DEADLINE", 6}};
+    int policy = -1;
+    for (auto& [n, v] : pol)
+      if (s.policy == n) policy = v;
+    if (policy < 0) fail("process.scheduler.policy " + s.policy + " is not supported on Linux");
+    struct {
+      uint32_t size;
+      uint32_t sched_policy;
+      uint64_t sched_flags;
+      int32_t sched_nice;
+      uint32_t sched_priority;
+      uint64_t sched_runtime, sched_deadline, sched_period;
+    } attr = {48, static_cast<uint32_t>(policy), 0, s.nice, static_cast<uint32_t>(s.priority),
+              s.runtime, s.deadline, s.period};
+    for (auto& f : s.flags) {
+      if (f == "SCHED_FLAG_RESET_ON_FORK") attr.sched_flags |= 0x01;
+      else if (f == "SCHED_FLAG_RECLAIM") attr.sched_flags |= 0x02;
+      else if (f == "SCHED_FLAG_DL_OVERRUN") attr.sched_flags |= 0x04;
+      else fail("process.scheduler.flags: unknown flag " + f);
+    }
+    if (syscall(SYS_sched_setattr, 0, &attr, 0) != 0) throw_sys("sched_setattr", s.policy);
+  }
+  if (p.io_priority) {
+    int cls = p.io_priority->io_class == "IOPRIO_CLASS_RT" ? 1 : p.io_priority->io_class == "IOPRIO_CLASS_BE" ? 2 : 3;
+    int prio = (cls << 13) | p.io_priority->priority;
+    if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, prio) != 0)
+      throw_sys("ioprio_set", p.io_priority->io_class);
+  }
+}
+
+void switch_user(const User& u, bool setgroups_ok) {
+  if (setgroups_ok) {
+    std::vector<gid_t> g(u.additional_gids.begin(), u.additional_gids.end());
+    if (::setgroups(g.size(), g.data()) != 0) throw_sys("setgroups");
+  } else {
+    for (auto g : u.additional_gids)
+      if (g != u.gid) {
+        log::warn("process.user.additionalGids: group " + std::to_string(g) +
+                  " not set: setgroups is denied in a single-ID user namespace");
+        break;
+      }
+  }
+  if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) throw_sys("prctl", "PR_SET_KEEPCAPS");
+  if (syscall(SYS_setresgid, u.gid, u.gid, u.gid) != 0)
+    throw_sys("setresgid", std::to_string(u.gid) + " (is it mapped in the user namespace?)");
+  if (syscall(SYS_setresuid, u.uid, u.uid, u.uid) != 0)
+    throw_sys("setresuid", std::to_string(u.uid) + " (is it mapped in the user namespace?)");
+}
+
+void apply_capabilities(const Capabilities& caps) {
+  for (auto& n : caps.names_unknown)
+    log::warn("process.capabilities: unknown capability \"" + n + "\" ignored");
+  int last = cap_last_known();
+  if (Fd fd{::open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC)}) {
+    char b[16] = {};
+    if (::read(fd.get(), b, sizeof b - 1) > 0) last = std::min(last, std::atoi(b));
+  }
+  for (int c = 0; c <= last; c++)
+    if (!((caps.bounding >> c) & 1) && ::prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0 && errno != EINVAL)
+      throw_sys("prctl PR_CAPBSET_DROP", cap_name(c) ? cap_name(c) : "?");
+  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  for (int i = 0; i < 2; i++) {
+    data[i].effective = static_cast<uint32_t>(caps.effective >> (32 * i));
+    data[i].permitted = static_cast<uint32_t>(caps.permitted >> (32 * i));
+    data[i].inheritable = static_cast<uint32_t>(caps.inheritable >> (32 * i));
+  }
+  if (syscall(SYS_capset, &hdr, data) != 0) throw_sys("capset");
+  if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
+    throw_sys("prctl PR_CAP_AMBIENT_CLEAR_ALL");
+  for (int c = 0; c <= last; c++)
+    if ((caps.ambient >> c) & 1) {
+      if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) != 0)
+        log::warn(std::string("process.capabilities.ambient: cannot raise ") + cap_name(c) +
+                  " (it must also be permitted and inheritable)");
+    }
+}
+
+std::vector<std::string> container_env(const Process& p) {
+  std::vector<std::string> env = p.env;
+  bool has_home = false;
+  for (auto& e : env)
+    if (e.rfind("HOME=", 0) == 0) has_home = true;
+  if (!has_home) {
+    std::string home = "/";
+    if (FILE* f = std::fopen("/etc/passwd", "re")) {
+      char line[1024];
+      while (std::fgets(line, sizeof line, f)) {
+        // name:pw:uid:gid:gecos:home:shell
+        char* fields[7] = {};
+        int n = 0;
+        char* s = line;
+        fields[n++] = s;
+        for (; *s && n < 7; s++)
+          if (*s == ':') *s = 0, fields[n++] = s + 1;
+        if (n >= 6 && std::strtoul(fields[2], nullptr, 10) == p.user.uid && *fields[2]) {
+          home = fields[5];
+          break;
+        }
+      }
+      std::fclose(f);
+    }
+    env.push_back("HOME=" + home);
+  }
+  return env;
+}
+
+void exec_process(const std::string& path, const std::vector<std::string>& args,
+                  const std::vector<std::string>& env) {
+  std::vector<char*> argv, envp;
+  for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  ::execve(path.c_str(), argv.data(), envp.data());
+  throw_sys("exec", path);
+}
+
+void close_fds_except(int preserve, const std::vector<int>& keep) {
+  int first = 3 + std::max(preserve, 0);
+  for (int fd = 3; fd < first; fd++) {
+    int fl = ::fcntl(fd, F_GETFD);
+    if (fl >= 0) ::fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
+  }
+  std::vector<int> k;
+  for (int fd : keep)
+    if (fd >= first) k.push_back(fd);
+  std::sort(k.begin(), k.end());
+  unsigned lo = static_cast<unsigned>(first);
+  for (int fd : k) {
+    if (static_cast<unsigned>(fd) > lo) syscall(SYS_close_range, lo, static_cast<unsigned>(fd) - 1, 0);
+    lo = static_cast<unsigned>(fd) + 1;
+  }
+  syscall(SYS_close_range, lo, ~0u, 0);
+}
+
+}  // namespace nook

@@ -1,0 +1,39 @@
+// The container process's attributes, applied in the container process just before execve.
+// Shared by create/run (init) and exec.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+
+namespace nook {
+
+// Resolves args[0] against PATH from `env` inside the current root (after pivot_root).
+// Throws nook::Error "exec: \"foo\": executable file not found in $PATH".
+std::string find_executable(const std::string& prog, const std::vector<std::string>& env);
+
+// setrlimit for every config rlimit.
+void apply_rlimits(const std::vector<Rlimit>& rl);
+
+// oomScoreAdj, scheduler, ioPriority, personality.
+void apply_sched_attrs(const Process& p, const Linux& linux);
+
+// Switches to process.user: groups (unless setgroups is denied), gid, uid, keeping the
+// capabilities needed for apply_capabilities. `setgroups_ok` false in single-ID mode.
+void switch_user(const User& u, bool setgroups_ok);
+
+// Drops the bounding set to caps.bounding and sets effective/permitted/inheritable/ambient.
+void apply_capabilities(const Capabilities& caps);
+
+// Environment with HOME added from /etc/passwd (inside the container) when it is missing.
+std::vector<std::string> container_env(const Process& p);
+
+// execve; returns only on failure (throws).
+[[noreturn]] void exec_process(const std::string& path, const std::vector<std::string>& args,
+                               const std::vector<std::string>& env);
+
+// Keeps fds 0..2 and 3..3+preserve-1 (clearing their close-on-exec flag) and every fd in
+// `keep`; closes everything else.
+void close_fds_except(int preserve, const std::vector<int>& keep);
+
+}  // namespace nook

@@ -1,0 +1,329 @@
+#include "state.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "config.hpp"
+#include "error.hpp"
+
+namespace nook {
+
+using json = nlohmann::json;
+
+const char* status_name(Status s) {
+  switch (s) {
+    case Status::creating: return "creating";
+    case Status::created: return "created";
+    case Status::running: return "running";
+    case Status::paused: return "paused";
+    case Status::stopped: return "stopped";
+  }
+  return "unknown";
+}
+
+void validate_id(const std::string& id) {
+  if (id.empty()) fail("container ID is empty");
+  if (id.size() > 1024) fail("container ID is longer than 1024 bytes");
+  if (id == "." || id == "..") fail("container ID \"" + id + "\" is not allowed");
+  for (unsigned char c : id) {
+    // The set runc allows: letters, digits, and _ + - . (no slash, no control characters).
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '+' || c == '-' || c == '.';
+    if (!ok) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      std::string shown = (c >= 0x20 && c < 0x7f) ? std::string(1, static_cast<char>(c)) : buf;
+      fail("container ID contains \"" + shown +
+           "\": only letters, digits and _ + - . are allowed");
+    }
+  }
+}
+
+std::string default_state_root() {
+  if (geteuid() == 0) return "/run/nook";
+  if (const char* x = getenv("XDG_RUNTIME_DIR"); x && *x) {
+    // Only if it is really ours (Slurm and sudo keep a stale one around).
+    struct stat st;
+    if (::stat(x, &st) == 0 && st.st_uid == geteuid() && S_ISDIR(st.st_mode))
+      return std::string(x) + "/nook";
+  }
+  return "/tmp/nook-" + std::to_string(geteuid());
+}
+
+unsigned long long proc_start_time(pid_t pid, bool* zombie) {
+  if (zombie) *zombie = false;
+  if (pid <= 0) return 0;
+  char path[64], buf[1024];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  char* p = std::strrchr(buf, ')');
+  if (!p) return 0;
+  p += 2;  // state char
+  if (zombie) *zombie = (*p == 'Z' || *p == 'X');
+  // Fields after ')' start at field 3 (state); start time is field 22.
+  for (int field = 3; field < 22 && *p; p++)
+    if (*p == ' ') field++;
+  return std::strtoull(p, nullptr, 10);
+}
+
+Status container_status(const State& s, int dirfd) {
+  if (s.pid <= 0) return Status::stopped;
+  bool zombie = false;
+  unsigned long long st = proc_start_time(s.pid, &zombie);
+  if (st == 0 || st != s.start_time || zombie) return Status::stopped;
+  struct stat sb;
+  if (::fstatat(dirfd, "exec.fifo", &sb, AT_SYMLINK_NOFOLLOW) == 0) return Status::created;
+  if (!s.cgroup.empty()) {
+    try {
+      if (cgroup_frozen(s.cgroup)) return Status::paused;
+    } catch (const Error&) {
+    }
+  }
+  return Status::running;
+}
+
+namespace {
+
+void ensure_root(const std::string& root) {
+  if (::mkdir(root.c_str(), 0700) == 0 || errno == EEXIST) return;
+  if (errno == ENOENT) {
+    // Create parents (e.g. /run/user/1000 exists but --root points deeper).
+    auto slash = root.rfind('/');
+    if (slash != std::string::npos && slash > 0) {
+      ensure_root(root.substr(0, slash));
+      if (::mkdir(root.c_str(), 0700) == 0 || errno == EEXIST) return;
+    }
+  }
+  throw_sys("mkdir", root);
+}
+
+void lock(int fd, bool exclusive, const std::string& path) {
+  while (::flock(fd, exclusive ? LOCK_EX : LOCK_SH) != 0)
+    if (errno != EINTR) throw_sys("flock", path);
+}
+
+void write_atomic(int dirfd, const char* name, const std::string& data, const std::string& where) {
+  std::string tmp = std::string(".") + name + ".tmp";
+  Fd fd(::openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!fd) throw_sys("open", where + "/" + tmp);
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd.get(), data.data() + off, data.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_sys("write", where + "/" + tmp);
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (::renameat(dirfd, tmp.c_str(), dirfd, name) != 0) throw_sys("rename", where + "/" + name);
+}
+
+}  // namespace
+
+ContainerDir ContainerDir::create(const std::string& root, const std::string& id) {
+  validate_id(id);
+  ensure_root(root);
+  std::string path = root + "/" + id;
+  if (::mkdir(path.c_str(), 0700) != 0) {
+    if (errno == EEXIST) fail("container \"" + id + "\" already exists");
+    throw_sys("mkdir", path);
+  }
+  Fd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) throw_sys("open", path);
+  lock(fd.get(), true, path);
+  return ContainerDir(std::move(fd), std::move(path), id);
+}
+
+std::optional<ContainerDir> ContainerDir::open(const std::string& root, const std::string& id,
+                                               bool exclusive, bool missing_ok) {
+  validate_id(id);
+  std::string path = root + "/" + id;
+  Fd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) {
+    if (errno == ENOENT || errno == ENOTDIR) {
+      if (missing_ok) return std::nullopt;
+      fail("container \"" + id + "\" does not exist");
+    }
+    throw_sys("open", path);
+  }
+  lock(fd.get(), exclusive, path);
+  // A concurrent delete may have removed the directory while we waited for the lock.
+  struct stat st;
+  if (::fstat(fd.get(), &st) == 0 && st.st_nlink == 0) {
+    if (missing_ok) return std::nullopt;
+    fail("container \"" + id + "\" does not exist");
+  }
+  return ContainerDir(std::move(fd), std::move(path), id);
+}
+
+void ContainerDir::write_state(const State& s) { write_atomic(fd(), "state.json", state_to_json(s), path_); }
+
+void ContainerDir::write_file(const char* name, const std::string& data) {
+  write_atomic(fd(), name, data, path_);
+}
+
+std::string ContainerDir::read_file(const char* name) const {
+  Fd f(::openat(fd(), name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!f) throw_sys("open", path_ + "/" + name);
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::read(f.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_sys("read", path_ + "/" + name);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+std::optional<State> ContainerDir::read_state() const {
+  Fd f(::openat(fd(), "state.json", O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!f) {
+    if (errno == ENOENT) return std::nullopt;
+    throw_sys("open", path_ + "/state.json");
+  }
+  f.reset();
+  State s = state_from_json(read_file("state.json"), path_ + "/state.json");
+  if (s.id != id_) fail(path_ + "/state.json: belongs to container \"" + s.id + "\"");
+  return s;
+}
+
+void ContainerDir::remove() {
+  // Unlink every entry (the directory is flat), then the directory itself.
+  Fd d(::openat(fd(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!d) throw_sys("open", path_);
+  DIR* dir = ::fdopendir(d.release());
+  if (!dir) throw_sys("fdopendir", path_);
+  std::vector<std::string> names;
+  while (struct dirent* e = ::readdir(dir)) {
+    if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+    names.emplace_back(e->d_name);
+  }
+  ::closedir(dir);
+  for (auto& n : names)
+    if (::unlinkat(fd(), n.c_str(), 0) != 0 && errno != ENOENT) throw_sys("unlink", path_ + "/" + n);
+  if (::rmdir(path_.c_str()) != 0 && errno != ENOENT) throw_sys("rmdir", path_);
+}
+
+void ContainerDir::unlock() { ::flock(fd(), LOCK_UN); }
+
+std::vector<std::string> list_ids(const std::string& root) {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(root.c_str());
+  if (!d) {
+    if (errno == ENOENT) return out;
+    throw_sys("opendir", root);
+  }
+  while (struct dirent* e = ::readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    try {
+      validate_id(e->d_name);
+    } catch (const Error&) {
+      continue;
+    }
+    out.emplace_back(e->d_name);
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string state_to_json(const State& s) {
+  json j = {{"id", s.id},
+            {"pid", s.pid},
+            {"startTime", s.start_time},
+            {"bundle", s.bundle},
+            {"rootfs", s.rootfs},
+            {"created", s.created},
+            {"owner", s.owner},
+            {"singleId", s.single_id},
+            {"rootEmulation", s.root_emulation},
+            {"hooks", s.hooks},
+            {"ownPidns", s.own_pidns},
+            {"annotations", s.annotations}};
+  if (!s.cgroup.v2.empty()) j["cgroupV2"] = s.cgroup.v2;
+  if (!s.cgroup.v1.empty()) j["cgroupV1"] = s.cgroup.v1;
+  return j.dump();
+}
+
+State state_from_json(const std::string& text, const std::string& name) {
+  State s;
+  try {
+    json j = json::parse(text);
+    if (!j.is_object()) fail(name + ": not a JSON object");
+    s.id = j.at("id").get<std::string>();
+    s.pid = j.at("pid").get<pid_t>();
+    s.start_time = j.at("startTime").get<unsigned long long>();
+    s.bundle = j.at("bundle").get<std::string>();
+    s.rootfs = j.value("rootfs", "");
+    s.created = j.value("created", "");
+    s.owner = j.value("owner", 0u);
+    s.single_id = j.value("singleId", false);
+    s.root_emulation = j.value("rootEmulation", false);
+    s.hooks = j.value("hooks", false);
+    s.own_pidns = j.value("ownPidns", false);
+    if (j.contains("annotations"))
+      s.annotations = j.at("annotations").get<std::map<std::string, std::string>>();
+    s.cgroup.v2 = j.value("cgroupV2", "");
+    if (j.contains("cgroupV1")) s.cgroup.v1 = j.at("cgroupV1").get<std::vector<std::string>>();
+  } catch (const json::exception& e) {
+    std::string m = e.what();
+    if (auto p = m.find("] "); p != std::string::npos) m = m.substr(p + 2);
+    fail(name + ": corrupt state file: " + m);
+  }
+  return s;
+}
+
+std::string oci_state_json(const State& s, Status st) {
+  json j = {{"ociVersion", kOciVersion},
+            {"id", s.id},
+            {"status", status_name(st)},
+            {"pid", st == Status::stopped ? 0 : s.pid},
+            {"bundle", s.bundle},
+            {"rootfs", s.rootfs},
+            {"created", s.created},
+            {"owner", s.owner == 0 ? std::string("root") : std::to_string(s.owner)},
+            {"annotations", s.annotations}};
+  j["nook"] = {{"singleIdMapping", s.single_id}, {"rootEmulation", s.root_emulation}};
+  return j.dump(2);
+}
+
+void write_pid_file(const std::string& file, pid_t pid) {
+  std::string dir = ".", base = file;
+  if (auto p = file.rfind('/'); p != std::string::npos) {
+    dir = p == 0 ? "/" : file.substr(0, p);
+    base = file.substr(p + 1);
+  }
+  Fd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!d) throw_sys("open pid file directory", dir);
+  std::string tmp = "." + base + ".nook-tmp";
+  Fd f(::openat(d.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!f) throw_sys("open", dir + "/" + tmp);
+  std::string s = std::to_string(pid);
+  if (::write(f.get(), s.data(), s.size()) != static_cast<ssize_t>(s.size())) {
+    ::unlinkat(d.get(), tmp.c_str(), 0);
+    throw_sys("write", dir + "/" + tmp);
+  }
+  if (::renameat(d.get(), tmp.c_str(), d.get(), base.c_str()) != 0) {
+    int e = errno;
+    ::unlinkat(d.get(), tmp.c_str(), 0);
+    throw_sys("rename", file, e);
+  }
+}
+
+}  // namespace nook

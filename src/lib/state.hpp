@@ -1,0 +1,91 @@
+// The state directory: ROOT/ID/{state.json,config.json,exec.fifo}, one lock per container.
+#pragma once
+#include <sys/types.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cgroup.hpp"
+#include "fd.hpp"
+
+namespace nook {
+
+enum class Status { creating, created, running, paused, stopped };
+const char* status_name(Status s);
+
+// What nook remembers of a container between invocations (state.json).
+struct State {
+  std::string id;
+  pid_t pid = 0;
+  unsigned long long start_time = 0;  // /proc/PID/stat field 22: detects PID reuse
+  std::string bundle;
+  std::string created;  // RFC 3339
+  std::map<std::string, std::string> annotations;
+  uid_t owner = 0;
+  bool single_id = false;       // nook made a single-ID user namespace
+  bool root_emulation = false;  // seccomp root emulation filter loaded
+  CgroupPlacement cgroup;
+  std::string rootfs;
+  bool hooks = false;     // config.json has hooks (start/delete must read it)
+  bool own_pidns = false; // the container has a PID namespace of its own
+};
+
+// "creating", "created", ... for a State and its directory; checks the process liveness and
+// start time, the exec fifo and the freezer.
+Status container_status(const State& s, int dirfd);
+
+// Start time of a process (field 22 of /proc/PID/stat), 0 if there is no such process, and
+// sets *zombie when it has exited but not been reaped.
+unsigned long long proc_start_time(pid_t pid, bool* zombie = nullptr);
+
+// Checks a container ID before any path is built from it.
+void validate_id(const std::string& id);
+
+// Default --root: /run/nook for uid 0, $XDG_RUNTIME_DIR/nook, else /tmp/nook-UID.
+std::string default_state_root();
+
+class ContainerDir {
+ public:
+  // Creates ROOT/ID exclusively (error if it exists) and locks it.
+  static ContainerDir create(const std::string& root, const std::string& id);
+  // Opens and locks an existing ROOT/ID; throws "container ID does not exist".
+  // Returns nullopt instead of throwing when missing_ok.
+  static std::optional<ContainerDir> open(const std::string& root, const std::string& id,
+                                          bool exclusive, bool missing_ok = false);
+
+  int fd() const { return dir_.get(); }
+  const std::string& path() const { return path_; }
+  const std::string& id() const { return id_; }
+
+  void write_state(const State& s);
+  // nullopt when state.json is missing (a create that died before writing it).
+  std::optional<State> read_state() const;
+  void write_file(const char* name, const std::string& data);
+  std::string read_file(const char* name) const;
+  // Removes every file and the directory itself.
+  void remove();
+  void unlock();
+
+ private:
+  ContainerDir(Fd dir, std::string path, std::string id)
+      : dir_(std::move(dir)), path_(std::move(path)), id_(std::move(id)) {}
+  Fd dir_;
+  std::string path_, id_;
+};
+
+// IDs of all containers under ROOT (directory names that pass validate_id).
+std::vector<std::string> list_ids(const std::string& root);
+
+// Serialises / parses a State (exposed for tests and fuzzing).
+std::string state_to_json(const State& s);
+State state_from_json(const std::string& text, const std::string& name);
+
+// The OCI state document printed by `nook state`.
+std::string oci_state_json(const State& s, Status st);
+
+// Writes `pid` to `file` atomically (temporary file + rename).
+void write_pid_file(const std::string& file, pid_t pid);
+
+}  // namespace nook

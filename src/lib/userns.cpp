@@ -1,0 +1,104 @@
+#include "userns.hpp"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "error.hpp"
+#include "fd.hpp"
+
+namespace nook {
+
+bool caller_privileged() {
+  if (geteuid() != 0) return false;
+  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  if (syscall(SYS_capget, &hdr, data) != 0) return false;
+  auto has = [&](int cap) { return (data[cap / 32].effective >> (cap % 32)) & 1u; };
+  return has(CAP_SYS_ADMIN) && has(CAP_SETUID) && has(CAP_SETGID);
+}
+
+bool id_mapped(const std::vector<IdMapping>& map, uint32_t id) {
+  for (auto& m : map)
+    if (id >= m.container_id && uint64_t(id) < uint64_t(m.container_id) + m.size) return true;
+  return false;
+}
+
+IdPlan plan_ids(const Config& cfg, bool privileged) {
+  IdPlan p;
+  p.privileged = privileged;
+  p.host_uid = geteuid();
+  p.host_gid = getegid();
+  const Namespace* userns = cfg.linux.find_ns(NsType::user);
+  uint32_t cuid = cfg.process ? cfg.process->user.uid : 0;
+  uint32_t cgid = cfg.process ? cfg.process->user.gid : 0;
+  auto single = [&](const std::string& why) {
+    p.new_userns = true;
+    p.single_id = true;
+    p.uid_map = {{cuid, p.host_uid, 1}};
+    p.gid_map = {{cgid, p.host_gid, 1}};
+    p.reason = why + ": single-ID user namespace, container uid " + std::to_string(cuid) +
+               " gid " + std::to_string(cgid) + " mapped to host uid " +
+               std::to_string(p.host_uid) + " gid " + std::to_string(p.host_gid) +
+               ", setgroups denied";
+  };
+  if (userns && !userns->path.empty()) {
+    p.join_path = userns->path;
+    return p;
+  }
+  if (userns) {
+    if (privileged && !cfg.linux.uid_mappings.empty()) {
+      p.new_userns = true;
+      p.uid_map = cfg.linux.uid_mappings;
+      p.gid_map = cfg.linux.gid_mappings;
+      return p;
+    }
+    single(privileged ? "config asks for a user namespace without mappings"
+                      : "unprivileged caller cannot grant the config's mappings");
+    return p;
+  }
+  if (privileged) return p;  // no user namespace, as runc does
+  single("unprivileged caller and no user namespace in the config");
+  return p;
+}
+
+namespace {
+std::string map_text(const std::vector<IdMapping>& m) {
+  std::string s;
+  char line[64];
+  for (auto& e : m) {
+    std::snprintf(line, sizeof line, "%u %u %u\n", e.container_id, e.host_id, e.size);
+    s += line;
+  }
+  return s;
+}
+
+void write_proc(pid_t pid, const char* file, const std::string& text) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/%s", pid, file);
+  Fd fd(::open(path, O_WRONLY | O_CLOEXEC));
+  if (!fd) throw_sys("open", path);
+  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    int e = errno;
+    std::string shown = text;
+    while (!shown.empty() && shown.back() == '\n') shown.pop_back();
+    for (auto& c : shown)
+      if (c == '\n') c = ',';
+    throw_sys("write", std::string(path) + " \"" + shown + "\"", e);
+  }
+}
+}  // namespace
+
+void write_id_maps(pid_t pid, const IdPlan& plan) {
+  if (!plan.new_userns) return;
+  // An unprivileged process may map only its own ID, and only after giving up setgroups(2)
+  // (otherwise it could drop a group that denies it access: user_namespaces(7)).
+  if (plan.single_id && !plan.privileged) write_proc(pid, "setgroups", "deny");
+  write_proc(pid, "uid_map", map_text(plan.uid_map));
+  write_proc(pid, "gid_map", map_text(plan.gid_map));
+}
+
+}  // namespace nook

@@ -1,0 +1,36 @@
+// User namespace policy: which IDs the container gets, and writing the maps.
+#pragma once
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+
+namespace nook {
+
+struct IdPlan {
+  bool new_userns = false;     // clone with CLONE_NEWUSER
+  std::string join_path;       // setns into this user namespace instead
+  bool single_id = false;      // Charliecloud mapping: one ID, setgroups denied
+  std::vector<IdMapping> uid_map, gid_map;
+  uid_t host_uid = 0;          // caller's effective IDs
+  gid_t host_gid = 0;
+  bool privileged = false;     // caller may grant mappings / mount without a new userns
+  std::string reason;          // why nook made or changed the user namespace (for the log)
+};
+
+// True when the caller is uid 0 with CAP_SYS_ADMIN, CAP_SETUID and CAP_SETGID in its own user
+// namespace (real root, or root inside Buildah's or Podman's user namespace).
+bool caller_privileged();
+
+// Decides the user namespace for `cfg` as run by the current caller.
+IdPlan plan_ids(const Config& cfg, bool privileged);
+
+// True if container uid `id` is mapped by `map`.
+bool id_mapped(const std::vector<IdMapping>& map, uint32_t id);
+
+// Writes /proc/PID/{setgroups,uid_map,gid_map} from the parent.
+void write_id_maps(pid_t pid, const IdPlan& plan);
+
+}  // namespace nook

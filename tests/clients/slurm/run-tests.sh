@@ -398,6 +398,31 @@ case_scancel() {
 	[ -z "$(squeue -h -j "$job" 2>/dev/null)" ] || fail "job $job still in squeue: $(squeue -h -j "$job" -o '%T %r')"
 }
 
+# scancel of a step that handles SIGTERM: the runtime forwards Slurm's SIGTERM
+# to the container, whose handler's output still reaches srun.
+case_scancel_graceful() {
+	local mark=$((100000 + RANDOM)) job pid deadline
+	marks+=("$mark")
+	as_job srun -v --container="$bundle" \
+		sh -c "trap 'echo got-TERM; kill \$!; exit 7' TERM; echo ready; sleep $mark & wait" >"$out" 2>"$err" &
+	pid=$!
+	deadline=$((SECONDS + 60))
+	until grep -q '^ready$' "$out" || ! kill -0 "$pid" 2>/dev/null || ((SECONDS >= deadline)); do
+		sleep 0.2
+	done
+	grep -q '^ready$' "$out" || { fail "container never started"; kill "$pid" 2>/dev/null; wait "$pid"; return; }
+	sleep 0.5
+	job=$(job_id_from "$err")
+	scancel "$job"
+	deadline=$((SECONDS + 30))
+	while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+	kill -0 "$pid" 2>/dev/null && { fail "srun still running 30s after scancel"; kill -KILL "$pid"; }
+	wait "$pid" 2>/dev/null
+	expect_grep "SIGTERM handler ran" '^got-TERM$' "$out"
+	[ -z "$(pgrep -f "^sleep $mark\$")" ] || fail "container processes still running after scancel"
+	expect_container_gone "$job" 0
+}
+
 # Last: nothing of this user's is left in the runtime's state directory.
 case_no_leftovers() {
 	local left
@@ -405,7 +430,7 @@ case_no_leftovers() {
 	[ -z "$left" ] || fail "containers left in $(state_dir): $left"
 }
 
-cases=(exit_code stdout_stderr stdin environment identity sbatch_step sbatch_container scancel no_leftovers)
+cases=(exit_code stdout_stderr stdin environment identity sbatch_step sbatch_container scancel scancel_graceful no_leftovers)
 
 for who in "${submitters[@]}"; do
 	bundle=$tmp/bundles/$who

@@ -24,7 +24,8 @@ load ../lib/common
   local out=$TEST_DIR/stdout-file
   : >"$out"
   is_user_mode && chown "$NOOK_AS_USER_UID" "$out"
-  run nook run --bundle "$BUNDLE" fd1 >"$out"
+  status=0
+  nook run --bundle "$BUNDLE" fd1 >"$out" || status=$?
   assert_success
   assert_equal "$(cat "$out")" "$(stat -c '%d %i' "$out")" "dev/inode of fd 1 inside"
   # and it is not a terminal when none was asked for

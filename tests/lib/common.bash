@@ -16,6 +16,7 @@
 #   $BUNDLE        a bundle: rootfs/ (a private copy of the cached busybox rootfs, with /probe)
 #                  and config.json from `$NOOK spec` (--rootless in user mode), edited so that
 #                  process.terminal is false and process.args is ["/probe", "cwd"]
+#                  and root.readonly false
 #   $STATE_ROOT    the --root given to every `nook` call (not created in advance)
 #   $ROOTFS        $BUNDLE/rootfs
 
@@ -161,7 +162,8 @@ make_bundle() {
   (cd "$BUNDLE" && as_user "$NOOK_BIN" spec "${spec_args[@]}") ||
     { echo "make_bundle: '$NOOK spec ${spec_args[*]}' failed" >&2; return 1; }
   [[ -s $BUNDLE/config.json ]] || { echo "make_bundle: no config.json from '$NOOK spec'" >&2; return 1; }
-  cfg '.process.terminal = false | .process.args = ["/probe", "cwd"] | .root.path = "rootfs"'
+  # writable root: tests leave marker files in the rootfs for the host to see
+  cfg '.process.terminal = false | .process.args = ["/probe", "cwd"] | .root.path = "rootfs" | .root.readonly = false'
   export BUNDLE ROOTFS
 }
 

@@ -1,0 +1,170 @@
+#!/usr/bin/env bats
+# The command line (issues 2 and 3): spec, features, --version, global flags, and the
+# --log/--log-format json error log that podman and conmon read.
+
+load ../lib/common
+
+@test "cli: --version and -v print a version and succeed" {
+  run nook_raw --version
+  assert_success
+  assert_output_matches '[0-9]+\.[0-9]+'
+  run nook_raw -v
+  assert_success
+  assert_output_matches '[0-9]+\.[0-9]+'
+}
+
+@test "cli: spec writes a default config.json that runs" {
+  local d=$TEST_DIR/specdir
+  mkdir "$d"
+  is_user_mode && chown "$NOOK_AS_USER_UID" "$d"
+  run bash -c 'cd "$1" && nook_raw spec' _ "$d"
+  assert_success
+  jq -e '.ociVersion and (.process.args | length > 0) and .root.path == "rootfs"' "$d/config.json" >/dev/null ||
+    { cat "$d/config.json" >&2; return 1; }
+  [[ $(jq -r .ociVersion "$d/config.json") =~ ^1\.[0-9]+\.[0-9]+ ]]
+}
+
+@test "cli: spec --bundle DIR writes into DIR" {
+  local d=$TEST_DIR/specdir2
+  mkdir "$d"
+  is_user_mode && chown "$NOOK_AS_USER_UID" "$d"
+  run nook_raw spec --bundle "$d"
+  assert_success
+  jq -e . "$d/config.json" >/dev/null
+}
+
+@test "cli: spec refuses to overwrite an existing config.json" {
+  local before
+  before=$(cat "$BUNDLE/config.json")
+  run nook_raw spec --bundle "$BUNDLE"
+  assert_failure
+  assert_equal "$(cat "$BUNDLE/config.json")" "$before" "config.json"
+}
+
+@test "cli: spec --rootless asks for a user namespace mapping the caller's IDs" {
+  local d=$TEST_DIR/specdir3
+  mkdir "$d"
+  is_user_mode && chown "$NOOK_AS_USER_UID" "$d"
+  run nook_raw spec --rootless --bundle "$d"
+  assert_success
+  local uid=${NOOK_AS_USER_UID:-$(id -u)} gid=${NOOK_AS_USER_GID:-$(id -g)}
+  jq -e '.linux.namespaces | any(.type == "user")' "$d/config.json" >/dev/null
+  assert_equal "$(jq -c '.linux.uidMappings' "$d/config.json")" "[{\"containerID\":0,\"hostID\":$uid,\"size\":1}]" "uidMappings"
+  assert_equal "$(jq -c '.linux.gidMappings' "$d/config.json")" "[{\"containerID\":0,\"hostID\":$gid,\"size\":1}]" "gidMappings"
+}
+
+@test "cli: the default spec (terminal off) runs a container" {
+  # The bundle of every test comes from `spec`; here only args change, to prove it runs as is.
+  set_args /probe echo default-spec-runs
+  run nook run --bundle "$BUNDLE" spec1
+  assert_success
+  assert_output "default-spec-runs"
+}
+
+@test "cli: features prints a JSON document with the OCI version range" {
+  run --separate-stderr nook_raw features
+  assert_success
+  jq -e '.ociVersionMin and .ociVersionMax' <<<"$output" >/dev/null || { echo "$output" >&2; return 1; }
+  jq -e '.linux.namespaces | index("user") and index("mount") and index("pid")' <<<"$output" >/dev/null
+  jq -e '.mountOptions | index("ro") and index("nosuid")' <<<"$output" >/dev/null
+}
+
+@test "cli: --log FILE --log-format json writes JSON lines with level, msg and time on errors" {
+  local log=$TEST_DIR/log.json
+  run nook --log "$log" --log-format json state no-such-container
+  assert_failure
+  [[ -s $log ]] || { echo "log file empty or missing" >&2; return 1; }
+  local line n=0 errors=0
+  while IFS= read -r line; do
+    [[ -z $line ]] && continue
+    n=$((n + 1))
+    jq -e 'type == "object" and (.level | type == "string") and (.msg | type == "string") and (.time | type == "string")' \
+      <<<"$line" >/dev/null || { echo "not a JSON log line with level/msg/time: $line" >&2; return 1; }
+    [[ $(jq -r .level <<<"$line") == error ]] && errors=$((errors + 1))
+  done <"$log"
+  [[ $errors -ge 1 ]] || { echo "no level=error line in: $(cat "$log")" >&2; return 1; }
+}
+
+@test "cli: --log json records a failing create, with the reason" {
+  local log=$TEST_DIR/log.json
+  rm -rf "$ROOTFS"
+  nook --log "$log" --log-format json create --bundle "$BUNDLE" logc </dev/null >/dev/null 2>&1 && {
+    echo "create without rootfs succeeded" >&2
+    return 1
+  }
+  jq -e -s 'map(select(.level == "error")) | length >= 1' "$log" >/dev/null || { cat "$log" >&2; return 1; }
+  jq -r -s 'map(select(.level == "error") | .msg) | join(" ")' "$log" | grep -qi rootfs ||
+    { echo "no error naming the rootfs in: $(cat "$log")" >&2; return 1; }
+  assert_no_container logc
+}
+
+@test "cli: --log FILE in text format gets the error" {
+  local log=$TEST_DIR/log.txt
+  run nook --log "$log" --log-format text state no-such-container
+  assert_failure
+  [[ -s $log ]]
+  grep -qi error "$log"
+  # text, not JSON
+  ! jq -e . "$log" >/dev/null 2>&1
+}
+
+@test "cli: the log file is appended to, not truncated" {
+  local log=$TEST_DIR/log.json
+  echo '{"level":"info","msg":"earlier line","time":"2000-01-01T00:00:00Z"}' >"$log"
+  is_user_mode && chown "$NOOK_AS_USER_UID" "$log"
+  run nook --log "$log" --log-format json state no-such-container
+  assert_failure
+  assert_equal "$(head -1 "$log" | jq -r .msg)" "earlier line" "first line kept"
+  [[ $(wc -l <"$log") -ge 2 ]]
+}
+
+@test "cli: global flags before the command, as conmon and the containerd shim send them" {
+  set_args /probe echo flags-ok
+  local log=$BUNDLE/log.json
+  run nook --debug --log "$log" --log-format json run --bundle "$BUNDLE" flags1
+  assert_success
+  assert_output_contains "flags-ok"
+  run nook_raw --root "$STATE_ROOT" --log-format=json --log="$log" list -q
+  assert_success
+}
+
+@test "cli: --rootless and --systemd-cgroup are accepted" {
+  run nook --rootless true list
+  assert_success
+  run nook --rootless auto list
+  assert_success
+  run nook --systemd-cgroup list
+  assert_success
+}
+
+@test "cli: crun's --cgroup-manager is accepted" {
+  runtime_is_runc && skip "runc does not have crun's --cgroup-manager flag"
+  run nook --cgroup-manager cgroupfs list
+  assert_success
+  run nook --cgroup-manager disabled list
+  assert_success
+}
+
+@test "cli: --root is created on demand and holds the container's state" {
+  [[ ! -e $STATE_ROOT ]]
+  create_container r1
+  [[ -d $STATE_ROOT ]]
+  [[ -n $(find "$STATE_ROOT" -mindepth 1 -maxdepth 2 -name 'r1*' -print -quit) ]] ||
+    { echo "no trace of r1 under $STATE_ROOT" >&2; return 1; }
+  # a different --root does not see it
+  run nook_raw --root "$TEST_DIR/other-root" state r1
+  assert_failure
+}
+
+@test "cli: kill and delete work with no PATH in the environment (as podman calls them)" {
+  set_args /probe sleep 60
+  create_container nopath
+  run nook start nopath
+  assert_success
+  run as_user env -u PATH "$NOOK_BIN" --root "$STATE_ROOT" kill nopath KILL
+  assert_success
+  wait_for_status nopath stopped
+  run as_user env -u PATH "$NOOK_BIN" --root "$STATE_ROOT" delete --force nopath
+  assert_success
+  assert_no_container nopath
+}

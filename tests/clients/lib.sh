@@ -11,6 +11,8 @@
 #   NOOK                 runtime under test (default: <repo>/build/nook)
 #   NOOK_CLIENTS_FILTER  extended regex; only scenarios whose "NAME IDENTITY"
 #                        matches run (e.g. 'root' or 'bud_tty')
+#   NOOK_CLIENTS_WHO     "root" or "user": only scenarios (and set-up) of root
+#                        or of the unprivileged users (ctest's -root/-user)
 #   NOOK_CLIENTS_KEEP=1  keep the work directory for inspection
 #
 # Must run as root: it creates users and starts daemons.
@@ -60,7 +62,7 @@ t() {
 # t_stdout SECS CMD...: like t, but $OUT holds stdout only (stderr goes to the
 # log); for commands whose output is parsed.
 t_stdout() {
-    local secs=$1 errf
+    local secs=$1 errf t0=$SECONDS
     shift
     errf=$(mktemp "$NC_WORK/stderr.XXXXXX")
     printf '$ %s\n' "$*" >&2
@@ -69,7 +71,7 @@ t_stdout() {
     if [ -n "$OUT" ]; then printf '%s\n' "$OUT" | sed 's/^/  | /' >&2; fi
     if [ -s "$errf" ]; then sed 's/^/  ! /' "$errf" >&2; fi
     rm -f "$errf"
-    printf '  -> exit %s\n' "$RC" >&2
+    printf '  -> exit %s (%ss)\n' "$RC" "$((SECONDS - t0))" >&2
     return 0
 }
 
@@ -77,14 +79,14 @@ t_stdout() {
 # terminal (util-linux script). $OUT gets the terminal output with CRs
 # stripped, $RC the command's exit status.
 t_pty() {
-    local secs=$1 cmd="" a
+    local secs=$1 cmd="" a t0=$SECONDS
     shift
     for a in "$@"; do cmd+=" $(printf '%q' "$a")"; done
     printf '$ [pty]%s\n' "$cmd" >&2
     OUT=$(SHELL=/bin/bash timeout -k 5 "$secs" script -qefc "${cmd# }" /dev/null </dev/null 2>&1 | tr -d '\r')
     RC=${PIPESTATUS[0]}
     if [ -n "$OUT" ]; then printf '%s\n' "$OUT" | sed 's/^/  | /' >&2; fi
-    printf '  -> exit %s\n' "$RC" >&2
+    printf '  -> exit %s (%ss)\n' "$RC" "$((SECONDS - t0))" >&2
     return 0
 }
 
@@ -134,6 +136,15 @@ as_id() {
             PATH="$NC_PATH" HOME="$(getent passwd "$id" | cut -d: -f6)" \
             USER="$id" LOGNAME="$id" LANG=C.UTF-8 "${envv[@]}" "$@")
     fi
+}
+
+# nc_wants ID: whether this run covers the identity (NOOK_CLIENTS_WHO).
+nc_wants() {
+    case "${NOOK_CLIENTS_WHO:-}" in
+    root) [ "$1" = root ] ;;
+    user) [ "$1" != root ] ;;
+    *) return 0 ;;
+    esac
 }
 
 # id_dir IDENTITY: the identity's private directory (owned by it).
@@ -276,16 +287,22 @@ nc_setup() {
     nc_log "work directory: $NC_WORK"
 }
 
-# nc_kill_pidfile FILE: kill the process whose pid FILE holds (one the suite
-# started, e.g. rootless Podman's pause process).
+# nc_kill_pidfile FILE [SIGNAL]: kill the process whose pid FILE holds (one
+# the suite started, e.g. rootless Podman's pause process, containerd) and
+# wait up to 10s for it to go.
 nc_kill_pidfile() {
-    local pid
+    local pid i
     [ -f "$1" ] || return 0
     pid=$(cat "$1" 2>/dev/null)
     case "$pid" in
     '' | *[!0-9]*) return 0 ;;
     esac
-    kill -9 "$pid" 2>/dev/null
+    kill "-${2:-KILL}" "$pid" 2>/dev/null || return 0
+    for i in $(seq 1 50); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.2
+    done
+    kill -KILL "$pid" 2>/dev/null
     return 0
 }
 
@@ -353,6 +370,10 @@ nc_main() {
     for entry in "${SCENARIOS[@]}"; do
         read -r name id secs <<<"$entry"
         n=$((n + 1))
+        if ! nc_wants "$id"; then
+            echo "ok $n - $suite $id $name # SKIP NOOK_CLIENTS_WHO=$NOOK_CLIENTS_WHO"
+            continue
+        fi
         if [ -n "${NOOK_CLIENTS_FILTER:-}" ] && ! [[ "$name $id" =~ ${NOOK_CLIENTS_FILTER} ]]; then
             echo "ok $n - $suite $id $name # SKIP filtered out"
             continue
@@ -373,6 +394,7 @@ nc_main() {
         # nothing is left running that would confuse the next one.
         scenario_cleanup "$id" >/dev/null 2>&1 || true
     done
+    NC_FAILED=$failed
     echo "# $suite: $((n - failed))/$n passed in $((SECONDS - t0))s with runtime $NOOK"
     if [ "$failed" != 0 ]; then
         printf '# failed: %s\n' "${failures[@]}"

@@ -11,6 +11,7 @@
 source "$(dirname "$0")/../lib.sh"
 
 PODMAN_USER=nookp1
+export PODMAN_USER
 
 SCENARIOS=(
     "run_rm root 60"
@@ -77,6 +78,7 @@ suite_setup() {
     nc_ensure_user "$PODMAN_USER" subids
     local id
     for id in root "$PODMAN_USER"; do
+        nc_wants "$id" || continue
         nc_identity "$id"
         if [ "$id" = root ]; then
             nc_storage_conf "$id" overlay

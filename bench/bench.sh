@@ -2,13 +2,16 @@
 # bench.sh - interleaved start-latency benchmark for runc-compatible OCI runtimes.
 #
 # Copied from shared/tools/bench/bench.sh (nook's shared benchmark tool) into nook's bench/ with
-# two additions, both off unless asked for, so the default output matches the shared tool:
+# three additions, all off unless asked for, so the default output matches the shared tool:
 #   -F         also time floor.c -f (the default-OCI-config floor) in the same interleaved run,
 #              as "floor" rows (root: floor -R -f, rootless: floor -f), run column only;
-#   -L LABELS  comma-separated display names for the runtimes (e.g. nook,crun,runc).
+#   -L LABELS  comma-separated display names for the runtimes (e.g. nook,crun,runc);
+#   -s RT      take the config from `RT spec` instead of the first runtime's (bench/run.sh uses
+#              runc: the same input for every runtime, the one floor.c -f models, and one that
+#              crun 1.8 accepts; it rejects ociVersion 1.2.0).
 # It also prefers /usr/bin/python3 (Debian's, with matplotlib) over a python3 shim in PATH.
 #
-# usage: bench.sh [-r ROUNDS] [-w WARMUP] [-u USER] [-m root,rootless] [-o OUTDIR] [-K] [-F] [-L LABELS] RUNTIME [RUNTIME...]
+# usage: bench.sh [-r ROUNDS] [-w WARMUP] [-u USER] [-m root,rootless] [-o OUTDIR] [-K] [-F] [-L LABELS] [-s RT] RUNTIME [RUNTIME...]
 #   RUNTIME  path (or name in PATH) of any runc-compatible CLI (run/create/start/delete/spec, --root).
 #   -r  measured rounds (default 30)          -w  warmup rounds (default 3)
 #   -u  unprivileged user for rootless mode when run as root (default: nobody)
@@ -36,15 +39,15 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 BASE=${NOOK_BENCH_DIR:-${TMPDIR:-/tmp}/nook-bench}
 mkdir -p "$BASE/tools"; chmod 755 "$BASE"
-ROUNDS=30; WARM=3; RUSER=nobody; MODES=""; OUT=""; HIDE=1; FLOOR=0; LABELS=""
-while getopts "r:w:u:m:o:KFL:h" o; do
+ROUNDS=30; WARM=3; RUSER=nobody; MODES=""; OUT=""; HIDE=1; FLOOR=0; LABELS=""; SPECRT=""
+while getopts "r:w:u:m:o:KFL:s:h" o; do
   case $o in
     r) ROUNDS=$OPTARG;; w) WARM=$OPTARG;; u) RUSER=$OPTARG;; m) MODES=$OPTARG;; o) OUT=$OPTARG;;
-    K) HIDE=0;; F) FLOOR=1;; L) LABELS=$OPTARG;; *) sed -n '2,34p' "$0"; exit 2;;
+    K) HIDE=0;; F) FLOOR=1;; L) LABELS=$OPTARG;; s) SPECRT=$OPTARG;; *) sed -n '2,37p' "$0"; exit 2;;
   esac
 done
 shift $((OPTIND-1))
-[ $# -ge 1 ] || { sed -n '2,34p' "$0"; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,37p' "$0"; exit 2; }
 PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
 
 ME=$(id -u)
@@ -83,9 +86,9 @@ if [ ! -x "$ROOTFS/bin/busybox" ]; then
   printf 'root:x:0:\nnobody:x:65534:\n' > "$ROOTFS/etc/group"
   chmod 1777 "$ROOTFS/tmp"; chmod -R a+rX "$ROOTFS"
 fi
-mkspec() {  # $1 = root|rootless ; uses the first runtime's `spec`
-  local d=$OUT/bundles/$1 tmp; tmp=$(mktemp -d "$OUT/bundles/tmp.XXXX")
-  ( cd "$tmp" && if [ "$1" = rootless ]; then "${RTS[0]}" spec --rootless; else "${RTS[0]}" spec; fi ) \
+mkspec() {  # $1 = root|rootless ; uses the first runtime's `spec` (or -s RT's)
+  local d=$OUT/bundles/$1 tmp sr=${SPECRT:-${RTS[0]}}; tmp=$(mktemp -d "$OUT/bundles/tmp.XXXX")
+  ( cd "$tmp" && if [ "$1" = rootless ]; then "$sr" spec --rootless; else "$sr" spec; fi ) \
     || ( cd "$tmp" && if [ "$1" = rootless ]; then runc spec --rootless; else runc spec; fi )
   mkdir -p "$d"
   jq --arg r "$ROOTFS" --argjson u "$RUID" --argjson g "$RGID" --arg m "$1" '

@@ -5,8 +5,8 @@
 # - LABEL=RUNTIME: a display name and a runc-compatible CLI (path or name in PATH); the FIRST
 #   is the one under test (nook), ratios are against the others.
 # - the same busybox rootfs as bench.sh ($NOOK_BENCH_DIR/rootfs, default /tmp/nook-bench) and
-#   the same config.json (bench.sh's mkspec: first runtime's `spec`, rootfs read-only, /bin/true;
-#   rootless: one uid/gid mapped to $BENCH_USER, default nobody);
+#   the same config.json (bench.sh's mkspec: `$BENCH_SPEC_RT spec` (default runc), rootfs
+#   read-only, /bin/true; rootless: one uid/gid mapped to $BENCH_USER, default nobody);
 # - on hybrid-cgroup hosts everything runs in one private mount namespace without the cgroup2
 #   mount at /sys/fs/cgroup/unified (crun 1.8 refuses to start otherwise), like bench.sh;
 # - a summary is written to OUTDIR/<script>.json for report.py.
@@ -15,6 +15,7 @@ set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BASE=${NOOK_BENCH_DIR:-${TMPDIR:-/tmp}/nook-bench}
 RUSER=${BENCH_USER:-nobody}
+SPEC_RT=${BENCH_SPEC_RT:-runc}   # whose `spec` makes the config every runtime gets
 RUID=$(id -u "$RUSER"); RGID=$(id -g "$RUSER")
 PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3   # Debian's python3 has matplotlib
 ROOTFS=$BASE/rootfs
@@ -85,13 +86,13 @@ ensure_rootfs() {
   mkdir -p "$BASE/bindsrc"; chmod 755 "$BASE/bindsrc"
 }
 
-# mkbundle MODE DIR [NBINDS]: DIR/config.json as bench.sh makes it for MODE (root|rootless),
+# mkbundle MODE DIR [NBINDS]: DIR/config.json as bench.sh -s $SPEC_RT makes it for MODE,
 # plus NBINDS extra bind mounts of $BASE/bindsrc on /mnt/b0.. (options: bind only).
 mkbundle() {
   local mode=$1 d=$2 nb=${3:-0} tmp
   mkdir -p "$d"; tmp=$(mktemp -d "$d/tmp.XXXX")
   local sp=(spec); [ "$mode" = rootless ] && sp=(spec --rootless)
-  ( cd "$tmp" && "${RTS[0]}" "${sp[@]}" ) >/dev/null 2>&1 || ( cd "$tmp" && runc "${sp[@]}" )
+  ( cd "$tmp" && "$SPEC_RT" "${sp[@]}" ) >/dev/null 2>&1 || ( cd "$tmp" && runc "${sp[@]}" )
   jq --arg r "$ROOTFS" --argjson u "$RUID" --argjson g "$RGID" --arg m "$mode" \
      --arg src "$BASE/bindsrc" --argjson nb "$nb" '
       .root.path=$r | .root.readonly=true | .process.args=["/bin/true"] | .process.terminal=false

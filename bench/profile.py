@@ -18,7 +18,7 @@ LINE = re.compile(r"^(\d+)\s+(\d\d):(\d\d):(\d\d\.\d+)\s+(.*)$")
 DONE = re.compile(r"^(\w+)\((.*)\)\s+=\s+(.*?)\s+<(\d+\.\d+)>$")
 UNF = re.compile(r"^(\w+)\((.*?)\s*<unfinished \.\.\.>$")
 RES = re.compile(r"^<\.\.\. (\w+) resumed>(.*?)\)?\s+=\s+(.*?)\s+<(\d+\.\d+)>$")
-BLOCKING = {"wait4", "waitid", "poll", "ppoll", "epoll_wait", "epoll_pwait", "futex", "nanosleep",
+BLOCKING = {"wait4", "waitid", "recvfrom", "recvmsg", "accept", "accept4", "poll", "ppoll", "epoll_wait", "epoll_pwait", "futex", "nanosleep",
             "clock_nanosleep", "select", "pselect6", "rt_sigsuspend", "pause", "rt_sigtimedwait"}
 
 
@@ -170,10 +170,10 @@ def cg_totals(f):
     return tot, cmd
 
 
-def cg_top(f, n=12):
+def cg_top(f, n=12, inclusive=False):
     try:
-        out = subprocess.run(["callgrind_annotate", "--inclusive=no", f], capture_output=True, text=True,
-                             timeout=120).stdout
+        out = subprocess.run(["callgrind_annotate", f"--inclusive={'yes' if inclusive else 'no'}", f],
+                             capture_output=True, text=True, timeout=120).stdout
     except (OSError, subprocess.TimeoutExpired):
         return []
     rows = []
@@ -213,7 +213,23 @@ def cg_section(d, label, mode):
         if kind == "run" and (biggest is None or tot > biggest[0]):
             biggest = (tot, f)
     L.append("")
+    logf = os.path.join(d, "run.log")
+    unhandled = sorted({l.strip().split("syscall:")[-1].strip() for l in open(logf, errors="replace")
+                        if "unhandled" in l and "syscall" in l}) if os.path.exists(logf) else []
+    if unhandled:
+        L += [f"Note: valgrind 3.19 does not know system call(s) {', '.join(unhandled)} (437 = openat2), so `run` "
+              "stops at the first one under valgrind: its counts cover start-up to that point, and an "
+              "error path (a C++ exception: the unwinder's FDE sort) that only happens under valgrind.", ""]
     if biggest:
+        inc = [r for r in cg_top(biggest[1], 200, inclusive=True)
+               if re.search(r"nook::|CLI::App::parse|nlohmann.*parse|main \[", r[2])
+               and not re.search(r"_Unwind|__cxa|uw_|search_object|frame_", r[2])][:12]
+        if inc:
+            L += ["Largest nook functions, inclusive (what they and their callees execute):", "",
+                  "| instructions | share | function |", "|---|---|---|"]
+            for ir, pct, fn in inc:
+                L.append(f"| {ir:,} | {pct:.1f}% | {short(fn, 110)} |")
+            L.append("")
         top = cg_top(biggest[1])
         if top:
             L += [f"Top functions (self instructions) in the largest `run` process ({biggest[0]:,} instructions):", "",

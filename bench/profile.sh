@@ -9,7 +9,8 @@
 #      uid_map, first mount, pivot_root, exec of the container), the slowest system calls and the
 #      longest gaps between system calls of one process (user-space work);
 #   2. strace -f -c -w of RUNS runs: wall time spent per system call;
-#   3. valgrind --tool=callgrind of `run`, `state` and `--version`: instructions per process and
+#   3. valgrind --tool=callgrind of `run`, `state`, `delete -f`, `state` of a missing container
+#      and `--version`: instructions per process and
 #      the top functions (instruction counts are stable even on a noisy machine);
 #   4. perf record -e cpu-clock -g of PERF_RUNS (default 40) `run`s in a loop: user and kernel
 #      time by process and library, kernel time by system call entry point (inclusive), hottest
@@ -56,8 +57,14 @@ for m in ${MODES//,/ }; do
       if as_mode "$m" "$rt" --root "$S" create --bundle "$B" "$sid" </dev/null >/dev/null 2>>"$d/state.log"; then
         as_mode "$m" valgrind --tool=callgrind --callgrind-out-file="$d/state.%p" \
           "$rt" --root "$S" state "$sid" </dev/null >/dev/null 2>>"$d/state.log" && echo 0 > "$d/state.rc" || echo $? > "$d/state.rc"
+        as_mode "$m" valgrind --tool=callgrind --callgrind-out-file="$d/delete.%p" \
+          "$rt" --root "$S" delete -f "$sid" </dev/null >/dev/null 2>>"$d/delete.log" && echo 0 > "$d/delete.rc" || echo $? > "$d/delete.rc"
         as_mode "$m" "$rt" --root "$S" delete -f "$sid" </dev/null >/dev/null 2>&1 || true
       fi
+      # an error path: `state` of a container that does not exist
+      as_mode "$m" valgrind --tool=callgrind --callgrind-out-file="$d/state-missing.%p" \
+        "$rt" --root "$S" state "nonexistent$$" </dev/null >/dev/null 2>"$d/state-missing.log" \
+        && echo 0 > "$d/state-missing.rc" || echo $? > "$d/state-missing.rc"
       as_mode "$m" valgrind --tool=callgrind --callgrind-out-file="$d/version.%p" \
         "$rt" --version </dev/null >/dev/null 2>"$d/version.log" && echo 0 > "$d/version.rc" || echo $? > "$d/version.rc"
     fi

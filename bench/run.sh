@@ -51,15 +51,20 @@ if [ ! -x "$NOOK" ]; then
   NOOK=$(command -v crun); STANDIN=1
 fi
 NOOK=$(readlink -f "$NOOK")
+OUT=${OUTDIR:-$BASE/results/run-$(date -u +%Y%m%d-%H%M%S)}
+mkdir -p "$OUT"; chmod 755 "$OUT"
+NOOK_SRC=$NOOK
+if [ "$STANDIN" = 0 ]; then  # snapshot: the binary may be rebuilt while we measure
+  cp "$NOOK" "$OUT/nook"; chmod 755 "$OUT/nook"; NOOK=$OUT/nook
+fi
+export BENCH_SPEC_RT=runc; SPEC_RT=runc
 RUNTIMES=("nook=$NOOK" "crun=$(command -v crun)" "runc=$(command -v runc)")
 
 if [ "$QUICK" = 1 ]; then
   R_LAT=5; W_LAT=1; R_CONC=2; R_MNT=6; R_SC=1; R_RSS=3; R_STATE=50
 else
-  R_LAT=40; W_LAT=3; R_CONC=10; R_MNT=40; R_SC=3; R_RSS=9; R_STATE=300
+  R_LAT=40; W_LAT=3; R_CONC=10; R_MNT=60; R_SC=3; R_RSS=9; R_STATE=300
 fi
-OUT=${OUTDIR:-$BASE/results/run-$(date -u +%Y%m%d-%H%M%S)}
-mkdir -p "$OUT"; chmod 755 "$OUT"
 log "results in $OUT (quick=$QUICK, nook=$NOOK, stand-in=$STANDIN)"
 ensure_tools; ensure_rootfs
 
@@ -74,7 +79,9 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
   echo "kernel=$(uname -r)"
   echo "os=$(. /etc/os-release && echo "$PRETTY_NAME")"
   echo "cgroups=$(if need_hide || [ -d /sys/fs/cgroup/unified ]; then echo 'hybrid v1+v2 (cgroup2 mount at /sys/fs/cgroup/unified hidden in a private mount ns for all runtimes)'; elif [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then echo 'unified v2'; else echo v1; fi)"
-  echo "nook=$NOOK"
+  echo "nook=$NOOK_SRC"
+  echo "nook_sha256=$(sha256sum "$NOOK" | cut -c1-16)"
+  echo "repo_commit=$(git -C "$REPO" log -1 --format='%h %cd' --date=format:'%Y-%m-%d %H:%M' 2>/dev/null || echo '?')"
   echo "nook_version=$(if [ "$STANDIN" = 1 ]; then echo "STAND-IN: $(ver crun --version)"; else ver "$NOOK" --version; fi)"
   echo "standin=$STANDIN"
   echo "crun_version=$(ver crun --version)"
@@ -88,7 +95,7 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 } > "$OUT/machine.txt"
 cat "$OUT/machine.txt" >&2
 
-# a spec config from nook's `spec` drives every runtime (as in bench.sh); note if it differs
+# every runtime gets `runc spec`'s config; record how nook's own `spec` differs, for information
 if [ "$STANDIN" = 0 ]; then
   for m in root rootless; do
     t=$(mktemp -d); a=(spec); [ $m = rootless ] && a=(spec --rootless)
@@ -103,16 +110,20 @@ fi
 
 has() { [[ ",$ONLY," == *",$1,"* ]]; }
 T0=$(date +%s)
-if has latency; then
-  "$HERE/bench.sh" -r "$R_LAT" -w "$W_LAT" -F -L nook,crun,runc -o "$OUT/latency" \
-    "$NOOK" "$(command -v crun)" "$(command -v runc)" | tee "$OUT/latency.txt" >&2
-  "$PY" "$HERE/summarize.py" latency "$OUT/latency" "$OUT/latency.json" >/dev/null
-fi
-step() {  # step NAME SCRIPT ARGS...: a failing part is reported, the others still run
-  local name=$1; shift
+step() {  # step NAME CMD ARGS...: a failing part is reported, the others still run
+  local name=$1 t; shift
   has "$name" || return 0
+  t=$(date +%s)
   "$@" >/dev/null || log "$name FAILED (rc=$?); see $OUT"
+  echo "time_$name=$(( $(date +%s) - t ))" >> "$OUT/machine.txt"
 }
+latency() {
+  "$HERE/bench.sh" -r "$R_LAT" -w "$W_LAT" -F -L nook,crun,runc -s "$SPEC_RT" -o "$OUT/latency" \
+    "$NOOK" "$(command -v crun)" "$(command -v runc)" > "$OUT/latency.txt" || return 1
+  cat "$OUT/latency.txt" >&2
+  "$PY" "$HERE/summarize.py" latency "$OUT/latency" "$OUT/latency.json"
+}
+step latency     latency
 step concurrency "$HERE/concurrency.sh" -r "$R_CONC" -n 50 -F -o "$OUT" "${RUNTIMES[@]}"
 step mounts      "$HERE/mounts.sh" -r "$R_MNT" -n "0 16 64" -o "$OUT" "${RUNTIMES[@]}"
 step syscalls    "$HERE/syscalls.sh" -r "$R_SC" -F -o "$OUT" "${RUNTIMES[@]}"
@@ -120,7 +131,7 @@ step rss         "$HERE/rss.sh" -r "$R_RSS" -F -o "$OUT" "${RUNTIMES[@]}"
 step state       "$HERE/state.sh" -r "$R_STATE" -o "$OUT" "${RUNTIMES[@]}"
 if [ "$PROFILE" = 1 ]; then
   if [ "$STANDIN" = 1 ]; then log "no nook binary: skipping the profile"
-  else "$HERE/profile.sh" -o "$OUT/profile" "$NOOK" >&2 || log "profile failed"; fi
+  else ONLY="$ONLY,profile" step profile "$HERE/profile.sh" -o "$OUT/profile" "$NOOK" "crun=$(command -v crun)"; fi
 fi
 { echo "load_end=$(load)"; echo "duration_s=$(( $(date +%s) - T0 ))"; } >> "$OUT/machine.txt"
 

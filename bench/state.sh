@@ -4,7 +4,8 @@
 # usage: state.sh [-r RUNS] [-m root,rootless] [-o OUT] LABEL=RUNTIME...
 # For each runtime and mode: `create` a container (left in "created"), then
 # hyperfine -N --warmup 10 --runs RUNS 'RUNTIME --root S state ID', then `delete -f`.
-# Rootless: everything as $BENCH_USER. Writes OUT/state.json (hyperfine's median/mean/min).
+# Rootless: everything as $BENCH_USER. A "floor" row times a static `busybox true` the same way
+# (process start-up on this machine). Writes OUT/state.json (hyperfine's median/mean/min).
 source "$(dirname "$0")/lib.sh"
 enter_ns "$0" "$@"
 parse_common 200 "" "$@"
@@ -30,5 +31,9 @@ for m in ${MODES//,/ }; do
     fi
     printf '%s\t%s\t%s\t%s\n' "$j" "$lab" "$m" "$D/$lab-$tag.state" >> "$META"
   done
+  j=$D/floor-$tag.json
+  as_mode "$m" hyperfine -N --style basic --warmup 10 --runs "$ROUNDS" --export-json "$j" \
+    "$ROOTFS/bin/busybox true" </dev/null >>"$D/floor-$tag.log" 2>&1 || true
+  printf '%s\t%s\t%s\t%s\n' "$j" floor "$m" none >> "$META"
 done
 "$PY" "$BENCH_DIR/summarize.py" state "$META" "$OUT/state.json"

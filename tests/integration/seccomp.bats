@@ -1,0 +1,289 @@
+#!/usr/bin/env bats
+# linux.seccomp (issue 4): every action, errnoRet, argument conditions, flags, architectures,
+# refusals at create time, and the profiles Buildah and Podman really send. Checked from
+# inside the container with /sysprobe (tests/helper/sysprobe.c).
+
+load ../lib/common
+
+SHARED_CONFIGS=${NOOK_SHARED_CONFIGS:-$NOOK_REPO_DIR/../shared/configs}
+
+setup_file() {
+  common_setup_file
+  _build_helper sysprobe NOOK_SYSPROBE
+}
+
+setup() {
+  common_setup
+  cfg '.root.readonly = false'  # the tests make directories
+  install -m 0755 "$NOOK_SYSPROBE" "$ROOTFS/sysprobe"
+  if is_user_mode; then chown "$NOOK_AS_USER_UID:$NOOK_AS_USER_GID" "$ROOTFS/sysprobe"; fi
+}
+
+teardown() { common_teardown; }
+teardown_file() { common_teardown_file; }
+
+# set_seccomp JSON: linux.seccomp = JSON
+set_seccomp() { cfg --argjson s "$1" '.linux.seccomp = $s'; }
+
+# deny_mkdir [EXTRA_RULE_FIELDS]: allow everything but mkdir/mkdirat
+deny_mkdir() {
+  set_seccomp "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [
+    {\"names\": [\"mkdir\", \"mkdirat\"], \"action\": \"SCMP_ACT_ERRNO\" ${1:+, $1}}]}"
+}
+
+# client_profile: the seccomp object Buildah sends (Podman's is the same containers-common one)
+client_profile() {
+  local f=$SHARED_CONFIGS/buildah-bud-rootless-RUN1.config.json
+  [[ -f $f ]] || skip "Buildah's config.json not found in $SHARED_CONFIGS"
+  jq -c .linux.seccomp "$f"
+}
+
+@test "seccomp: errnoRet 38 makes mkdir fail with ENOSYS inside" {
+  deny_mkdir '"errnoRet": 38'
+  set_args /sysprobe mkdir /tmp/d 0755 , exists /tmp/d
+  run nook run --bundle "$BUNDLE" sc-enosys
+  assert_status 1
+  assert_output $'ENOSYS\nno'
+  # and busybox's mkdir reports the same
+  set_args mkdir /tmp/d
+  run nook run --bundle "$BUNDLE" sc-enosys2
+  assert_failure
+  assert_output_contains "Function not implemented"
+}
+
+@test "seccomp: SCMP_ACT_ERRNO without errnoRet is EPERM" {
+  deny_mkdir
+  set_args /sysprobe mkdir /tmp/d 0755
+  run nook run --bundle "$BUNDLE" sc-eperm
+  assert_output "EPERM"
+}
+
+@test "seccomp: ERRNO default action, with and without defaultErrnoRet" {
+  local p
+  p=$(client_profile)
+  # Buildah's profile without its allow entries for mkdir/mkdirat: the default action
+  # (ERRNO, defaultErrnoRet 38) applies to them.
+  set_seccomp "$(jq -c '.syscalls |= map(.names -= ["mkdir", "mkdirat"])' <<<"$p")"
+  set_args /sysprobe mkdir /tmp/d 0755 , mkdir /tmp 0755
+  run nook run --bundle "$BUNDLE" sc-default1
+  assert_output $'ENOSYS\nENOSYS'
+  # The same without defaultErrnoRet: EPERM.
+  set_seccomp "$(jq -c '.syscalls |= map(.names -= ["mkdir", "mkdirat"]) | del(.defaultErrnoRet)' <<<"$p")"
+  run nook run --bundle "$BUNDLE" sc-default2
+  assert_output $'EPERM\nEPERM'
+}
+
+@test "seccomp: argument conditions (EQ, MASKED_EQ, NE on one argument)" {
+  # mkdir(path, mode): mode is argument 1, mkdirat's is argument 2.
+  set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+    {"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13,
+     "args": [{"index": 1, "value": 448, "op": "SCMP_CMP_EQ"}]},
+    {"names": ["mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13,
+     "args": [{"index": 2, "value": 448, "op": "SCMP_CMP_EQ"}]},
+    {"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 36,
+     "args": [{"index": 1, "value": 2, "valueTwo": 2, "op": "SCMP_CMP_MASKED_EQ"}]},
+    {"names": ["mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 36,
+     "args": [{"index": 2, "value": 2, "valueTwo": 2, "op": "SCMP_CMP_MASKED_EQ"}]}]}'
+  set_args /sysprobe mkdir /tmp/a 0700 , mkdir /tmp/b 0777 , mkdir /tmp/c 0755 , mkdir /tmp/d 0750
+  run nook run --bundle "$BUNDLE" sc-args
+  assert_output $'EACCES\nENAMETOOLONG\nok\nok'
+}
+
+@test "seccomp: LT, LE, GT, GE and NE" {
+  set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+    {"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13,
+     "args": [{"index": 1, "value": 256, "op": "SCMP_CMP_LT"}]},
+    {"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 36,
+     "args": [{"index": 1, "value": 500, "op": "SCMP_CMP_GT"}]}]}'
+  # 0400=256, 0500=320, 0755=493, 0764=500, 0765=501
+  set_args /sysprobe mkdir /tmp/a 0377 , mkdir /tmp/b 0400 , mkdir /tmp/c 0764 , mkdir /tmp/d 0765
+  run nook run --bundle "$BUNDLE" sc-ltgt
+  assert_output $'EACCES\nok\nok\nENAMETOOLONG'
+  set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+    {"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13,
+     "args": [{"index": 1, "value": 256, "op": "SCMP_CMP_LE"}]},
+    {"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 36,
+     "args": [{"index": 1, "value": 500, "op": "SCMP_CMP_GE"}]}]}'
+  set_args /sysprobe mkdir /tmp/a2 0377 , mkdir /tmp/b2 0400 , mkdir /tmp/c2 0763 , mkdir /tmp/d2 0764
+  run nook run --bundle "$BUNDLE" sc-lege
+  assert_output $'EACCES\nEACCES\nok\nENAMETOOLONG'
+  set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+    {"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13,
+     "args": [{"index": 1, "value": 493, "op": "SCMP_CMP_NE"}]}]}'
+  set_args /sysprobe mkdir /tmp/a3 0700 , mkdir /tmp/b3 0755
+  run nook run --bundle "$BUNDLE" sc-ne
+  assert_output $'EACCES\nok'
+}
+
+@test "seccomp: SCMP_ACT_KILL_PROCESS, KILL and TRAP end the program with SIGSYS" {
+  local act i=0
+  remove_namespace pid  # PID 1 of a PID namespace is not killed by signals it ignores
+  for act in SCMP_ACT_KILL_PROCESS SCMP_ACT_KILL SCMP_ACT_KILL_THREAD SCMP_ACT_TRAP; do
+    set_seccomp "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [
+      {\"names\": [\"mkdir\", \"mkdirat\"], \"action\": \"$act\"}]}"
+    set_args /sysprobe mkdir /tmp/d 0755
+    run nook run --bundle "$BUNDLE" sc-kill$((i++))
+    echo "$act" >&2
+    assert_status 159  # 128 + SIGSYS
+  done
+}
+
+@test "seccomp: SCMP_ACT_LOG and SCMP_ACT_TRACE without a tracer" {
+  set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+    {"names": ["mkdir"], "action": "SCMP_ACT_LOG"},
+    {"names": ["rmdir"], "action": "SCMP_ACT_TRACE", "errnoRet": 1}]}'
+  set_args /sysprobe mkdir /tmp/d 0755 , exists /tmp/d
+  run nook run --bundle "$BUNDLE" sc-log
+  assert_output $'ok\nyes'
+  # With no tracer attached the kernel fails a traced call with ENOSYS.
+  set_args sh -c 'mkdir /tmp/e && rmdir /tmp/e; echo $?'
+  run nook run --bundle "$BUNDLE" sc-trace
+  assert_output_contains "Function not implemented"
+}
+
+@test "seccomp: flags TSYNC, LOG and SPEC_ALLOW load" {
+  runtime_is_runc && skip "runc words its errors differently or lacks the feature"
+  set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW",
+    "flags": ["SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW"],
+    "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}]}'
+  set_args /sysprobe mkdir /tmp/d 0755
+  run nook run --bundle "$BUNDLE" sc-flags
+  assert_output "ENOSYS"
+}
+
+@test "seccomp: architectures list is honoured" {
+  set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW",
+    "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+    "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}]}'
+  set_args /sysprobe mkdir /tmp/d 0755
+  run nook run --bundle "$BUNDLE" sc-arch
+  assert_output "ENOSYS"
+}
+
+@test "seccomp: the filter is in place, in filter mode" {
+  deny_mkdir
+  set_args /sysprobe seccomp
+  run nook run --bundle "$BUNDLE" sc-mode
+  assert_success
+  # Mode 2 (filter); one filter unless root emulation stacks its own under it.
+  assert_output_matches '^2 [12]$'
+}
+
+@test "seccomp: no profile, no root emulation: no filter at all" {
+  runtime_is_runc || cfg '.annotations["run.nook.root-emulation"] = "false"'
+  set_args /sysprobe seccomp
+  run nook run --bundle "$BUNDLE" sc-none
+  assert_success
+  assert_output "0 0"
+}
+
+@test "seccomp: Buildah's and Podman's real profiles load and /bin/sh works" {
+  local f n=0
+  [[ -d $SHARED_CONFIGS ]] || skip "no client configs in $SHARED_CONFIGS"
+  for f in "$SHARED_CONFIGS"/buildah-*.config.json "$SHARED_CONFIGS"/podman-*.config.json; do
+    set_seccomp "$(jq -c .linux.seccomp "$f")"
+    set_args /bin/sh -c 'echo hello from $0; ls / >/dev/null && rm -rf /tmp/x && mkdir /tmp/x && echo made'
+    run nook run --bundle "$BUNDLE" "sc-client$((n++))"
+    echo "profile of $f" >&2
+    assert_success
+    assert_output $'hello from /bin/sh\nmade'
+  done
+  # The profile's own denials apply: sethostname is ERRNO(EPERM) in it.
+  set_args /sysprobe sethostname inside , seccomp
+  run nook run --bundle "$BUNDLE" sc-client-deny
+  assert_output_matches $'^EPERM\n2 [12]$'
+}
+
+@test "seccomp: filters come after nook's own set-up (mount, pivot_root, sethostname denied)" {
+  set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+    {"names": ["mount", "umount2", "pivot_root", "sethostname", "chroot", "mkdir", "mkdirat",
+               "symlink", "symlinkat", "unshare", "setns", "prctl"],
+     "action": "SCMP_ACT_ERRNO"}]}'
+  cfg '.hostname = "sc-host"'
+  add_namespace uts
+  set_args /probe hostname
+  run nook run --bundle "$BUNDLE" sc-late
+  assert_success
+  assert_output "sc-host"
+}
+
+@test "seccomp: with noNewPrivileges the profile loads too" {
+  cfg '.process.noNewPrivileges = true'
+  deny_mkdir '"errnoRet": 38'
+  set_args /sysprobe mkdir /tmp/d 0755
+  run nook run --bundle "$BUNDLE" sc-nnp
+  assert_output "ENOSYS"
+}
+
+@test "seccomp: a non-root process.user gets the profile" {
+  skip_in_user_mode "only one ID is mapped"
+  cfg '.process.user = {uid: 1000, gid: 1000}'
+  deny_mkdir '"errnoRet": 38'
+  set_args /sysprobe mkdir /tmp/d 0755 , ids
+  run nook run --bundle "$BUNDLE" sc-user
+  assert_output $'ENOSYS\n1000 1000 1000 1000 1000 1000 groups:'
+}
+
+@test "seccomp: unknown action refused at create, naming file and pointer" {
+  runtime_is_runc && skip "runc words its errors differently or lacks the feature"
+  set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+    {"names": ["read"], "action": "SCMP_ACT_ALLOW"},
+    {"names": ["mkdir"], "action": "SCMP_ACT_FOO"}]}'
+  nook_create sc-bad1
+  assert_failure
+  assert_one_error_line '/linux/seccomp/syscalls/1/action: unknown action "SCMP_ACT_FOO"'
+  assert_output_contains "config.json"
+  assert_no_container sc-bad1
+}
+
+@test "seccomp: SCMP_ACT_NOTIFY and listenerPath refused: no listener support" {
+  runtime_is_runc && skip "runc supports listeners"
+  set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+    {"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}'
+  nook_create sc-notify
+  assert_failure
+  assert_one_error_line '/linux/seccomp/syscalls/0/action: SCMP_ACT_NOTIFY is not supported'
+  assert_output_contains "listener"
+  set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/x.sock"}'
+  nook_create sc-notify2
+  assert_failure
+  assert_one_error_line '/linux/seccomp/listenerPath'
+}
+
+@test "seccomp: unknown operator, architecture and flag refused" {
+  runtime_is_runc && skip "runc words its errors differently or lacks the feature"
+  set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+    {"names": ["mkdir"], "action": "SCMP_ACT_ERRNO",
+     "args": [{"index": 1, "value": 1, "op": "SCMP_CMP_ALMOST"}]}]}'
+  nook_create sc-badop
+  assert_failure
+  assert_one_error_line '/linux/seccomp/syscalls/0/args/0/op: unknown operator "SCMP_CMP_ALMOST"'
+  set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_PDP11"]}'
+  nook_create sc-badarch
+  assert_failure
+  assert_one_error_line '/linux/seccomp/architectures/0: unknown architecture "SCMP_ARCH_PDP11"'
+  set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_FAST"]}'
+  nook_create sc-badflag
+  assert_failure
+  assert_one_error_line '/linux/seccomp/flags/0: unknown flag "SECCOMP_FILTER_FLAG_FAST"'
+}
+
+@test "seccomp: errnoRet on an action that takes none is refused" {
+  runtime_is_runc && skip "runc words its errors differently or lacks the feature"
+  set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+    {"names": ["mkdir"], "action": "SCMP_ACT_KILL", "errnoRet": 1}]}'
+  nook_create sc-errnokill
+  assert_failure
+  assert_one_error_line '/linux/seccomp/syscalls/0/errnoRet'
+}
+
+@test "seccomp: an unknown syscall name is skipped with a warning" {
+  set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+    {"names": ["no_such_syscall", "mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}]}'
+  set_args /sysprobe mkdir /tmp/d 0755
+  run --separate-stderr nook run --bundle "$BUNDLE" sc-unknown
+  assert_output "ENOSYS"
+  runtime_is_runc && return 0
+  [[ $stderr == *'/linux/seccomp/syscalls/0/names/0: unknown system call "no_such_syscall" skipped'* ]] ||
+    { echo "no warning on stderr: $stderr" >&2; return 1; }
+}

@@ -224,12 +224,18 @@ host_mounts_under() {
   awk -v d="$1" '$5 == d || index($5, d "/") == 1 {print $5}' /proc/self/mountinfo
 }
 
-# pids_rooted_under DIR: processes whose root directory is at or below DIR (container leftovers).
+# pids_rooted_under DIR: processes whose root is at or below DIR (container leftovers):
+# after pivot_root a process's /proc/PID/root reads "/", but its mountinfo line for "/"
+# names DIR as the mount's root; a chroot'ed process shows DIR in /proc/PID/root.
 pids_rooted_under() {
   [[ ${#1} -gt 1 ]] || return 0
-  # one find, not a readlink per process: forks are expensive on a loaded machine
-  find /proc -mindepth 2 -maxdepth 2 -name root \( -lname "$1" -o -lname "$1/*" \) \
-    -printf '%h\n' 2>/dev/null | sed 's|^/proc/||'
+  local re=${1//./\\.}
+  {
+    grep -l -E "^[0-9]+ [0-9]+ [0-9]+:[0-9]+ $re(/[^ ]*)? / " /proc/[0-9]*/mountinfo 2>/dev/null |
+      sed -e 's|^/proc/||' -e 's|/mountinfo$||'
+    find /proc -mindepth 2 -maxdepth 2 -name root \( -lname "$1" -o -lname "$1/*" \) \
+      -printf '%h\n' 2>/dev/null | sed 's|^/proc/||'
+  } | sort -un
 }
 
 # ---------------------------------------------------------------------------------------------

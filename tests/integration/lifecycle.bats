@@ -484,3 +484,26 @@ marker_program() {
   assert_no_container t1
   assert_state_root_empty
 }
+
+@test "create: --preserve-fds N passes the caller's fds 3..3+N-1 and no others" {
+  set_args /probe fds
+  echo preserved >"$TEST_DIR/extra3"
+  nook create --bundle "$BUNDLE" --preserve-fds 1 pfd 3<"$TEST_DIR/extra3" 4<"$TEST_DIR/extra3" \
+    </dev/null >"$TEST_DIR/pfd.out" 2>"$TEST_DIR/pfd.err" || {
+    cat "$TEST_DIR/pfd.err" >&2
+    return 1
+  }
+  run nook start pfd
+  assert_success
+  wait_for_status pfd stopped
+  assert_equal "$(cat "$TEST_DIR/pfd.out")" "0 1 2 3" "fds inside"
+}
+
+@test "create: --no-pivot and --no-new-keyring are accepted and the program runs" {
+  set_args /probe echo ran
+  create_container np1 --no-pivot --no-new-keyring
+  run nook start np1
+  assert_success
+  wait_for_status np1 stopped
+  assert_equal "$(cat "$TEST_DIR/np1.out")" ran "program output"
+}

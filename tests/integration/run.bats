@@ -324,3 +324,26 @@ load ../lib/common
   run nook run --bundle "$BUNDLE" again
   assert_success
 }
+
+@test "run: as root, the config's user namespace mappings are used" {
+  skip_in_user_mode "an unprivileged caller cannot grant a 65536-ID range without subuids"
+  add_namespace user
+  cfg '.linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}] | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
+  chown -R 100000:100000 "$ROOTFS"
+  set_args sh -c '/probe uid; /probe cat /proc/self/uid_map; /probe write /tmp/mapped'
+  run nook run --bundle "$BUNDLE" userns1
+  assert_success
+  assert_equal "${lines[0]}" "0 0" "ids inside"
+  assert_equal "$(xargs <<<"${lines[1]}")" "0 100000 65536" "uid_map"
+  assert_equal "$(stat -c '%u %g' "$ROOTFS/tmp/mapped")" "100000 100000" "owner on the host"
+}
+
+@test "run: unprivileged, the single-ID mapping shows in uid_map and setgroups is denied" {
+  skip_in_root_mode "about the unprivileged mapping"
+  set_args sh -c '/probe cat /proc/self/uid_map; /probe cat /proc/self/gid_map; /probe cat /proc/self/setgroups'
+  run nook run --bundle "$BUNDLE" single1
+  assert_success
+  assert_equal "$(xargs <<<"${lines[0]}")" "0 $NOOK_AS_USER_UID 1" "uid_map"
+  assert_equal "$(xargs <<<"${lines[1]}")" "0 $NOOK_AS_USER_GID 1" "gid_map"
+  assert_equal "${lines[2]}" deny "setgroups"
+}

@@ -289,15 +289,56 @@ case_stdin() {
 	expect_eq "stdout" "$(printf 'got: line one\ngot: line two\neof')" "$(cat "$out")"
 }
 
-# The job's environment (SLURM_JOB_ID and friends) is visible inside.
+# The job's environment (SLURM_JOB_ID and friends, and the submitter's own
+# variables, whatever their characters) is visible inside.
 case_environment() {
-	as_job timeout 60 srun -v --container="$bundle" \
-		sh -c 'echo "job=$SLURM_JOB_ID step=$SLURM_STEP_ID user=$SLURM_JOB_USER"' >"$out" 2>"$err"
+	local odd='two  spaces "quoted" $dollar \back'"'"'slash'"'"' tab	é'
+	as_job env NOOK_SLURM_ODD="$odd" timeout 60 srun -v --container="$bundle" \
+		sh -c 'echo "job=$SLURM_JOB_ID step=$SLURM_STEP_ID user=$SLURM_JOB_USER"; printf "%s\n" "$NOOK_SLURM_ODD"' \
+		>"$out" 2>"$err"
 	expect_eq "srun exit code" 0 "$?"
 	local job
 	job=$(job_id_from "$err")
 	[ -n "$job" ] || fail "no job ID in srun -v output"
-	expect_eq "environment" "job=$job step=0 user=$who" "$(cat "$out")"
+	expect_eq "environment" "job=$job step=0 user=$who" "$(head -n 1 "$out")"
+	expect_eq "submitter's variable" "$odd" "$(sed -n 2p "$out")"
+}
+
+# A megabyte of output arrives whole, also when the container exits right after
+# writing it.
+case_big_output() {
+	as_job timeout 60 srun --container="$bundle" \
+		sh -c 'head -c 1000000 /dev/zero | tr "\0" x; echo; echo end' >"$out" 2>"$err"
+	expect_eq "srun exit code" 0 "$?"
+	expect_eq "bytes" 1000005 "$(wc -c <"$out")"
+	expect_eq "last line" end "$(tail -n 1 "$out")"
+}
+
+# A signal sent to the step (scancel -s USR1) reaches the container's process 1.
+case_signal() {
+	local mark=$((100000 + RANDOM)) job pid deadline
+	marks+=("$mark")
+	as_job srun -v --container="$bundle" \
+		sh -c "trap 'echo got-USR1; kill \$!; exit 0' USR1; sleep $mark & wait" >"$out" 2>"$err" &
+	pid=$!
+	deadline=$((SECONDS + 60))
+	until (($(pgrep -c -f "^sleep $mark\$") >= 1)) || ! kill -0 "$pid" 2>/dev/null ||
+		((SECONDS >= deadline)); do
+		sleep 0.2
+	done
+	job=$(job_id_from "$err")
+	[ -n "$job" ] || { fail "container never started"; kill "$pid" 2>/dev/null; wait "$pid"; return; }
+	sleep 0.5
+	scancel -s USR1 "$job"
+	deadline=$((SECONDS + 20))
+	while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+	if kill -0 "$pid" 2>/dev/null; then
+		fail "step still running 20s after scancel -s USR1"
+		scancel "$job"
+	fi
+	wait "$pid"
+	expect_eq "srun exit code" 0 "$?"
+	expect_eq "stdout" got-USR1 "$(cat "$out")"
 }
 
 # Inside, the job runs as root of the container; outside, as the job user. For
@@ -470,7 +511,7 @@ case_createstart_runs() {
 }
 
 case $mode in
-run) cases=(exit_code stdout_stderr stdin environment identity sbatch_step sbatch_container scancel scancel_graceful no_leftovers) ;;
+run) cases=(exit_code stdout_stderr stdin environment big_output signal identity sbatch_step sbatch_container scancel scancel_graceful no_leftovers) ;;
 createstart) cases=(createstart_runs scancel no_leftovers) ;;
 esac
 

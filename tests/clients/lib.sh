@@ -306,6 +306,12 @@ nc_kill_pidfile() {
     return 0
 }
 
+# nc_runtime_is_runc: the runtime under test is runc (validation runs), for
+# the few scenarios whose expected outcome differs on purpose.
+nc_runtime_is_runc() {
+    "$NC_RUNTIME" --version 2>/dev/null | head -n1 | grep -q '^runc version'
+}
+
 # Processes still running whose command line mentions the work directory
 # (conmon, shims, containerd, container processes): the suite started them.
 nc_pids_in_work() {

@@ -32,6 +32,8 @@ SCENARIOS=(
     "user $PODMAN_USER 60"
     "logs root 60"
     "logs $PODMAN_USER 60"
+    "no_cgroups root 60"
+    "no_cgroups $PODMAN_USER 60"
 )
 
 # pod ID ARGS...: podman as the identity, with the runtime under test given
@@ -338,6 +340,26 @@ sc_logs() {
     [ "$(printf '%s\n' "$OUT" | grep -c '^line-')" = 3 ] || nc_die "expected exactly 3 log lines"
     t 30 pod "$id" rm logs-test
     expect_rc 0
+}
+
+# --cgroups=disabled: Podman allows it only for runtimes listed in
+# runtime_supports_nocgroup and then calls `RUNTIME --cgroup-manager disabled
+# create ...` (crun's flag) with no cgroupsPath in the config. runc does not
+# know the flag: against runc the scenario checks that failure instead.
+sc_no_cgroups() {
+    local id=$1
+    t 45 pod "$id" run --rm --pull never --cgroups=disabled "$NC_IMAGE" \
+        sh -c 'echo no-cgroups-ok; cat /proc/self/cgroup'
+    if nc_runtime_is_runc; then
+        [ "$RC" != 0 ] || nc_die "runc accepted --cgroup-manager (unexpected)"
+        expect_out "flag provided but not defined: -cgroup-manager"
+        return 0
+    fi
+    expect_rc 0
+    expect_line no-cgroups-ok
+    # No cgroup of its own: the container stays in the cgroups Podman
+    # itself is in (for root here: the root of each hierarchy).
+    expect_no_out libpod
 }
 
 nc_main "$@"

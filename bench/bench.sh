@@ -9,6 +9,8 @@
 #   -s RT      take the config from `RT spec` instead of the first runtime's (bench/run.sh uses
 #              runc: the same input for every runtime, the one floor.c -f models, and one that
 #              crun 1.8 accepts; it rejects ociVersion 1.2.0).
+# and, when the environment sets NOOK_BENCH_STATE, puts the state (--root) and pid-file
+# directories there (bench/run.sh: a tmpfs, as /run is on a normal host).
 # It also prefers /usr/bin/python3 (Debian's, with matplotlib) over a python3 shim in PATH.
 #
 # usage: bench.sh [-r ROUNDS] [-w WARMUP] [-u USER] [-m root,rootless] [-o OUTDIR] [-K] [-F] [-L LABELS] [-s RT] RUNTIME [RUNTIME...]
@@ -65,6 +67,7 @@ done
 
 OUT=${OUT:-$BASE/results/bench-$(date +%Y%m%d-%H%M%S)-$$}
 mkdir -p "$OUT"/{state,pids,logs,bundles}
+SDIR=$OUT; [ -n "${NOOK_BENCH_STATE:-}" ] && { SDIR=$NOOK_BENCH_STATE/latency; mkdir -p "$SDIR"/{state,pids}; chmod 755 "$SDIR" "$SDIR"/*; }
 chmod 755 "$OUT"; chmod 1777 "$OUT"/logs
 
 # --- harness --------------------------------------------------------------------------------
@@ -108,7 +111,7 @@ for i in "${!RTS[@]}"; do
   rt=${RTS[$i]}; n=$((i+1))
   for m in ${MODES//,/ }; do
     if [ "$m" = root ]; then u=root; tag=root; else u=$RUSER; tag=rl; fi
-    S=$OUT/state/$n-$tag; P=$OUT/pids/$n-$tag; mkdir -p "$S" "$P"
+    S=$SDIR/state/$n-$tag; P=$SDIR/pids/$n-$tag; mkdir -p "$S" "$P"
     if [ "$m" = rootless ] && [ "$ME" = 0 ]; then chown "$RUID:$RGID" "$S" "$P"; fi
     B=$OUT/bundles/$m
     echo "rt$n-run-$tag|$u|cmd|1|$rt --root $S run --bundle $B {ID}" >> "$SPEC"

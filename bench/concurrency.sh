@@ -18,7 +18,7 @@ for m in ${MODES//,/ }; do
   tag=$(mtag "$m"); u=$(lat_user "$m")
   B=$OUT/bundles/$m-0; [ -f "$B/config.json" ] || mkbundle "$m" "$B" 0
   for i in "${!RTS[@]}"; do
-    S=$OUT/state/conc-$i-$tag; statedir "$S" "$m"
+    S=$STATE_DIR/conc-$i-$tag; statedir "$S" "$m"
     echo "c$i-$tag|$u|cmd|$PARAM|${RTS[$i]} --root $S run --bundle $B {ID}" >> "$SPEC"
     printf 'c%s-%s\t%s\t%s\t%s\n' "$i" "$tag" "${LABELS[$i]}" "$m" "$PARAM" >> "$META"
   done

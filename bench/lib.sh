@@ -7,6 +7,8 @@
 # - the same busybox rootfs as bench.sh ($NOOK_BENCH_DIR/rootfs, default /tmp/nook-bench) and
 #   the same config.json (bench.sh's mkspec: `$BENCH_SPEC_RT spec` (default runc), rootfs
 #   read-only, /bin/true; rootless: one uid/gid mapped to $BENCH_USER, default nobody);
+# - state directories (--root) under $NOOK_BENCH_STATE when set (bench/run.sh: a tmpfs, like
+#   /run and $XDG_RUNTIME_DIR on a normal host), else OUTDIR/state;
 # - on hybrid-cgroup hosts everything runs in one private mount namespace without the cgroup2
 #   mount at /sys/fs/cgroup/unified (crun 1.8 refuses to start otherwise), like bench.sh;
 # - a summary is written to OUTDIR/<script>.json for report.py.
@@ -147,6 +149,7 @@ parse_common() {
   shift $((OPTIND-1))
   [ -n "$OUT" ] || OUT=$BASE/results/${0##*/}-$(date +%Y%m%d-%H%M%S)-$$
   mkdir -p "$OUT"; chmod 755 "$OUT"
+  STATE_DIR=${NOOK_BENCH_STATE:-$OUT/state}; mkdir -p "$STATE_DIR"; chmod 755 "$STATE_DIR"
   ARGS=("$@")
   [ "$(id -u)" = 0 ] || die "run as root (rootless mode runs as $RUSER)"
 }

@@ -20,7 +20,7 @@ for m in ${MODES//,/ }; do
   for n in $PARAM; do
     B=$OUT/bundles/$m-$n; [ -f "$B/config.json" ] || mkbundle "$m" "$B" "$n"
     for i in "${!RTS[@]}"; do
-      S=$OUT/state/mnt-$i-$tag; statedir "$S" "$m"
+      S=$STATE_DIR/mnt-$i-$tag; statedir "$S" "$m"
       echo "m$i-$tag-$n|$u|cmd|1|${RTS[$i]} --root $S run --bundle $B {ID}" >> "$SPEC"
       printf 'm%s-%s-%s\t%s\t%s\t%s\n' "$i" "$tag" "$n" "${LABELS[$i]}" "$m" "$n" >> "$META"
     done

@@ -29,6 +29,7 @@ first=$1; shift
 parse_runtimes "nook=$first" "$@"
 OUT=${OUT:-$BASE/results/profile-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT"; chmod 1777 "$OUT"
+STATE_DIR=${NOOK_BENCH_STATE:-$OUT/state}; mkdir -p "$STATE_DIR"; chmod 755 "$STATE_DIR"
 ensure_tools; ensure_rootfs
 HAVE_VG=1; command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null || HAVE_VG=0
 
@@ -37,7 +38,7 @@ for m in ${MODES//,/ }; do
   tag=$(mtag "$m")
   B=$OUT/bundles/$m; [ -f "$B/config.json" ] || mkbundle "$m" "$B" 0
   for i in "${!RTS[@]}"; do
-    lab=${LABELS[$i]}; rt=${RTS[$i]}; S=$OUT/state/$i-$tag; statedir "$S" "$m"
+    lab=${LABELS[$i]}; rt=${RTS[$i]}; S=$STATE_DIR/prof-$i-$tag; statedir "$S" "$m"
     log "$lab $m: strace -tt -T"
     # warm the page cache / dentries first
     as_mode "$m" "$rt" --root "$S" run --bundle "$B" "w$$-$i" </dev/null >/dev/null 2>&1 || true

@@ -21,7 +21,7 @@ for r in $(seq 1 "$ROUNDS"); do
     n=${#RTS[@]}; [ "$FLOOR" = 1 ] && n=$((n+1))
     for i in $(seq 0 $((n-1))); do
       if [ "$i" -lt "${#RTS[@]}" ]; then
-        lab=${LABELS[$i]}; S=$OUT/state/rss-$i-$tag; statedir "$S" "$m"
+        lab=${LABELS[$i]}; S=$STATE_DIR/rss-$i-$tag; statedir "$S" "$m"
         cmd=("${RTS[$i]}" --root "$S" run --bundle "$B" "rss$$-$r-$i")
       else
         lab=floor

@@ -58,6 +58,12 @@ if [ "$STANDIN" = 0 ]; then  # snapshot: the binary may be rebuilt while we meas
   cp "$NOOK" "$OUT/nook"; chmod 755 "$OUT/nook"; NOOK=$OUT/nook
 fi
 export BENCH_SPEC_RT=runc; SPEC_RT=runc
+# State directories on a tmpfs, as /run/<runtime> and $XDG_RUNTIME_DIR are on a normal host. (On
+# this project's VMs /run and /tmp are ext4, where a mkdir+rmdir pair can take milliseconds under
+# load, which would add the same noise to every runtime.) The rootfs stays where it is.
+export NOOK_BENCH_STATE=${NOOK_BENCH_STATE:-/dev/shm/nook-bench-state-$$}
+mkdir -p "$NOOK_BENCH_STATE"; chmod 755 "$NOOK_BENCH_STATE"
+trap 'rm -rf "$NOOK_BENCH_STATE"' EXIT
 RUNTIMES=("nook=$NOOK" "crun=$(command -v crun)" "runc=$(command -v runc)")
 
 if [ "$QUICK" = 1 ]; then
@@ -92,6 +98,7 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
   echo "rounds=latency:$R_LAT+$W_LAT warmup, concurrency:$R_CONC, mounts:$R_MNT, syscalls:$R_SC, rss:$R_RSS, state:$R_STATE"
   echo "load_start=$(load)"
   echo "user=$RUSER"
+  echo "state_fs=$NOOK_BENCH_STATE ($(stat -f -c %T "$NOOK_BENCH_STATE")); rootfs $ROOTFS ($(stat -f -c %T "$ROOTFS"))"
 } > "$OUT/machine.txt"
 cat "$OUT/machine.txt" >&2
 

@@ -19,7 +19,7 @@ for m in ${MODES//,/ }; do
   tag=$(mtag "$m")
   B=$OUT/bundles/$m-0; [ -f "$B/config.json" ] || mkbundle "$m" "$B" 0
   for i in "${!RTS[@]}"; do
-    lab=${LABELS[$i]}; rt=${RTS[$i]}; S=$OUT/state/st-$i-$tag; statedir "$S" "$m"
+    lab=${LABELS[$i]}; rt=${RTS[$i]}; S=$STATE_DIR/st-$i-$tag; statedir "$S" "$m"
     id=st$$-$i-$tag; j=$D/$lab-$tag.json; e=$D/$lab-$tag.log
     if as_mode "$m" "$rt" --root "$S" create --bundle "$B" "$id" </dev/null >/dev/null 2>>"$e"; then
       as_mode "$m" "$rt" --root "$S" state "$id" > "$D/$lab-$tag.state" 2>>"$e" || true

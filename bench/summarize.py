@@ -125,10 +125,10 @@ def parse_strace(path):
     calls, errs, total = {}, 0, None
     for line in open(path):
         f = line.split()
-        if len(f) < 2 or f[0].startswith("-") or f[0] == "syscall":
-            continue
+        if len(f) < 2 or f[0].startswith("-") or f[0] == "syscall" or not f[1].isdigit():
+            continue  # header, rule, or a "<detached ...>" line strace adds when a thread vanishes
         if f[0] == "total":
-            total = int(f[1]); errs = int(f[2]) if len(f) > 2 else 0
+            total = int(f[1]); errs = int(f[2]) if len(f) > 2 and f[2].isdigit() else 0
         else:
             calls[f[0]] = int(f[1])
     return total, errs, calls

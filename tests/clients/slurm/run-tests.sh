@@ -376,6 +376,31 @@ EOF
 	expect_container_gone "$job" 0
 }
 
+# Two container steps of one job at the same time (same user, same state
+# directory), each with its own exit code.
+case_parallel_steps() {
+	cat >"$tmp/work/par.$who.sh" <<EOF
+#!/bin/sh
+srun -n1 --exact --container='$bundle' sh -c 'sleep 2; echo step-a; exit 3' &
+a=\$!
+srun -n1 --exact --container='$bundle' sh -c 'sleep 2; echo step-b; exit 4' &
+b=\$!
+wait \$a; echo "rc-a=\$?"
+wait \$b; echo "rc-b=\$?"
+EOF
+	chmod 755 "$tmp/work/par.$who.sh"
+	local job l
+	job=$(as_job timeout 90 sbatch --parsable --wait -n2 -o "$tmp/work/par.$who.%j.out" \
+		"$tmp/work/par.$who.sh" 2>"$err")
+	expect_eq "sbatch --wait exit code" 0 "$?"
+	job=${job%%;*}
+	[ -n "$job" ] || { fail "no job ID from sbatch"; return; }
+	cp "$tmp/work/par.$who.$job.out" "$out" 2>/dev/null
+	for l in step-a step-b rc-a=3 rc-b=4; do expect_grep "output" "^$l\$" "$out"; done
+	expect_container_gone "$job" 0
+	expect_container_gone "$job" 1
+}
+
 # The batch script itself runs in the container (sbatch --container); its exit
 # code is the job's and its stdout and stderr go to -o and -e.
 case_sbatch_container() {
@@ -511,7 +536,7 @@ case_createstart_runs() {
 }
 
 case $mode in
-run) cases=(exit_code stdout_stderr stdin environment big_output signal identity sbatch_step sbatch_container scancel scancel_graceful no_leftovers) ;;
+run) cases=(exit_code stdout_stderr stdin environment big_output signal identity sbatch_step parallel_steps sbatch_container scancel scancel_graceful no_leftovers) ;;
 createstart) cases=(createstart_runs scancel no_leftovers) ;;
 esac
 

@@ -1,0 +1,388 @@
+#!/usr/bin/env bats
+# cgroups (issue 4): linux.cgroupsPath and linux.resources, looked at from the host side in the
+# cgroup the container's process really is in (/proc/PID/cgroup), and enforced from inside.
+# As root every test runs; unprivileged, resources need a delegated cgroup v2 subtree: the
+# tests that need one make one (root chowns a cgroup v2 directory to the test user, as
+# systemd's Delegate=yes does) or skip saying why.
+
+load ../lib/common
+
+setup_file() {
+  common_setup_file
+  # Unique per run: several suites may run at once on one host and container ids repeat.
+  export CG_TAG="nooktest$$"
+}
+
+teardown() {
+  common_teardown
+  cleanup_delegation
+  local d
+  for d in $(cgroup_mountpoints); do
+    rmdir "$d/$CG_TAG"/*/ "$d/$CG_TAG" "$d/nook/$CG_TAG"*/ "$d/nook/$CG_TAG"* 2>/dev/null || true
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
+# Where things are
+
+# cgroup_mountpoints: every cgroup v1 and v2 mount point.
+cgroup_mountpoints() { findmnt -rn -t cgroup,cgroup2 -o TARGET; }
+
+v2_mountpoint() { findmnt -rn -t cgroup2 -o TARGET | head -1; }
+
+# v1_mountpoint CONTROLLER: where the v1 hierarchy with CONTROLLER is mounted (empty if none).
+v1_mountpoint() { findmnt -rn -t cgroup -O "$1" -o TARGET | head -1; }
+
+# cg_dir PID CONTROLLER: the directory of PID's cgroup for CONTROLLER: the v1 hierarchy when
+# the controller is mounted as v1, else cgroup v2. CONTROLLER "" means cgroup v2.
+cg_dir() {
+  local pid=$1 ctl=$2 mnt path
+  mnt=$( [[ -n $ctl ]] && v1_mountpoint "$ctl")
+  if [[ -n $mnt ]]; then
+    path=$(awk -F: -v c="$ctl" '{n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3}' \
+      "/proc/$pid/cgroup")
+  else
+    mnt=$(v2_mountpoint)
+    path=$(awk -F: '$1 == "0" {print $3}' "/proc/$pid/cgroup")
+  fi
+  [[ -n $mnt && -n $path ]] || { echo "no $ctl cgroup for pid $pid" >&2; return 1; }
+  echo "$mnt$path"
+}
+
+# cg_read PID FILE: FILE (e.g. memory.limit_in_bytes, pids.max) in PID's cgroup.
+cg_read() {
+  local dir
+  dir=$(cg_dir "$1" "${2%%.*}") || return 1
+  cat "$dir/$2"
+}
+
+memory_is_v1() { [[ -n $(v1_mountpoint memory) ]]; }
+
+# ---------------------------------------------------------------------------------------------
+# A delegated cgroup v2 subtree for the unprivileged user (what systemd's Delegate=yes gives).
+
+DELEG=
+make_delegation() {
+  local v2
+  v2=$(v2_mountpoint)
+  [[ -n $v2 ]] || skip "no cgroup v2 mounted: nothing can be delegated"
+  [[ -n ${NOOK_AS_USER_UID:-} ]] || skip "delegation needs a root test runner (setpriv)"
+  DELEG=$v2/$CG_TAG-deleg-$BATS_TEST_NUMBER
+  mkdir -p "$DELEG"
+  chown "$NOOK_AS_USER_UID:$NOOK_AS_USER_GID" "$DELEG" "$DELEG/cgroup.procs" \
+    "$DELEG/cgroup.subtree_control" "$DELEG/cgroup.threads"
+}
+
+# create_in_delegation ID [ARGS...]: nook_create, started from inside $DELEG (sets status,
+# output like nook_create).
+create_in_delegation() {
+  local id=$1
+  shift
+  status=0
+  (
+    echo "$BASHPID" >"$DELEG/cgroup.procs" || exit 99
+    nook create --bundle "$BUNDLE" "$@" "$id" </dev/null >"$TEST_DIR/$id.out" 2>"$TEST_DIR/$id.err"
+  ) || status=$?
+  output=$(cat "$TEST_DIR/$id.err")
+}
+
+cleanup_delegation() {
+  [[ -n $DELEG && -d $DELEG ]] || return 0
+  local v2 p d
+  v2=$(v2_mountpoint)
+  for d in $(find "$DELEG" -depth -type d); do
+    for p in $(cat "$d/cgroup.procs" 2>/dev/null); do echo "$p" >"$v2/cgroup.procs" 2>/dev/null; done
+    rmdir "$d" 2>/dev/null || true
+  done
+  DELEG=
+}
+
+# start_sleeper ID [CREATE_ARGS...]: create + start a container running `sleep 300`, sets $PID.
+start_sleeper() {
+  local id=$1
+  shift
+  set_args /probe sleep 300
+  create_container "$id" "$@"
+  run nook start "$id"
+  assert_success
+  PID=$(container_pid "$id")
+  [[ $PID -gt 0 ]] || { echo "no pid for $id" >&2; return 1; }
+}
+
+needs_cgroup() {
+  is_root_mode && return 0
+  skip "unprivileged without a delegated cgroup: resources are ignored (see the user-mode tests)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Root: resources land in the container's cgroup and are enforced
+
+@test "cgroup: memory limit and reservation are in the container's cgroup files" {
+  needs_cgroup
+  cfg '.linux.resources.memory = {limit: 67108864, reservation: 33554432}'
+  start_sleeper mem1
+  if memory_is_v1; then
+    assert_equal "$(cg_read "$PID" memory.limit_in_bytes)" 67108864 "memory.limit_in_bytes"
+    assert_equal "$(cg_read "$PID" memory.soft_limit_in_bytes)" 33554432 "memory.soft_limit_in_bytes"
+  else
+    assert_equal "$(cg_read "$PID" memory.max)" 67108864 "memory.max"
+    assert_equal "$(cg_read "$PID" memory.low)" 33554432 "memory.low"
+  fi
+}
+
+@test "cgroup: memory limit is enforced (a process that outgrows it is OOM-killed)" {
+  needs_cgroup
+  # memory+swap = memory, so the hog cannot page out; tail buffers /dev/zero (no newline).
+  cfg '.linux.resources.memory = {limit: 33554432, swap: 33554432}'
+  set_args sh -c 'x=$(head -c 134217728 /dev/zero | tr "\\0" a); echo survived ${#x}'
+  run nook run --bundle "$BUNDLE" "mem2-$CG_TAG"
+  assert_output_not_contains survived
+  assert_failure
+}
+
+@test "cgroup: pids limit is written and enforced" {
+  needs_cgroup
+  cfg '.linux.resources.pids = {limit: 8}'
+  start_sleeper pids1
+  assert_equal "$(cg_read "$PID" pids.max)" 8 "pids.max"
+  run nook delete --force pids1
+  # Inside: the shell cannot start 20 background sleeps.
+  set_args sh -c 'for i in $(seq 20); do sleep 30 & done; echo all-forked'
+  run nook run --bundle "$BUNDLE" "pids2-$CG_TAG"
+  assert_failure
+  assert_output_not_contains all-forked
+  assert_output_contains "fork"
+}
+
+@test "cgroup: cpu shares, quota and period are written" {
+  needs_cgroup
+  cfg '.linux.resources.cpu = {shares: 512, quota: 20000, period: 100000}'
+  start_sleeper cpu1
+  if [[ -n $(v1_mountpoint cpu) ]]; then
+    assert_equal "$(cg_read "$PID" cpu.shares)" 512 "cpu.shares"
+    assert_equal "$(cg_read "$PID" cpu.cfs_quota_us)" 20000 "cpu.cfs_quota_us"
+    assert_equal "$(cg_read "$PID" cpu.cfs_period_us)" 100000 "cpu.cfs_period_us"
+  else
+    assert_equal "$(cg_read "$PID" cpu.max)" "20000 100000" "cpu.max"
+    assert_equal "$(cg_read "$PID" cpu.weight)" 20 "cpu.weight (from shares 512)"
+  fi
+}
+
+@test "cgroup: cpuset cpus/mems are written (and a fresh v1 cpuset gets its parent's)" {
+  needs_cgroup
+  cfg '.linux.resources.cpu = {cpus: "0", mems: "0"}'
+  start_sleeper cpuset1
+  assert_equal "$(cg_read "$PID" cpuset.cpus)" 0 "cpuset.cpus"
+  assert_equal "$(cg_read "$PID" cpuset.mems)" 0 "cpuset.mems"
+  run cat "/proc/$PID/status"
+  assert_output_matches $'Cpus_allowed_list:\t0\n'
+}
+
+@test "cgroup: an impossible resource fails create with the file and errno" {
+  needs_cgroup
+  cfg '.linux.resources.cpu = {cpus: "4095"}'
+  set_args /probe sleep 300
+  nook_create bad1
+  assert_failure
+  assert_output_contains "cpuset.cpus"
+  # the errno text: EINVAL, or ERANGE for a CPU number beyond the kernel's limit
+  [[ ${output,,} == *"invalid argument"* || ${output,,} == *"out of range"* ]] ||
+    { echo "no errno in: $output" >&2; false; }
+  assert_no_container bad1
+}
+
+@test "cgroup: hugepage limit on cgroup v2 (hybrid host: hugetlb lives only there)" {
+  needs_cgroup
+  runtime_is_runc && skip "runc does not use cgroup v2 controllers on a hybrid host"
+  local v2
+  v2=$(v2_mountpoint)
+  [[ -n $v2 ]] && grep -qw hugetlb "$v2/cgroup.controllers" ||
+    skip "hugetlb is not a cgroup v2 controller here"
+  [[ -n $(v1_mountpoint hugetlb) ]] && skip "hugetlb is mounted as cgroup v1 here"
+  local kb size
+  kb=$(ls /sys/kernel/mm/hugepages 2>/dev/null | sed -n 's/^hugepages-\([0-9]*\)kB$/\1/p' | head -1)
+  [[ -n $kb ]] || skip "no huge page sizes on this kernel"
+  if ((kb % 1048576 == 0)); then size=$((kb / 1048576))GB
+  elif ((kb % 1024 == 0)); then size=$((kb / 1024))MB
+  else size=${kb}KB; fi
+  cfg --arg s "$size" '.linux.resources.hugepageLimits = [{pageSize: $s, limit: 4194304}]'
+  start_sleeper huge1
+  assert_equal "$(cat "$(cg_dir "$PID" "")/hugetlb.$size.max")" 4194304 "hugetlb.$size.max"
+}
+
+@test "cgroup: unified map writes cgroup v2 files" {
+  needs_cgroup
+  runtime_is_runc && skip "runc refuses unified on a hybrid host"
+  [[ -n $(v2_mountpoint) ]] || skip "no cgroup v2"
+  cfg '.linux.resources.unified = {"cgroup.max.descendants": "7"}'
+  start_sleeper uni1
+  assert_equal "$(cat "$(cg_dir "$PID" "")/cgroup.max.descendants")" 7 "cgroup.max.descendants"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Paths
+
+@test "cgroup: an absolute cgroupsPath is used below the root of each hierarchy" {
+  needs_cgroup
+  cfg --arg p "/$CG_TAG/abs" '.linux.cgroupsPath = $p'
+  start_sleeper abs1
+  # every hierarchy the container is in shows that path (nook and runc join them all)
+  run awk -F: '{print $3}' "/proc/$PID/cgroup"
+  assert_success
+  assert_equal "$(sort -u <<<"$output")" "/$CG_TAG/abs" "paths in /proc/$PID/cgroup"
+  run nook delete --force abs1
+  assert_success
+  if [[ -n $(v2_mountpoint) ]]; then
+    [[ ! -e $(v2_mountpoint)/$CG_TAG/abs ]] || { echo "cgroup left after delete" >&2; false; }
+  fi
+}
+
+@test "cgroup: a relative cgroupsPath goes below nook's parent /nook" {
+  needs_cgroup
+  runtime_is_runc && skip "runc puts relative paths below its own cgroup"
+  cfg --arg p "$CG_TAG-rel/inner" '.linux.cgroupsPath = $p'
+  start_sleeper rel1
+  run cat "/proc/$PID/cgroup"
+  assert_output_contains ":/nook/$CG_TAG-rel/inner"
+}
+
+@test "cgroup: the default is /nook/<id>, and delete removes it" {
+  needs_cgroup
+  runtime_is_runc && skip "runc's default path differs"
+  local id=def-$CG_TAG
+  start_sleeper "$id"
+  run cat "/proc/$PID/cgroup"
+  assert_output_contains ":/nook/$id"
+  local dirs=() d
+  for d in $(cgroup_mountpoints); do [[ -d $d/nook/$id ]] && dirs+=("$d/nook/$id"); done
+  [[ ${#dirs[@]} -gt 0 ]] || { echo "no /nook/$id directory anywhere" >&2; false; }
+  run nook delete --force "$id"
+  assert_success
+  for d in "${dirs[@]}"; do [[ ! -e $d ]] || { echo "$d left after delete" >&2; false; }; done
+}
+
+@test "cgroup: '..' in cgroupsPath is refused" {
+  runtime_is_runc && skip "runc cleans the path lexically"
+  cfg '.linux.cgroupsPath = "../../escape"'
+  set_args /probe sleep 300
+  nook_create dotdot1
+  assert_failure
+  assert_output_contains "cgroupsPath"
+  assert_output_contains ".."
+  for d in $(cgroup_mountpoints); do [[ ! -e $d/escape ]] || { echo "$d/escape made" >&2; false; }; done
+}
+
+@test "cgroup: --systemd-cgroup maps slice:prefix:name to the plain path" {
+  needs_cgroup
+  runtime_is_runc && skip "runc talks to systemd"
+  cfg --arg p "system.slice:nooktest:$CG_TAG" '.linux.cgroupsPath = $p'
+  set_args /probe sleep 300
+  status=0
+  nook --systemd-cgroup create --bundle "$BUNDLE" sd1 </dev/null >"$TEST_DIR/sd1.out" 2>"$TEST_DIR/sd1.err" ||
+    status=$?
+  output=$(cat "$TEST_DIR/sd1.err")
+  assert_success
+  run nook start sd1
+  PID=$(container_pid sd1)
+  run cat "/proc/$PID/cgroup"
+  assert_output_contains ":/system.slice/nooktest-$CG_TAG.scope"
+  run nook delete --force sd1
+  for d in $(cgroup_mountpoints); do rmdir "$d/system.slice/nooktest-$CG_TAG.scope" 2>/dev/null || true; done
+}
+
+@test "cgroup: --systemd-cgroup with a plain path is refused clearly" {
+  runtime_is_runc && skip "runc's message differs"
+  cfg '.linux.cgroupsPath = "/plain/path"'
+  status=0
+  nook --systemd-cgroup create --bundle "$BUNDLE" sd2 </dev/null >"$TEST_DIR/sd2.out" 2>"$TEST_DIR/sd2.err" ||
+    status=$?
+  output=$(cat "$TEST_DIR/sd2.err")
+  assert_failure
+  assert_output_contains "slice:prefix:name"
+}
+
+# ---------------------------------------------------------------------------------------------
+# ps and kill --all use the cgroup
+
+@test "cgroup: ps lists every process in the cgroup; kill --all reaches all of them" {
+  needs_cgroup
+  set_args sh -c 'sleep 300 & sleep 300 & exec /probe sleep 300'
+  create_container psk1
+  run nook start psk1
+  assert_success
+  local pid i n
+  pid=$(container_pid psk1)
+  for ((i = 0; i < 50; i++)); do
+    n=$(wc -l <"$(cg_dir "$pid" "")/cgroup.procs" 2>/dev/null || echo 0)
+    [[ $n -ge 3 ]] && break
+    sleep 0.1
+  done
+  run nook ps --format json psk1
+  assert_success
+  [[ $(jq length <<<"$output") -ge 3 ]] || { echo "ps: $output" >&2; false; }
+  run nook kill --all psk1 KILL
+  assert_success
+  wait_for_status psk1 stopped
+}
+
+# ---------------------------------------------------------------------------------------------
+# Unprivileged
+
+@test "cgroup (user): resources without a delegated cgroup: one warning, container runs" {
+  skip_in_root_mode "root always has a cgroup"
+  local own
+  own=$(awk -F: '$1 == "0" {print $3}' /proc/self/cgroup)
+  cfg '.linux.resources.memory = {limit: 67108864} | .linux.resources.pids = {limit: 50}'
+  set_args /probe echo hello
+  run --separate-stderr nook run --bundle "$BUNDLE" warn1
+  assert_success
+  assert_output "hello"
+  local n
+  n=$(grep -c "linux.resources ignored" <<<"$stderr" || true)
+  assert_equal "$n" 1 "number of 'linux.resources ignored' warnings (stderr: $stderr)"
+  [[ $stderr == *"uid $NOOK_AS_USER_UID"* ]] || { echo "warning does not name the uid: $stderr" >&2; false; }
+}
+
+@test "cgroup (user): no resources, no cgroup: no warning at all" {
+  skip_in_root_mode "root always has a cgroup"
+  cfg 'del(.linux.resources) | del(.linux.cgroupsPath)'
+  set_args /probe echo hello
+  run --separate-stderr nook run --bundle "$BUNDLE" quiet1
+  assert_success
+  assert_output "hello"
+  assert_equal "$stderr" "" "stderr"
+}
+
+@test "cgroup (user): a delegated cgroup v2 subtree is used" {
+  skip_in_root_mode "delegation is for the unprivileged"
+  make_delegation
+  set_args /probe sleep 300
+  create_in_delegation dg1
+  assert_success
+  run nook start dg1
+  assert_success
+  local pid
+  pid=$(container_pid dg1)
+  run cat "/proc/$pid/cgroup"
+  assert_output_contains "0::/${DELEG#"$(v2_mountpoint)"/}/nook/dg1"
+  run nook ps dg1
+  assert_success
+  assert_output_contains "$pid"
+  run nook delete --force dg1
+  assert_success
+  [[ ! -e $DELEG/nook/dg1 ]] || { echo "cgroup left after delete" >&2; false; }
+}
+
+@test "cgroup (user): delegated cgroup v2 applies what its controllers allow" {
+  skip_in_root_mode "delegation is for the unprivileged"
+  make_delegation
+  local v2
+  v2=$(v2_mountpoint)
+  # the core file cgroup.max.descendants needs no controller
+  cfg '.linux.resources.unified = {"cgroup.max.descendants": "3"}'
+  set_args /probe sleep 300
+  create_in_delegation dg2
+  assert_success
+  run nook start dg2
+  assert_equal "$(cat "$DELEG/nook/dg2/cgroup.max.descendants")" 3 "cgroup.max.descendants"
+}

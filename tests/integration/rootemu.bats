@@ -170,6 +170,7 @@ assert_host_file_unchanged() {
   single_id
   set_seccomp "$(jq -c .linux.seccomp "$f")"
   remove_namespace uts
+  cfg 'del(.hostname)'
   set_args /sysprobe chown /tmp/f 1000 1000 , stat /tmp/f , setgroups 0 , mknod /tmp/null c 1 3 , \
     exists /tmp/null , sethostname x , seccomp
   run nook run --bundle "$BUNDLE" re-buildah
@@ -199,6 +200,7 @@ assert_host_file_unchanged() {
 }
 
 @test "rootemu: exec'd processes get it too" {
+  nook --help | grep -Eq '^ +exec ' || skip "this nook has no exec command yet"
   single_id
   set_args /probe sleep 60
   create_container re-exec

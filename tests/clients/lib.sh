@@ -14,6 +14,10 @@
 #   NOOK_CLIENTS_WHO     "root" or "user": only scenarios (and set-up) of root
 #                        or of the unprivileged users (ctest's -root/-user)
 #   NOOK_CLIENTS_KEEP=1  keep the work directory for inspection
+#   NOOK_CLIENTS_TRACE=1 put a logging wrapper in front of the runtime: every
+#                        call (uid, arguments, exit status) goes to
+#                        $NC_WORK/runtime-calls.log, printed when a scenario
+#                        fails
 #
 # Must run as root: it creates users and starts daemons.
 
@@ -279,9 +283,24 @@ nc_setup() {
     NC_WORK=$(mktemp -d "/tmp/ncl-$suite.XXXXXX")
     chmod 0755 "$NC_WORK"
     mkdir -p "$NC_WORK/bin"
-    cp "$NOOK" "$NC_WORK/bin/nook"
-    chmod 0755 "$NC_WORK/bin" "$NC_WORK/bin/nook"
     NC_RUNTIME=$NC_WORK/bin/nook
+    if [ "${NOOK_CLIENTS_TRACE:-0}" = 1 ]; then
+        cp "$NOOK" "$NC_WORK/bin/nook.real"
+        chmod 0755 "$NC_WORK/bin/nook.real"
+        : >"$NC_WORK/runtime-calls.log"
+        chmod 0666 "$NC_WORK/runtime-calls.log"
+        # Absolute paths: Podman calls kill and delete with no PATH.
+        cat >"$NC_RUNTIME" <<EOF
+#!/bin/sh
+"$NC_WORK/bin/nook.real" "\$@"
+rc=\$?
+echo "\$(/bin/date +%T.%N) uid=\$(/usr/bin/id -u) rc=\$rc: nook \$*" >>"$NC_WORK/runtime-calls.log"
+exit \$rc
+EOF
+    else
+        cp "$NOOK" "$NC_RUNTIME"
+    fi
+    chmod 0755 "$NC_WORK/bin" "$NC_RUNTIME"
     export NOOK NC_WORK NC_RUNTIME
     nc_log "runtime under test: $NOOK ($("$NOOK" --version 2>&1 | head -n1))"
     nc_log "work directory: $NC_WORK"
@@ -358,6 +377,11 @@ nc_main() {
     if [ "${1:-}" = --scenario ]; then
         # Child: one scenario, under the parent's timeout.
         local name=$2 id=$3
+        if [ "${NOOK_CLIENTS_TRACE:-0}" = 1 ]; then
+            # Show the runtime calls of this scenario when it fails.
+            NC_MARK=$(wc -l <"$NC_WORK/runtime-calls.log")
+            trap '[ $? = 0 ] || { echo "runtime calls:"; tail -n +$((NC_MARK + 1)) "$NC_WORK/runtime-calls.log" | cut -c1-400; } >&2' EXIT
+        fi
         "sc_$name" "$id"
         exit 0
     fi

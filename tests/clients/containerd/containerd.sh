@@ -90,6 +90,9 @@ suite_teardown() {
         timeout 20 bash -c '"$@"' t c container delete "$x" >/dev/null 2>&1
     done
     nc_kill_pidfile "$NC_WORK/containerd.pid" TERM
+    # The shim's default runtime root for our namespace; empty once every
+    # container is deleted.
+    rmdir "/run/containerd/runc/$CTR_NS" 2>/dev/null
     if [ "${NC_FAILED:-0}" != 0 ] || [ "${NOOK_CLIENTS_VERBOSE:-0}" = 1 ]; then
         nc_log "containerd log (warnings and errors):"
         grep -E 'level=(warning|error|fatal)' "$NC_WORK/containerd.log" | tail -n 40 >&2

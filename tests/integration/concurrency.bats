@@ -4,21 +4,25 @@
 
 load ../lib/common
 
-# cycle ID: create, start, wait for stopped, delete; its status in $TEST_DIR/rc.ID
+# cycle ID: create, start, wait for stopped, delete; the failing step's code (0 if none)
+# goes to $TEST_DIR/rc.ID
+cycle_steps() {
+  local id=$1 i st out
+  nook create --bundle "$BUNDLE" "$id" </dev/null >"$TEST_DIR/$id.out" 2>"$TEST_DIR/$id.err" || return 11
+  nook start "$id" >>"$TEST_DIR/$id.out" 2>>"$TEST_DIR/$id.err" || return 12
+  for ((i = 0; i < 300; i++)); do
+    out=$(nook state "$id" 2>>"$TEST_DIR/$id.err") || return 13
+    st=$(jq -r .status <<<"$out")
+    [[ $st == stopped ]] && break
+    sleep 0.1
+  done
+  [[ $st == stopped ]] || return 14
+  nook delete "$id" >>"$TEST_DIR/$id.out" 2>>"$TEST_DIR/$id.err" || return 15
+}
 cycle() {
-  local id=$1 rc=0 i st
-  {
-    nook create --bundle "$BUNDLE" "$id" </dev/null >"$TEST_DIR/$id.out" 2>"$TEST_DIR/$id.err" || exit 11
-    nook start "$id" >>"$TEST_DIR/$id.out" 2>>"$TEST_DIR/$id.err" || exit 12
-    for ((i = 0; i < 300; i++)); do
-      st=$(nook state "$id" 2>>"$TEST_DIR/$id.err" | jq -r .status) || exit 13
-      [[ $st == stopped ]] && break
-      sleep 0.1
-    done
-    [[ $st == stopped ]] || exit 14
-    nook delete "$id" >>"$TEST_DIR/$id.out" 2>>"$TEST_DIR/$id.err" || exit 15
-  } || rc=$?
-  echo "$rc" >"$TEST_DIR/rc.$id"
+  local rc=0
+  cycle_steps "$1" || rc=$?
+  echo "$rc" >"$TEST_DIR/rc.$1"
 }
 
 # lister: `list --format json` in a loop until $TEST_DIR/stop-list exists; every failure

@@ -357,9 +357,12 @@ sc_no_cgroups() {
     fi
     expect_rc 0
     expect_line no-cgroups-ok
-    # No cgroup of its own: the container stays in the cgroups Podman
-    # itself is in (for root here: the root of each hierarchy).
+    # No cgroup of its own in any hierarchy: it stays where conmon is, so
+    # no path names the container (libpod-ID, nook/ID: a 64-hex-digit ID).
     expect_no_out libpod
+    if printf '%s\n' "$OUT" | grep -E '^[0-9]+:[^:]*:.*[0-9a-f]{64}' >&2; then
+        nc_die "--cgroups=disabled: the container got cgroups of its own (above)"
+    fi
 }
 
 nc_main "$@"

@@ -342,6 +342,19 @@ def main():
         L += ["> **No nook binary was found for this run: crun stood in for nook, so the nook column "
               "shows crun's numbers and every PASS/FAIL below is meaningless.** Build nook and rerun "
               "`bench/run.sh`.", ""]
+    try:
+        loads = [float(m.get(k, "0").split()[0]) for k in ("load_start", "load_end")]
+        cores = int(m.get("cores", "2"))
+    except ValueError:
+        loads, cores = [0.0], 2
+    if max(loads) > 2 * cores:
+        L += [f"> The machine was busy with other jobs during this run (load average up to {max(loads):.0f} on "
+              f"{cores} cores). Every process start waits for a CPU, so absolute times are several times "
+              "what an idle machine gives (crun `run` ~13 ms, floor.c -f ~3 ms there), and runtimes that use "
+              "more processes and wake-ups (crun re-executes itself and runs newuidmap/newgidmap; runc is a Go "
+              "program with several threads) lose more to the contention: expect ratios against crun and "
+              "runc to be closer to 1 on an idle machine. Rerun `bench/run.sh` on a quiet machine for "
+              "numbers to quote.", ""]
     if m.get("quick") == "1":
         L += ["> Quick run (`--quick`): few rounds, the numbers are rough.", ""]
     L += [f"Measured {m.get('date', '?')} on {m.get('cpu', '?')}, {m.get('cores', '?')} cores, "

@@ -354,6 +354,33 @@ case_identity() {
 	fi
 }
 
+# sbatch_wait SBATCH_ARGS...: submit a batch job as the job user and wait for it
+# to end; sets job and job_rc (the batch script's exit code). Polls the job's
+# state instead of `sbatch --wait`, whose back-off adds up to 10 s per job.
+sbatch_wait() {
+	local info state deadline
+	job= job_rc=
+	job=$(as_job sbatch --parsable "$@" 2>"$err") || {
+		fail "sbatch failed: $(tr '\n' ' ' <"$err")"
+		return 1
+	}
+	job=${job%%;*}
+	deadline=$((SECONDS + 90))
+	while :; do
+		info=$(scontrol -o show job "$job" 2>/dev/null)
+		state=$(sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p' <<<"$info")
+		case $state in
+		COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY | BOOT_FAIL | DEADLINE | PREEMPTED) break ;;
+		esac
+		if ((SECONDS >= deadline)); then
+			fail "job $job not finished after 90s (state $state)"
+			return 1
+		fi
+		sleep 0.3
+	done
+	job_rc=$(sed -n 's/.* ExitCode=\([0-9]*\):.*/\1/p' <<<"$info")
+}
+
 # A batch job whose step runs in a container; the step's exit code reaches the
 # batch script.
 case_sbatch_step() {
@@ -363,12 +390,9 @@ srun --container='$bundle' sh -c 'cat /etc/nook-slurm-bundle; echo "job=\$SLURM_
 echo "step-rc=\$?"
 EOF
 	chmod 755 "$tmp/work/step.$who.sh"
-	local job
-	job=$(as_job timeout 90 sbatch --parsable --wait -o "$tmp/work/step.$who.%j.out" \
-		"$tmp/work/step.$who.sh" 2>"$err")
-	expect_eq "sbatch --wait exit code" 0 "$?"
-	job=${job%%;*}
-	[ -n "$job" ] || { fail "no job ID from sbatch"; return; }
+	local job job_rc
+	sbatch_wait -o "$tmp/work/step.$who.%j.out" "$tmp/work/step.$who.sh" || return
+	expect_eq "batch job exit code" 0 "$job_rc"
 	cp "$tmp/work/step.$who.$job.out" "$out" 2>/dev/null
 	expect_grep "ran in the bundle" '^nook-slurm-bundle$' "$out"
 	expect_grep "SLURM_JOB_ID inside" "^job=$job\$" "$out"
@@ -389,12 +413,9 @@ wait \$a; echo "rc-a=\$?"
 wait \$b; echo "rc-b=\$?"
 EOF
 	chmod 755 "$tmp/work/par.$who.sh"
-	local job l
-	job=$(as_job timeout 90 sbatch --parsable --wait -n2 -o "$tmp/work/par.$who.%j.out" \
-		"$tmp/work/par.$who.sh" 2>"$err")
-	expect_eq "sbatch --wait exit code" 0 "$?"
-	job=${job%%;*}
-	[ -n "$job" ] || { fail "no job ID from sbatch"; return; }
+	local job job_rc l
+	sbatch_wait -n2 -o "$tmp/work/par.$who.%j.out" "$tmp/work/par.$who.sh" || return
+	expect_eq "batch job exit code" 0 "$job_rc"
 	cp "$tmp/work/par.$who.$job.out" "$out" 2>/dev/null
 	for l in step-a step-b rc-a=3 rc-b=4; do expect_grep "output" "^$l\$" "$out"; done
 	expect_container_gone "$job" 0
@@ -412,14 +433,10 @@ echo to-stderr >&2
 exit 42
 EOF
 	chmod 755 "$tmp/work/batch.$who.sh"
-	local job rc
-	job=$(as_job timeout 90 sbatch --parsable --wait --container="$bundle" \
-		-o "$tmp/work/batch.$who.%j.out" -e "$tmp/work/batch.$who.%j.err" \
-		"$tmp/work/batch.$who.sh" 2>"$err")
-	rc=$?
-	job=${job%%;*}
-	expect_eq "sbatch --wait exit code" 42 "$rc"
-	[ -n "$job" ] || { fail "no job ID from sbatch"; return; }
+	local job job_rc
+	sbatch_wait --container="$bundle" -o "$tmp/work/batch.$who.%j.out" \
+		-e "$tmp/work/batch.$who.%j.err" "$tmp/work/batch.$who.sh" || return
+	expect_eq "batch job exit code" 42 "$job_rc"
 	cp "$tmp/work/batch.$who.$job.out" "$out" 2>/dev/null
 	cat "$tmp/work/batch.$who.$job.err" >>"$err" 2>/dev/null
 	expect_grep "ran in the bundle" '^nook-slurm-bundle$' "$out"

@@ -240,6 +240,7 @@ def chart(v, parts, m, path):
     def bars(ax, groups, getter, ylabel, title, unit_fmt="{:.1f}", target=None):
         n = len(series)
         w = 0.8 / n
+        drawn = [False]
         for i, r in enumerate(series):
             xs, ys = [], []
             for j, gname in enumerate(groups):
@@ -248,14 +249,22 @@ def chart(v, parts, m, path):
                     xs.append(j + (i - (n - 1) / 2) * w)
                     ys.append(y)
             if ys:
-                b = ax.bar(xs, ys, w, label=r, color=COLORS[r])
-                for x, y in zip(xs, ys):
-                    ax.text(x, y, unit_fmt.format(y), ha="center", va="bottom", fontsize=7, rotation=90)
+                ax.bar(xs, ys, w, label=r, color=COLORS[r])
+                for x, y, gname in zip(xs, ys, [gg for gg in groups if getter(gg, r) is not None]):
+                    t = unit_fmt.format(y)
+                    ref = getter(gname, "crun")
+                    if r == "nook" and ref:
+                        t += f" ({y / ref:.2f}x crun)"
+                    ax.text(x, y, t, ha="center", va="bottom", fontsize=7, rotation=90)
+                drawn[0] = True
         ax.set_xticks(range(len(groups)))
         ax.set_xticklabels(groups)
+        if not drawn[0]:
+            ax.text(0.5, 0.5, "not measured in this run", transform=ax.transAxes, ha="center", color="gray")
+            ax.set_yticks([])
         ax.set_ylabel(ylabel)
         ax.set_title(title, fontsize=11)
-        ax.margins(y=0.2)
+        ax.margins(y=0.35)
         if target is not None:
             ax.axhline(target, color="red", ls="--", lw=1)
             ax.text(len(groups) - 0.5, target, " target", color="red", va="bottom", ha="right", fontsize=8)
@@ -285,6 +294,8 @@ def chart(v, parts, m, path):
                         label=f"{r} {mode}: {sl:.0f} µs/mount" if sl is not None else f"{r} {mode}")
         ax.set_xticks(counts)
         ax.legend(fontsize=7)
+    else:
+        ax.text(0.5, 0.5, "not measured in this run", transform=ax.transAxes, ha="center", color="gray")
     ax.set_xlabel("extra bind mounts in config.json")
     ax.set_ylabel("`run` ms (median)")
     ax.set_title("Cost of extra bind mounts", fontsize=11)

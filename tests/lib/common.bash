@@ -393,22 +393,20 @@ _build_helper() {
   export "${var?}"
 }
 
-# _publish_runtime: make $NOOK reachable for the test user (CI may build under /root).
+# _publish_runtime: a private snapshot of $NOOK, executable by the test user: CI may build
+# under /root (not traversable), and a rebuild during a run must not swap binaries mid-suite.
 _publish_runtime() {
-  NOOK_BIN=$NOOK
-  if [[ $NOOK_BIN != /* ]]; then
-    NOOK_BIN=$(command -v "$NOOK_BIN" || echo "$PWD/$NOOK_BIN")
+  local src=$NOOK key
+  if [[ $src != /* ]]; then
+    src=$(command -v "$src" || echo "$PWD/$src")
   fi
-  if [[ -n ${NOOK_AS_USER_UID:-} ]] && ! as_user test -x "$NOOK_BIN"; then
-    local key
-    key=$(sha256sum "$NOOK_BIN" | cut -c1-16)
-    mkdir -p "$NOOK_CACHE/bin"
-    if [[ ! -x $NOOK_CACHE/bin/nook-$key ]]; then
-      cp "$NOOK_BIN" "$NOOK_CACHE/bin/nook-$key.$$"
-      chmod 0755 "$NOOK_CACHE/bin/nook-$key.$$"
-      mv -f "$NOOK_CACHE/bin/nook-$key.$$" "$NOOK_CACHE/bin/nook-$key"
-    fi
-    NOOK_BIN=$NOOK_CACHE/bin/nook-$key
+  key=$(sha256sum "$src" | cut -c1-16) || return 1
+  mkdir -p "$NOOK_CACHE/bin"
+  NOOK_BIN=$NOOK_CACHE/bin/$(basename "$src")-$key
+  if [[ ! -x $NOOK_BIN ]]; then
+    cp "$src" "$NOOK_BIN.$$"
+    chmod 0755 "$NOOK_BIN.$$"
+    mv -f "$NOOK_BIN.$$" "$NOOK_BIN"
   fi
   export NOOK_BIN
 }

@@ -375,19 +375,28 @@ _ensure_test_user() {
   export NOOK_AS_USER_UID NOOK_AS_USER_GID
 }
 
-# _build_helper NAME VAR: compile tests/helper/NAME.c statically into the cache if VAR unset.
+# _build_helper NAME VAR: make $VAR a world-executable copy of the static helper NAME in the
+# cache: the binary $VAR names (ctest passes the built ones), else tests/helper/NAME.c
+# compiled here. A copy, because the build directory may not be reachable by the test user.
 _build_helper() {
   local name=$1 var=$2 src key out
+  mkdir -p "$NOOK_CACHE/bin"
   if [[ -n ${!var:-} && -x ${!var} ]]; then
-    return 0
-  fi
-  src=$NOOK_TESTS_DIR/helper/$name.c
-  key=$(sha256sum "$src" | cut -c1-16)
-  out=$NOOK_CACHE/bin/nook-$name-$key
-  if [[ ! -x $out ]]; then
-    mkdir -p "$NOOK_CACHE/bin"
-    cc -static -O2 -Wall -Wextra -o "$out.$$" "$src" || { echo "cannot build $src" >&2; return 1; }
-    mv -f "$out.$$" "$out"
+    key=$(sha256sum "${!var}" | cut -c1-16)
+    out=$NOOK_CACHE/bin/nook-$name-bin-$key
+    if [[ ! -x $out ]]; then
+      cp "${!var}" "$out.$$" && chmod 0755 "$out.$$" && mv -f "$out.$$" "$out" ||
+        { echo "cannot copy ${!var}" >&2; return 1; }
+    fi
+  else
+    src=$NOOK_TESTS_DIR/helper/$name.c
+    key=$(sha256sum "$src" | cut -c1-16)
+    out=$NOOK_CACHE/bin/nook-$name-$key
+    if [[ ! -x $out ]]; then
+      cc -static -O2 -Wall -Wextra -o "$out.$$" "$src" || { echo "cannot build $src" >&2; return 1; }
+      chmod 0755 "$out.$$"
+      mv -f "$out.$$" "$out"
+    fi
   fi
   printf -v "$var" %s "$out"
   export "${var?}"

@@ -163,3 +163,34 @@ expect_one_error() {
   expect_one_error "afile" nook run --bundle "$TEST_DIR/afile" bundlefile
   assert_no_container bundlefile
 }
+
+@test "bad input: unknown properties anywhere in config.json are ignored" {
+  cfg '.nookUnknownTop = {a: [1, 2]} | .process.unknownKey = "x" | .linux.unknownLinux = [] | .root.unknownRoot = true | .mounts[0].unknownMountKey = 1'
+  set_args /probe echo unknown-ignored
+  run nook run --bundle "$BUNDLE" unknown1
+  assert_success
+  assert_output "unknown-ignored"
+}
+
+@test "bad input: ociVersion 1.0.0 through 1.2.x, with -dev/-rc suffixes, is accepted" {
+  local v n=0
+  for v in 1.0.0 1.0.2-dev 1.1.0 1.1.0-rc.1-dev 1.2.0 1.2.1; do
+    n=$((n + 1))
+    cfg --arg v "$v" '.ociVersion = $v'
+    set_args /probe echo "accepted $v"
+    run nook run --bundle "$BUNDLE" "ver$n"
+    assert_success
+    assert_output "accepted $v"
+  done
+}
+
+@test "bad input: an ociVersion outside the supported range is refused, naming value and range" {
+  local v
+  for v in 2.0.0 0.9.0; do
+    cfg --arg v "$v" '.ociVersion = $v'
+    expect_one_error "$v" nook run --bundle "$BUNDLE" badver
+    # the supported range is in the message too
+    [[ $output == *1.0* ]] || { echo "no supported range in: $output" >&2; return 1; }
+    assert_no_container badver
+  done
+}

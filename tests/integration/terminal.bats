@@ -113,3 +113,22 @@ wait_receiver() {
   assert_no_container tty7
   assert_equal "$(pids_rooted_under "$ROOTFS")" "" "processes"
 }
+
+@test "terminal: run in the foreground with terminal true and no socket uses the caller's terminal" {
+  command -v script >/dev/null || skip "script(1) (bsdutils) is not installed"
+  cfg '.process.terminal = true'
+  set_args sh -c '/probe isatty 0; /probe isatty 1; /probe ttyname 0; /probe ctty; exit 5'
+  local cmd
+  if [[ -n ${NOOK_AS_USER_UID:-} ]]; then
+    cmd=$(printf '%q ' setpriv --reuid="$NOOK_AS_USER_UID" --regid="$NOOK_AS_USER_GID" --init-groups -- \
+      env HOME="$TEST_DIR" "$NOOK_BIN" --root "$STATE_ROOT" run --bundle "$BUNDLE" fgtty)
+  else
+    cmd=$(printf '%q ' "$NOOK_BIN" --root "$STATE_ROOT" run --bundle "$BUNDLE" fgtty)
+  fi
+  # script(1) gives the runtime a terminal of its own; -e passes the exit status on.
+  run timeout 60 script -qefc "$cmd" /dev/null </dev/null
+  assert_status 5
+  output=$(tr -d '\r\0' <<<"$output")
+  assert_output_contains $'1\n1\n/dev/pts/0\nok sid='
+  assert_no_container fgtty
+}

@@ -81,6 +81,26 @@ def collect(d):
     return v, dict(latency=lat, concurrency=conc, mounts=mnt, syscalls=sc, rss=rss, state=state)
 
 
+def ratio_ci(a, b, n=2000):
+    """95% bootstrap interval of median(a)/median(b) over rounds (dicts round -> value, paired)."""
+    import random
+    import statistics as st
+    keys = sorted(set(a) & set(b))
+    if len(keys) < 5:
+        return None
+    rnd = random.Random(7)
+    out = []
+    for _ in range(n):
+        ks = [rnd.choice(keys) for _ in keys]
+        mb = st.median(b[k] for k in ks)
+        if mb > 0:
+            out.append(st.median(a[k] for k in ks) / mb)
+    if len(out) < n * 0.9:
+        return None
+    out.sort()
+    return out[int(0.025 * len(out))], out[int(0.975 * len(out))]
+
+
 def fmt(x, unit=""):
     if x is None:
         return "—"
@@ -117,6 +137,13 @@ def summary_table(v, m):
     for key, title, unit, ref, limit, kind in TARGETS:
         vals = v.get(key, {})
         ratio, res = verdict(vals, ref, limit, kind)
+        if key.startswith("mnt-") and ratio is not None:
+            mnt = load(m["_dir"], "mounts")
+            mode = key.split("-", 1)[1]
+            ci = ratio_ci(g(mnt, "modes", mode, "nook", "round_slopes_us") or {},
+                          g(mnt, "modes", mode, ref, "round_slopes_us") or {})
+            if ci:
+                res += f" (95% CI of the ratio {ci[0]:.2f}–{ci[1]:.2f}x)"
         results[key] = {"values": vals, "ratio": ratio, "result": res, "target": limit, "ref": ref}
         cells = [fmt(vals.get(r), unit) for r in RTS]
         fl = fmt(vals.get("floor"), unit) if "floor" in vals and not key.startswith("cycle-") else ""
@@ -326,6 +353,7 @@ def main():
     docs = args[args.index("--docs") + 1] if "--docs" in args else d
     summ = args[args.index("--summary") + 1] if "--summary" in args else None
     m = machine(d)
+    m["_dir"] = d
     v, parts = collect(d)
     os.makedirs(docs, exist_ok=True)
     md_path, png_path = os.path.join(docs, "performance.md"), os.path.join(docs, "performance.png")
@@ -354,7 +382,7 @@ def main():
               "shows crun's numbers and every PASS/FAIL below is meaningless.** Build nook and rerun "
               "`bench/run.sh`.", ""]
     try:
-        loads = [float(m.get(k, "0").split()[0]) for k in ("load_start", "load_end")]
+        loads = [float(v.split()[0]) for k, v in m.items() if k.startswith("load_") and v.strip()]
         cores = int(m.get("cores", "2"))
     except ValueError:
         loads, cores = [0.0], 2
@@ -428,7 +456,8 @@ def main():
     open(md_path, "w").write("\n".join(L))
     if summ:
         os.makedirs(os.path.dirname(summ), exist_ok=True)
-        json.dump({"machine": m, "targets": results, "parts": parts}, open(summ, "w"), indent=1, sort_keys=True)
+        mm = {k: x for k, x in m.items() if not k.startswith("_")}
+        json.dump({"machine": mm, "targets": results, "parts": parts}, open(summ, "w"), indent=1, sort_keys=True)
     print(f"wrote {md_path} and {png_path}; {passed}/{judged} targets met")
     for key, title, unit, ref, limit, kind in TARGETS:
         r = results[key]

@@ -123,6 +123,7 @@ step() {  # step NAME CMD ARGS...: a failing part is reported, the others still 
   t=$(date +%s)
   "$@" >/dev/null || log "$name FAILED (rc=$?); see $OUT"
   echo "time_$name=$(( $(date +%s) - t ))" >> "$OUT/machine.txt"
+  echo "load_after_$name=$(load)" >> "$OUT/machine.txt"
 }
 latency() {
   "$HERE/bench.sh" -r "$R_LAT" -w "$W_LAT" -F -L nook,crun,runc -s "$SPEC_RT" -o "$OUT/latency" \

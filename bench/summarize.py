@@ -86,6 +86,7 @@ def cmd_mounts(samples, meta, out):
         e["slope_of_medians_us"] = (round(slope(ns, [med[n] for n in ns]) * 1000, 2)
                                     if len(ns) > 1 and all(med[n] is not None for n in ns) else None)
         e["rounds"] = len(per)
+        e["round_slopes_us"] = {str(r): round(x * 1000, 1) for r, x in zip(sorted(rounds), per)}
         # the same from CPU time (user+sys of all processes): insensitive to other jobs' load
         cpu = [slope(ns, [ok[names[n]][r][2] for n in ns]) for r in sorted(rounds)]
         e["cpu_slope_us_per_mount"] = round(st.median(cpu) * 1000, 2) if cpu else None

@@ -425,7 +425,12 @@ def main():
     if os.path.exists(notes):
         L += [open(notes).read().strip(), ""]
     if prof_md:
-        L += [f"Raw profile data (bench/profile.sh, from {prof_src}):", "", prof_md.strip(), ""]
+        # nook's sections only; the comparison runtimes' are in bench/results/profile.md
+        secs = prof_md.split("\n#### ")
+        keep = [x if i == 0 else "#### " + x for i, x in enumerate(secs)
+                if x.lstrip("# ").startswith("nook")]
+        L += [f"Raw profile data of nook (bench/profile.sh, from {prof_src}; crun's, profiled the same way, "
+              "is in bench/results/profile.md):", "", "\n".join(k.strip() for k in keep), ""]
     else:
         L += ["No profile yet: run `bench/run.sh --profile` (or `bench/profile.sh`) with a nook binary.", ""]
     L += ["## How to run", "",

@@ -435,7 +435,7 @@ def main():
         L += ["No profile yet: run `bench/run.sh --profile` (or `bench/profile.sh`) with a nook binary.", ""]
     L += ["## How to run", "",
           "```sh",
-          "sudo bench/run.sh            # full run, ~10 minutes on 2 cores; rewrites this file and the chart",
+          "sudo bench/run.sh            # full run: ~12 min on an idle 2-core machine, 30+ when busy; rewrites this file and the chart",
           "sudo bench/run.sh --quick    # a few rounds, to check the scripts",
           "sudo bench/run.sh --profile  # also strace/callgrind profile of nook (bench/profile.sh)",
           "sudo bench/run.sh --only latency,state --no-docs   # some parts, report into the results dir",

@@ -69,7 +69,7 @@ RUNTIMES=("nook=$NOOK" "crun=$(command -v crun)" "runc=$(command -v runc)")
 if [ "$QUICK" = 1 ]; then
   R_LAT=5; W_LAT=1; R_CONC=2; R_MNT=6; R_SC=1; R_RSS=3; R_STATE=50
 else
-  R_LAT=40; W_LAT=3; R_CONC=10; R_MNT=60; R_SC=3; R_RSS=9; R_STATE=300
+  R_LAT=40; W_LAT=3; R_CONC=8; R_MNT=60; R_SC=3; R_RSS=9; R_STATE=300
 fi
 log "results in $OUT (quick=$QUICK, nook=$NOOK, stand-in=$STANDIN)"
 ensure_tools; ensure_rootfs

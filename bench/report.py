@@ -181,9 +181,8 @@ def detail_sections(parts, m):
                     cells.append(s)
             L.append(f"| {r} | " + " | ".join(cells) + " |")
         L += ["", "`floor` is `floor.c -f` (rootless) / `floor.c -R -f` (root): the fewest system calls that "
-              "set up everything the default config asks for, no runtime (it is dynamically linked, and in rootless mode it also "
-              "binds the cgroup v1 hierarchies, which `runc spec --rootless` does not ask for, so a lean static runtime can "
-              "come close to it). Samples per cell: "
+              "set up everything the default config asks for, no runtime (it is dynamically linked: ld.so and libc relocation "
+              "cost it a little on every start, so a lean static runtime can come close to it). Samples per cell: "
               f"{g(lat, 'modes', 'rootless', 'crun', 'run', 'n') or '?'}.", ""]
     conc = parts["concurrency"]
     if conc:

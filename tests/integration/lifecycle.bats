@@ -507,3 +507,31 @@ marker_program() {
   wait_for_status np1 stopped
   assert_equal "$(cat "$TEST_DIR/np1.out")" ran "program output"
 }
+
+@test "create: a child subreaper can wait on the pid-file PID and gets the program's status (Buildah)" {
+  command -v python3 >/dev/null || skip "python3 is not installed"
+  set_args sh -c 'exec /probe exit 7'
+  # As Buildah does: become child subreaper, run create (which exits), read the pid file,
+  # start, and waitpid() that PID: it must be the program, reparented to us.
+  run python3 - "$STATE_ROOT" "$BUNDLE" "$TEST_DIR/pid" <<'PY'
+import ctypes, os, subprocess, sys
+root, bundle, pidfile = sys.argv[1:4]
+PR_SET_CHILD_SUBREAPER = 36
+if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+    sys.exit("prctl failed")
+def nook(*args, **kw):
+    cmd = ["bash", "-c", 'nook "$@"', "_", *args]
+    return subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, **kw)
+r = nook("create", "--bundle", bundle, "--pid-file", pidfile, "reaped", stderr=subprocess.PIPE)
+if r.returncode != 0:
+    sys.exit("create failed: %r" % r.stderr)
+pid = int(open(pidfile).read().strip())
+if nook("start", "reaped").returncode != 0:
+    sys.exit("start failed")
+wpid, status = os.waitpid(pid, 0)
+print("waited", wpid == pid, "exit", os.waitstatus_to_exitcode(status))
+PY
+  assert_success
+  assert_output "waited True exit 7"
+  wait_for_status reaped stopped
+}

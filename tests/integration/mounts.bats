@@ -181,3 +181,28 @@ host_dir() {
   assert_success
   assert_equal "$(host_mounts_under "$TEST_DIR")" "" "host mounts after delete"
 }
+
+@test "mounts: mqueue from the config" {
+  cfg '.mounts |= map(select(.destination != "/dev/mqueue"))'
+  add_mount /dev/mqueue mqueue mqueue nosuid noexec nodev
+  set_args /probe mounts /dev/mqueue
+  run nook run --bundle "$BUNDLE" mq1
+  assert_success
+  [[ $output == *" mqueue "* ]] || { echo "$output" >&2; return 1; }
+}
+
+@test "mounts: rbind carries the source's submounts, bind does not" {
+  local src
+  src=$(host_dir withsub)
+  mkdir -p "$src/sub"
+  mount -t tmpfs -o size=1m nooksub "$src/sub" || skip "cannot mount a tmpfs on the host"
+  echo "in the submount" >"$src/sub/file"
+  add_mount /mnt/r rbind "$src" rbind ro
+  add_mount /mnt/b bind "$src" bind ro
+  set_args sh -c '/probe cat /mnt/r/sub/file; /probe ls /mnt/b/sub'
+  run nook run --bundle "$BUNDLE" rbind1
+  umount "$src/sub"
+  assert_success
+  assert_equal "${lines[0]}" "in the submount" "through rbind"
+  assert_equal "${#lines[@]}" 1 "entries under the plain bind's sub (none)"
+}

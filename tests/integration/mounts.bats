@@ -197,7 +197,7 @@ host_dir() {
   mkdir -p "$src/sub"
   mount -t tmpfs -o size=1m nooksub "$src/sub" || skip "cannot mount a tmpfs on the host"
   echo "in the submount" >"$src/sub/file"
-  add_mount /mnt/r rbind "$src" rbind ro
+  add_mount /mnt/r bind "$src" rbind ro
   add_mount /mnt/b bind "$src" bind ro
   set_args sh -c '/probe cat /mnt/r/sub/file; /probe ls /mnt/b/sub'
   run nook run --bundle "$BUNDLE" rbind1

@@ -577,7 +577,8 @@ void enable_v2_controllers(const std::string& base, const std::string& rel,
   }
 }
 
-void apply_write(const std::string& dir, const CgroupWrite& w) {
+// Writes one planned value. A failing best-effort write is returned as a message, not thrown.
+std::optional<std::string> apply_write(const std::string& dir, const CgroupWrite& w) {
   std::string path = dir + "/" + w.file;
   const std::string* value = &w.value;
   int e = write_file(path, *value);
@@ -589,14 +590,22 @@ void apply_write(const std::string& dir, const CgroupWrite& w) {
       fail("write \"" + w.value + "\" to " + dir + "/" + w.file + " (or " + w.alt_file +
            "): no such file: this kernel's I/O scheduler does not support weights");
   }
-  if (!e) return;
+  if (!e) return std::nullopt;
   std::string msg = sys_message("write \"" + *value + "\" to", path, e);
   if (e == ENOENT) msg += " (this kernel has no " + w.file + ")";
-  if (w.best_effort) {
-    log::warn(msg + " (device rule not applied)");
-    return;
-  }
+  if (w.best_effort) return msg;
   throw Error(msg, e);
+}
+
+// Applies a plan; best-effort failures (device rules) become one warning.
+template <typename DirOf>
+void apply_plan(const CgroupPlan& plan, DirOf dir_of) {
+  std::vector<std::string> failed;
+  for (auto& w : plan.writes)
+    if (auto m = apply_write(dir_of(w), w)) failed.push_back(*m);
+  if (!failed.empty())
+    log::warn(std::to_string(failed.size()) + " device cgroup rule(s) not applied, first: " +
+              failed.front());
 }
 
 void attach(const std::string& dir, pid_t pid) {
@@ -963,7 +972,7 @@ CgroupPlacement prepare_unprivileged(const std::string& id, const Linux& linux, 
     apply = false;
   }
   if (apply)
-    for (auto& w : plan.writes) apply_write(dir, w);
+    apply_plan(plan, [&](const CgroupWrite&) { return dir; });
   created.keep = true;
   return CgroupPlacement{dir, {}};
 }
@@ -1043,7 +1052,7 @@ CgroupPlacement prepare_privileged(const std::string& id, const Linux& linux, bo
     }
     throw;
   }
-  for (auto& w : plan.writes) apply_write(w.v2 ? out.v2 : dir_of.at(w.controller), w);
+  apply_plan(plan, [&](const CgroupWrite& w) { return w.v2 ? out.v2 : dir_of.at(w.controller); });
   created.keep = true;
   return out;
 }

@@ -652,6 +652,27 @@ TEST_F(CgroupRoot, ResourcesAreWritten) {
   cgroup_remove(p);
 }
 
+TEST_F(CgroupRoot, DeviceRulesOnV1) {
+  if (access("/sys/fs/cgroup/devices/devices.list", F_OK) != 0) GTEST_SKIP() << "no v1 devices";
+  Child c;
+  Linux l;
+  l.resources.emplace();
+  DeviceRule deny_all;
+  deny_all.access = "rwm";
+  l.resources->devices = {deny_all};
+  auto p = cgroup_enter(id_, l, c.pid, false);
+  std::string devices;
+  for (auto& d : p.v1)
+    if (d.find("/devices/") != std::string::npos) devices = d;
+  ASSERT_FALSE(devices.empty()) << "devices hierarchy not joined";
+  std::string list = slurp(devices + "/devices.list");
+  EXPECT_EQ(list.find("a *:* rwm"), std::string::npos) << list;  // no longer allow-all
+  EXPECT_NE(list.find("c 1:3 rwm"), std::string::npos) << list;  // /dev/null
+  EXPECT_NE(list.find("c 136:* rwm"), std::string::npos) << list;  // pts
+  c.reap();
+  cgroup_remove(p);
+}
+
 TEST_F(CgroupRoot, CpusetIsInitialisedFromTheParent) {
   if (access("/sys/fs/cgroup/cpuset/cpuset.cpus", F_OK) != 0) GTEST_SKIP() << "no v1 cpuset";
   Child c;

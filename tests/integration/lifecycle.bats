@@ -522,9 +522,12 @@ if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) !
 def nook(*args, **kw):
     cmd = ["bash", "-c", 'nook "$@"', "_", *args]
     return subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, **kw)
-r = nook("create", "--bundle", bundle, "--pid-file", pidfile, "reaped", stderr=subprocess.PIPE)
-if r.returncode != 0:
-    sys.exit("create failed: %r" % r.stderr)
+# stderr to a file: the program inherits it, so a pipe would stay open until it exits
+with open(pidfile + ".err", "w+") as err:
+    r = nook("create", "--bundle", bundle, "--pid-file", pidfile, "reaped", stderr=err)
+    if r.returncode != 0:
+        err.seek(0)
+        sys.exit("create failed: %r" % err.read())
 pid = int(open(pidfile).read().strip())
 if nook("start", "reaped").returncode != 0:
     sys.exit("start failed")

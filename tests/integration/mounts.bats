@@ -198,8 +198,14 @@ host_dir() {
   mount -t tmpfs -o size=1m nooksub "$src/sub" || skip "cannot mount a tmpfs on the host"
   echo "in the submount" >"$src/sub/file"
   add_mount /mnt/r bind "$src" rbind ro
-  add_mount /mnt/b bind "$src" bind ro
-  set_args sh -c '/probe cat /mnt/r/sub/file; /probe ls /mnt/b/sub'
+  if is_root_mode; then
+    add_mount /mnt/b bind "$src" bind ro
+    set_args sh -c '/probe cat /mnt/r/sub/file; /probe ls /mnt/b/sub'
+  else
+    # In a user namespace the kernel refuses (EINVAL) a non-recursive bind of a tree with
+    # submounts it would uncover (they are locked), so only rbind is checked here.
+    set_args sh -c '/probe cat /mnt/r/sub/file'
+  fi
   run nook run --bundle "$BUNDLE" rbind1
   umount "$src/sub"
   assert_success

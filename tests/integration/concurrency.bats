@@ -146,7 +146,9 @@ lister() {
 }
 
 @test "concurrency: state polled every 100 ms reports created, running, stopped only" {
-  set_args sh -c '/probe sleep 1.5; exit 0'
+  # The program runs until told to stop, once the poller has seen it running a few times,
+  # so a slow machine cannot make the running phase fall between two polls.
+  set_args sh -c 'while [ ! -e /tmp/go ]; do /probe sleep 0.05; done; exit 0'
   create_container poll
   local log=$TEST_DIR/poll.log
   (
@@ -166,6 +168,13 @@ lister() {
   sleep 0.5
   run nook start poll
   assert_success
+  local i
+  for ((i = 0; i < 300; i++)); do
+    [[ $(grep -c '^running$' "$log") -ge 3 ]] && break
+    grep -q '^stopped$' "$log" && break
+    sleep 0.1
+  done
+  touch "$ROOTFS/tmp/go"
   wait "$poller"
   local seq
   seq=$(uniq <"$log" | xargs)

@@ -27,6 +27,8 @@
 #include "mounts.hpp"
 #include "seccomp.hpp"
 #include "sync.hpp"
+#include "testpause.hpp"
+#include "tty.hpp"
 #include "userns.hpp"
 
 namespace nook {
@@ -49,27 +51,6 @@ std::string absolute(const std::string& p) {
   if (!::getcwd(cwd, sizeof cwd)) throw_sys("getcwd");
   if (p.empty() || p == ".") return cwd;
   return std::string(cwd) + "/" + p;
-}
-
-// Moves `fd` to a number at or above `min` (close-on-exec), so it can never be mistaken for
-// one of the --preserve-fds descriptors 3..3+N-1.
-Fd raise_fd(Fd fd, int min) {
-  if (!fd || fd.get() >= min) return fd;
-  int n = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, min);
-  if (n < 0) throw_sys("fcntl", "F_DUPFD_CLOEXEC");
-  return Fd(n);
-}
-
-Fd connect_console(const std::string& path) {
-  Fd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!s) throw_sys("socket", "console socket");
-  struct sockaddr_un addr = {};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) fail("console socket path is too long: " + path);
-  std::memcpy(addr.sun_path, path.c_str(), path.size());
-  if (::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-    throw_sys("connect console socket", path);
-  return s;
 }
 
 bool lsm_enabled(const char* file) {
@@ -111,16 +92,6 @@ bool want_root_emulation(const Config& cfg, const IdPlan& ids) {
   if (it->second == "false" || it->second == "off" || it->second == "0") return false;
   fail(std::string("annotation ") + kRootEmulationAnnotation + ": expected true or false, got \"" +
        it->second + "\"");
-}
-
-// Sets signal forwarding up: every signal a user may want to deliver to the container is
-// blocked here and read from a signalfd.
-sigset_t forwarded_signals() {
-  sigset_t set;
-  sigfillset(&set);
-  for (int s : {SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS})
-    sigdelset(&set, s);
-  return set;
 }
 
 struct Launch {
@@ -208,12 +179,14 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
   spec.join = joins;
 
   L.dir.emplace(ContainerDir::create(root, id));
+  test_pause("create-dir");
   Fd fifo;
   if (mode != Mode::foreground) {
     if (::mkfifoat(L.dir->fd(), "exec.fifo", 0600) != 0) throw_sys("mkfifo", L.dir->path() + "/exec.fifo");
     fifo = raise_fd(Fd(::openat(L.dir->fd(), "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC)), min_fd);
     if (!fifo) throw_sys("open", L.dir->path() + "/exec.fifo");
     spec.fifo_fd = fifo.get();
+    test_pause("create-fifo");
   }
   Fd console;
   if (proc.terminal) {
@@ -255,6 +228,7 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
   }
   L.pid = static_cast<pid_t>(pid);
   child_end.reset();
+  test_pause("create-clone");
 
   write_id_maps(L.pid, ids);
   State& st = L.state;
@@ -271,12 +245,17 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
   st.hooks = !cfg.hooks.empty();
   st.own_pidns = cfg.linux.find_ns(NsType::pid) && cfg.linux.find_ns(NsType::pid)->path.empty();
   st.cgroup = cgroup_enter(id, cfg.linux, L.pid, o.systemd_cgroup);
+  // Written now, not only after READY: a create killed from here on leaves the PID and the
+  // cgroup for `delete --force` to clean (status "creating" until the write after READY).
+  st.creating = mode != Mode::foreground;
+  L.dir->write_state(st);
+  test_pause("create-cgroup");
 
   std::string hook_state = st.hooks ? oci_state_json(st, Status::creating) : std::string();
   if (!sync::send(L.sync.get(), sync::kGo, hook_state)) fail("container process exited during set-up");
   // Kept for exec and hooks: the config exactly as it was read.
   L.dir->write_file("config.json", raw);
-  if (mode == Mode::foreground) L.dir->write_state(st);
+  test_pause("create-go");
 
   for (;;) {
     sync::Msg m;
@@ -302,9 +281,13 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
     }
     if (m == sync::kReady) break;
   }
+  test_pause("create-ready");
   if (mode != Mode::foreground) {
+    st.creating = false;
     L.dir->write_state(st);
+    test_pause("create-state");
     if (!o.pid_file.empty()) write_pid_file(absolute(o.pid_file), L.pid);
+    test_pause("create-pidfile");
   } else if (!o.pid_file.empty()) {
     write_pid_file(absolute(o.pid_file), L.pid);
   }
@@ -320,6 +303,7 @@ void destroy(ContainerDir& dir, const State& st) {
       log::warn(e.what());
     }
   }
+  test_pause("delete-cgroup");
   if (st.hooks) {
     try {
       Config cfg = parse_config(dir.read_file("config.json"), dir.path() + "/config.json");
@@ -340,43 +324,6 @@ bool wait_gone(const State& st, int ms) {
     nanosleep(&ts, nullptr);
   }
   return false;
-}
-
-// Terminal proxy for `run` in the foreground with process.terminal and no console socket.
-struct RawTty {
-  bool active = false;
-  struct termios saved;
-  void enter() {
-    if (::isatty(0) && ::tcgetattr(0, &saved) == 0) {
-      struct termios raw = saved;
-      ::cfmakeraw(&raw);
-      active = ::tcsetattr(0, TCSANOW, &raw) == 0;
-    }
-  }
-  ~RawTty() {
-    if (active) ::tcsetattr(0, TCSANOW, &saved);
-  }
-};
-
-void copy_winsize(int from, int to) {
-  struct winsize ws;
-  if (::ioctl(from, TIOCGWINSZ, &ws) == 0) ::ioctl(to, TIOCSWINSZ, &ws);
-}
-
-bool pump(int from, int to) {
-  char buf[16384];
-  ssize_t n = ::read(from, buf, sizeof buf);
-  if (n <= 0) return false;
-  ssize_t off = 0;
-  while (off < n) {
-    ssize_t w = ::write(to, buf + off, static_cast<size_t>(n - off));
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    off += w;
-  }
-  return true;
 }
 
 }  // namespace
@@ -403,6 +350,7 @@ void container_create(const std::string& root, const std::string& id, const Crea
 
 void container_start(const std::string& root, const std::string& id) {
   Loaded c = container_load(root, id, true);
+  test_pause("start-locked");
   if (c.status != Status::created)
     fail("cannot start container \"" + id + "\": it is " + status_name(c.status) + ", not created");
   Fd fifo(::openat(c.dir.fd(), "exec.fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC));
@@ -411,6 +359,7 @@ void container_start(const std::string& root, const std::string& id) {
     throw_sys("open", c.dir.path() + "/exec.fifo");
   }
   if (::write(fifo.get(), "0", 1) != 1) throw_sys("write", c.dir.path() + "/exec.fifo");
+  test_pause("start-fifo");
   fifo.reset();
   ::unlinkat(c.dir.fd(), "exec.fifo", 0);
   if (c.state.hooks) {
@@ -440,56 +389,7 @@ int container_run(const std::string& root, const std::string& id, const CreateOp
   L.dir->unlock();
   if (st.hooks) run_hooks(L.cfg.hooks.poststart, oci_state_json(st, Status::running), "poststart");
 
-  Fd sfd(::signalfd(-1, &fwd, SFD_CLOEXEC));
-  if (!sfd) throw_sys("signalfd");
-  Fd master;
-  RawTty raw;
-  if (console) {
-    master = Fd(sync::recv_fd(console.get()));
-    console.reset();
-    copy_winsize(0, master.get());
-    raw.enter();
-  }
-  int status = 0;
-  bool stdin_open = master && true;
-  for (bool done = false; !done;) {
-    struct pollfd pf[3] = {{sfd.get(), POLLIN, 0}, {-1, POLLIN, 0}, {-1, POLLIN, 0}};
-    if (master) {
-      pf[1].fd = master.get();
-      if (stdin_open) pf[2].fd = 0;
-    }
-    if (::poll(pf, 3, -1) < 0) {
-      if (errno == EINTR) continue;
-      throw_sys("poll");
-    }
-    if (pf[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-      if (!pump(master.get(), 1)) master.reset();  // EIO: the last slave holder is gone
-    }
-    if (master && (pf[2].revents & (POLLIN | POLLHUP))) {
-      if (!pump(0, master.get())) stdin_open = false;
-    }
-    if (pf[0].revents & POLLIN) {
-      struct signalfd_siginfo si;
-      if (::read(sfd.get(), &si, sizeof si) != sizeof si) continue;
-      int sig = static_cast<int>(si.ssi_signo);
-      if (sig == SIGCHLD) {
-        int s;
-        pid_t r;
-        while ((r = ::waitpid(-1, &s, WNOHANG)) > 0)
-          if (r == pid) status = s, done = true;
-      } else if (sig == SIGWINCH && master) {
-        copy_winsize(0, master.get());
-      } else if (sig != SIGWINCH && sig != SIGURG) {
-        ::kill(pid, sig);
-      }
-    }
-  }
-  // Drain what the program wrote last.
-  if (master) {
-    struct pollfd pf = {master.get(), POLLIN, 0};
-    while (::poll(&pf, 1, 0) > 0 && (pf.revents & POLLIN) && pump(master.get(), 1)) {
-    }
-  }
+  int status = foreground_wait(pid, std::move(console), fwd);
   if (auto dir = ContainerDir::open(root, id, true, true)) {
     if (st.own_pidns) {
       // The PID namespace ends with its init; nothing to wait for.
@@ -592,7 +492,18 @@ void container_kill(const std::string& root, const std::string& id, int sig, boo
 void container_delete(const std::string& root, const std::string& id, bool force) {
   auto dir = ContainerDir::open(root, id, true, force);
   if (!dir) return;  // delete --force of an unknown ID succeeds quietly, as in runc
-  auto st = dir->read_state();
+  test_pause("delete-locked");
+  std::optional<State> st;
+  try {
+    st = dir->read_state();
+  } catch (const Error& e) {
+    // A state file nook cannot read (writes are atomic: only damage from outside does
+    // this): its process is unknown; --force still removes what is left.
+    if (!force) throw;
+    log::warn(std::string(e.what()) + "; removing the container's directory");
+    dir->remove();
+    return;
+  }
   if (!st) {
     // A create that died before writing its state: nothing runs; remove the debris.
     if (!force) fail("container \"" + id + "\" has no state (its create was interrupted); use delete --force");
@@ -600,7 +511,7 @@ void container_delete(const std::string& root, const std::string& id, bool force
     return;
   }
   Status s = container_status(*st, dir->fd());
-  if (s == Status::running || s == Status::paused) {
+  if (s == Status::running || s == Status::paused || s == Status::creating) {
     if (!force) fail("cannot delete container \"" + id + "\": it is " + status_name(s) + " (use --force)");
   }
   if (s != Status::stopped) {
@@ -612,6 +523,7 @@ void container_delete(const std::string& root, const std::string& id, bool force
     }
     kill_all(*st, SIGKILL);
     if (!wait_gone(*st, 2000)) log::warn("container " + id + ": process " + std::to_string(st->pid) + " still exists after SIGKILL");
+    test_pause("delete-killed");
   }
   destroy(*dir, *st);
 }

@@ -1,8 +1,11 @@
 // RAII owner of one file descriptor.
 #pragma once
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <utility>
+
+#include "error.hpp"
 
 namespace nook {
 
@@ -30,5 +33,14 @@ class Fd {
  private:
   int fd_ = -1;
 };
+
+// Moves `fd` to a number at or above `min` (close-on-exec), so it can never be mistaken for
+// one of the --preserve-fds descriptors 3..3+N-1. Returns `fd` itself when it already is.
+inline Fd raise_fd(Fd fd, int min) {
+  if (!fd || fd.get() >= min) return fd;
+  int n = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, min);
+  if (n < 0) throw_sys("fcntl", "F_DUPFD_CLOEXEC");
+  return Fd(n);
+}
 
 }  // namespace nook

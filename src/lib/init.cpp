@@ -26,6 +26,8 @@
 #include "process.hpp"
 #include "seccomp.hpp"
 #include "sync.hpp"
+#include "testpause.hpp"
+#include "tty.hpp"
 
 namespace nook {
 namespace {
@@ -66,34 +68,6 @@ bool has_cap(int cap) {
   return (data[cap / 32].effective >> (cap % 32)) & 1u;
 }
 
-// Allocates a pty in the container's devpts, sends the master to the console socket, and
-// makes the slave the controlling terminal and stdio.
-void setup_terminal(const InitSpec& s) {
-  Fd master(::open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!master) master.reset(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!master) throw_sys("open", "/dev/pts/ptmx (is devpts mounted at /dev/pts?)");
-  int unlock = 0;
-  if (::ioctl(master.get(), TIOCSPTLCK, &unlock) != 0) throw_sys("ioctl TIOCSPTLCK", "ptmx");
-  int n = 0;
-  if (::ioctl(master.get(), TIOCGPTN, &n) != 0) throw_sys("ioctl TIOCGPTN", "ptmx");
-  std::string name = "/dev/pts/" + std::to_string(n);
-  Fd slave(::open(name.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!slave) throw_sys("open", name);
-  if (s.process->console_size) {
-    struct winsize ws = {};
-    ws.ws_row = static_cast<unsigned short>(s.process->console_size->height);
-    ws.ws_col = static_cast<unsigned short>(s.process->console_size->width);
-    if (::ioctl(slave.get(), TIOCSWINSZ, &ws) != 0) throw_sys("ioctl TIOCSWINSZ", name);
-  }
-  (void)!::fchown(slave.get(), s.process->user.uid, static_cast<gid_t>(-1));
-  sync::send_fd(s.console_fd, master.get(), name);
-  master.reset();
-  if (::setsid() < 0) throw_sys("setsid");
-  if (::ioctl(slave.get(), TIOCSCTTY, 0) != 0) throw_sys("ioctl TIOCSCTTY", name);
-  for (int fd = 0; fd < 3; fd++)
-    if (::dup2(slave.get(), fd) < 0) throw_sys("dup2", name);
-}
-
 struct Prepared {
   std::string exe;
   std::vector<std::string> env;
@@ -127,7 +101,12 @@ Prepared prepare(const InitSpec& s, const std::string& state_json) {
     for (auto& [clock, secs] : cfg.linux.time_offsets_secs)
       offs += clock + " " + std::to_string(secs) + " " +
               std::to_string(cfg.linux.time_offsets_nanosecs.at(clock)) + "\n";
-    if (!offs.empty()) write_file("/proc/self/timens_offsets", offs);
+    if (!offs.empty()) {
+      // Non-dumpable, /proc/self is root's: writable again for this one write.
+      ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+      write_file("/proc/self/timens_offsets", offs);
+      ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    }
   }
 
   if (!cfg.hostname.empty() && ::sethostname(cfg.hostname.data(), cfg.hostname.size()) != 0)
@@ -166,6 +145,7 @@ Prepared prepare(const InitSpec& s, const std::string& state_json) {
       wait_for(s, sync::kHooksDone);
     }
     setup_rootfs(fs);
+    test_pause("init-rootfs");
     // createContainer hooks: in the container's namespaces, before pivot_root, so their
     // paths still resolve in the runtime's filesystem.
     run_hooks(cfg.hooks.create_container, state_json, "createContainer");
@@ -179,11 +159,14 @@ Prepared prepare(const InitSpec& s, const std::string& state_json) {
     fail("linux.namespaces has no mount namespace; nook needs one to enter the rootfs");
   }
 
-  if (proc.terminal && s.console_fd >= 0) setup_terminal(s);
+  if (proc.terminal && s.console_fd >= 0) setup_terminal(s.console_fd, proc);
   else if (::setsid() < 0 && errno != EPERM) throw_sys("setsid");
 
   apply_rlimits(proc.rlimits);
+  // apply_sched_attrs may write /proc/self/oom_score_adj (see container_init on dumpable).
+  if (proc.oom_score_adj) ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
   apply_sched_attrs(proc, cfg.linux);
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
   std::vector<std::string> env = container_env(proc);
   // Load the config's seccomp profile while we still may (CAP_SYS_ADMIN) when the process
@@ -256,6 +239,13 @@ void container_init(const InitSpec& s) {
   sync::Msg m;
   std::string state_json;
   if (!sync::recv(s.sync_fd, &m, &state_json) || m != sync::kGo) _exit(1);
+  // This process runs nook's binary until execve. Non-dumpable, its /proc/PID/{exe,fd,mem,
+  // root} are closed to every process without CAP_SYS_PTRACE in the host's user namespace,
+  // so nothing in the container can take hold of nook's binary or our descriptors
+  // (CVE-2019-5736 class; docs/errors.md). execve makes the program dumpable again. Set
+  // after GO: the parent has written our uid/gid maps, which needs us dumpable.
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) die(s, sync::kError, sys_message("prctl", "PR_SET_DUMPABLE", errno));
+  test_pause("init-go");
   Prepared p;
   try {
     p = prepare(s, state_json);
@@ -267,6 +257,7 @@ void container_init(const InitSpec& s) {
   if (!s.foreground) {
     // create: report ready, then wait for `start` to write the exec fifo. The parent exits
     // after READY, so the death signal must go first.
+    test_pause("init-ready");
     ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
     sync::send(s.sync_fd, sync::kReady);
     struct pollfd pf = {s.fifo_fd, POLLIN, 0};

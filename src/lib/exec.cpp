@@ -1,0 +1,577 @@
+// exec, parent side and child side.
+//
+// Parent (nook exec):
+//   load the state (shared lock), check the container runs, build the process (flags or
+//   --process, defaults from the container's config.json copy)
+//   pidfd of the container's process; /proc/PID/ns and /proc/PID/root; start time re-checked
+//   join the container's PID namespace for our children (first its user namespace when we are
+//   unprivileged: only there do we hold CAP_SYS_ADMIN over it)
+//   clone3(CLONE_INTO_CGROUP) straight into the container's cgroup v2 (else clone + migrate)
+//   wait on the SOCK_SEQPACKET channel: EOF means the program runs, a message is an error
+//   --detach: pid file, return 0; else forward signals, proxy the pty, return the status
+// Child (direct child of nook exec, already in the container's PID namespace):
+//   setns(pidfd, every other namespace that differs from ours) in one atomic call
+//   the container's root (chroot to /proc/PID/root: right after pivot_root and --no-pivot)
+//   terminal or new session, keyring, descriptors, rlimits, scheduling, environment,
+//   seccomp profile, user, capabilities, no_new_privs, umask, cwd, root emulation, execve:
+//   the same order as init.cpp.
+#include "exec.hpp"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/keyctl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+
+#include "container.hpp"
+#include "error.hpp"
+#include "fd.hpp"
+#include "log.hpp"
+#include "process.hpp"
+#include "seccomp.hpp"
+#include "state.hpp"
+#include "sync.hpp"
+#include "tty.hpp"
+#include "userns.hpp"
+
+namespace nook {
+namespace {
+
+// --- The process ------------------------------------------------------------------------------
+
+uint32_t parse_u32(const std::string& s, const std::string& what) {
+  if (s.empty() || s.size() > 10 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    fail(what + ": \"" + s + "\" is not a number");
+  unsigned long long v = std::stoull(s);
+  if (v > 0xfffffffeULL) fail(what + ": " + s + " is out of range");
+  return static_cast<uint32_t>(v);
+}
+
+// "sys_admin", "CAP_SYS_ADMIN" -> the capability number; throws for unknown names.
+int parse_cap(const std::string& name) {
+  std::string n = name;
+  for (auto& c : n) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (n.rfind("CAP_", 0) != 0) n = "CAP_" + n;
+  int cap = cap_from_name(n);
+  if (cap < 0) fail("--cap " + name + ": unknown capability");
+  return cap;
+}
+
+void set_env(std::vector<std::string>& env, const std::string& kv) {
+  auto eq = kv.find('=');
+  if (eq == std::string::npos || eq == 0) fail("--env " + kv + ": expected NAME=VALUE");
+  std::string_view name(kv.data(), eq + 1);  // "NAME="
+  for (auto& e : env)
+    if (std::string_view(e).substr(0, name.size()) == name) {
+      e = kv;
+      return;
+    }
+  env.push_back(kv);
+}
+
+// --- Looking at the container's process -------------------------------------------------------
+
+struct NsInfo {
+  NsType type;
+  const char* file;  // under /proc/PID/ns
+};
+// user first: joining it gives the capabilities the others need (the atomic pidfd setns does
+// this by itself; the one-by-one fallback follows this order). mnt last, so the others are
+// still opened through the host's /proc.
+constexpr NsInfo kNamespaces[] = {
+    {NsType::user, "user"}, {NsType::pid, "pid"},       {NsType::ipc, "ipc"},
+    {NsType::uts, "uts"},   {NsType::network, "net"},   {NsType::cgroup, "cgroup"},
+    {NsType::time, "time"}, {NsType::mount, "mnt"},
+};
+
+// True if the namespace `file` of the process behind `nsdir` differs from ours.
+bool ns_differs(int nsdir, const char* file) {
+  struct stat theirs, ours;
+  if (::fstatat(nsdir, file, &theirs, 0) != 0) {
+    if (errno == ENOENT) return false;  // a kernel without this namespace type
+    throw_sys("stat", std::string("namespace ") + file + " of the container's process");
+  }
+  std::string self = std::string("/proc/self/ns/") + file;
+  if (::stat(self.c_str(), &ours) != 0) throw_sys("stat", self);
+  return theirs.st_ino != ours.st_ino || theirs.st_dev != ours.st_dev;
+}
+
+std::string read_small(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw_sys("open", path);
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd.get(), buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  if (n < 0) throw_sys("read", path);
+  return out;
+}
+
+// /proc/PID/uid_map text -> mappings (container id, host id, size).
+std::vector<IdMapping> parse_id_map(const std::string& text) {
+  std::vector<IdMapping> out;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t j = text.find('\n', i);
+    if (j == std::string::npos) j = text.size();
+    unsigned long a, b, c;
+    if (std::sscanf(text.substr(i, j - i).c_str(), "%lu %lu %lu", &a, &b, &c) == 3)
+      out.push_back({static_cast<uint32_t>(a), static_cast<uint32_t>(b), static_cast<uint32_t>(c)});
+    i = j + 1;
+  }
+  return out;
+}
+
+bool lsm_enabled(const char* file) {
+  Fd fd(::open(file, O_RDONLY | O_CLOEXEC));
+  char c = 0;
+  return fd && ::read(fd.get(), &c, 1) == 1 && (c == 'Y' || c == '1');
+}
+
+bool has_cap(int cap) {
+  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  if (syscall(SYS_capget, &hdr, data) != 0) return false;
+  return (data[cap / 32].effective >> (cap % 32)) & 1u;
+}
+
+// --- The child --------------------------------------------------------------------------------
+
+// What the child needs, prepared before clone(); the child reads its copy-on-write image.
+struct ExecChild {
+  const Config* cfg = nullptr;
+  const Process* proc = nullptr;
+  std::string id;
+  int sync_fd = -1;     // child's end of the channel
+  int console_fd = -1;  // where the pty master goes (terminal)
+  int log_fd = -1;
+  int pidfd = -1;       // the container's process (-1: kernel without pidfd_open)
+  int nsdir = -1;       // /proc/PID/ns of the container's process
+  int root_fd = -1;     // /proc/PID/root of the container's process
+  int ns_flags = 0;     // CLONE_NEW* to join in the child
+  bool wait_go = false; // the parent still has to place us in the cgroup
+  bool setgroups_ok = true;
+  bool emulate_root = false;
+  int preserve_fds = 0;
+  sigset_t parent_mask;
+};
+
+[[noreturn]] void child_die(const ExecChild& c, sync::Msg type, const std::string& msg) {
+  if (!sync::send(c.sync_fd, type, msg)) {
+    std::string line = "nook: " + msg + "\n";
+    (void)!::write(2, line.data(), line.size());
+  }
+  _exit(type == sync::kExecFailed ? 127 : 1);
+}
+
+void join_namespaces(const ExecChild& c) {
+  if (!c.ns_flags) return;
+  // One call, all namespaces at once (Linux >= 5.8): the kernel joins the user namespace
+  // first and checks the others against it; nothing is half-joined when it fails.
+  if (c.pidfd >= 0 && ::setns(c.pidfd, c.ns_flags) == 0) return;
+  if (c.pidfd >= 0 && errno != EINVAL) throw_sys("setns", "namespaces of the container's process");
+  // Older kernels: one namespace file at a time, in kNamespaces order.
+  std::vector<std::pair<const NsInfo*, Fd>> fds;
+  for (auto& n : kNamespaces) {
+    if (!(c.ns_flags & ns_clone_flag(n.type))) continue;
+    Fd fd(::openat(c.nsdir, n.file, O_RDONLY | O_CLOEXEC));
+    if (!fd) throw_sys("open", std::string("/proc/PID/ns/") + n.file + " of the container's process");
+    fds.emplace_back(&n, std::move(fd));
+  }
+  for (auto& [n, fd] : fds)
+    if (::setns(fd.get(), ns_clone_flag(n->type)) != 0)
+      throw_sys("setns", std::string(ns_name(n->type)) + " namespace of the container");
+}
+
+struct Prepared {
+  std::string exe;
+  std::vector<std::string> env;
+};
+
+Prepared prepare(const ExecChild& c) {
+  const Process& proc = *c.proc;
+  const Config& cfg = *c.cfg;
+  join_namespaces(c);
+  // setns(CLONE_NEWNS) put us at the root of the mount namespace, which pivot_root made the
+  // container's root; after --no-pivot the container's root is a chroot below it. Taking
+  // the root of the container's process covers both.
+  if (c.root_fd >= 0) {
+    if (::fchdir(c.root_fd) != 0) throw_sys("fchdir", "root of the container's process");
+    if (::chroot(".") != 0) throw_sys("chroot", "root of the container's process");
+  }
+  // Nothing of the host may stay reachable: close every descriptor but stdio, the
+  // preserved ones and our channels (close-on-exec).
+  close_fds_except(c.preserve_fds, {c.sync_fd, c.console_fd, c.log_fd});
+
+  if (proc.terminal && c.console_fd >= 0) setup_terminal(c.console_fd, proc);
+  else if (::setsid() < 0 && errno != EPERM) throw_sys("setsid");
+  // The container's session keyring (runc names it _ses.ID): joined, or made if it is gone.
+  std::string keyring = "_ses." + c.id;
+  if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, keyring.c_str()) < 0 && errno != ENOSYS &&
+      errno != EPERM && errno != EACCES && errno != EDQUOT)
+    throw_sys("keyctl", "join session keyring");
+
+  apply_rlimits(proc.rlimits);
+  apply_sched_attrs(proc, cfg.linux);
+  std::vector<std::string> env = container_env(proc);
+  // Same order as init.cpp: the profile before the user switch when the process keeps the
+  // ability to gain privileges (we still may load it), otherwise as late as possible.
+  bool profile_loaded = false;
+  if (cfg.linux.seccomp && !proc.no_new_privileges) {
+    seccomp_load(&*cfg.linux.seccomp, false);
+    profile_loaded = true;
+  }
+  switch_user(proc.user, c.setgroups_ok);
+  if (proc.capabilities) apply_capabilities(*proc.capabilities);
+  if (proc.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    throw_sys("prctl", "PR_SET_NO_NEW_PRIVS");
+  ::umask(proc.user.umask.value_or(022));
+  if (::chdir(proc.cwd.c_str()) != 0) throw_sys("chdir", proc.cwd);
+  char cwd[4096];
+  if (!::getcwd(cwd, sizeof cwd) || cwd[0] != '/')
+    fail("process.cwd " + proc.cwd + " is outside the container's root");
+  std::string exe;
+  try {
+    exe = find_executable(proc.args[0], env);
+  } catch (const Error& e) {
+    throw ExecError(e.what());
+  }
+  if (cfg.linux.seccomp && !profile_loaded) seccomp_load(&*cfg.linux.seccomp, false);
+  if (c.emulate_root && !has_cap(CAP_SYS_ADMIN) && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    throw_sys("prctl", "PR_SET_NO_NEW_PRIVS");
+  return {exe, std::move(env)};
+}
+
+[[noreturn]] void exec_child(const ExecChild& c) {
+  ::sigprocmask(SIG_SETMASK, &c.parent_mask, nullptr);
+  // Until the program runs, we die with nook exec (cleared again just before execve: the
+  // program itself outlives a killed or detached nook, as with runc).
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (c.wait_go) {
+    sync::Msg m;
+    if (!sync::recv(c.sync_fd, &m, nullptr) || m != sync::kGo) _exit(1);
+  }
+  Prepared p;
+  try {
+    p = prepare(c);
+  } catch (const ExecError& e) {
+    child_die(c, sync::kExecFailed, e.what());
+  } catch (const std::exception& e) {
+    child_die(c, sync::kError, e.what());
+  }
+  try {
+    ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+    if (c.emulate_root) seccomp_load(nullptr, true);
+    exec_process(p.exe, c.proc->args, p.env);
+  } catch (const std::exception& e) {
+    child_die(c, sync::kExecFailed, e.what());
+  }
+}
+
+// --- The parent -------------------------------------------------------------------------------
+
+// The child until it runs the program: killed and reaped if exec fails on our side.
+struct ChildGuard {
+  pid_t pid = -1;
+  ~ChildGuard() {
+    if (pid <= 0) return;
+    ::kill(pid, SIGKILL);
+    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  }
+};
+
+// clone3 with exit signal SIGCHLD and no new namespaces, into the cgroup `cgroup_fd` (-1:
+// where we are). Returns like fork(); -1 with errno on failure.
+long clone_into(int cgroup_fd) {
+  struct clone_args ca;
+  std::memset(&ca, 0, sizeof ca);
+  ca.exit_signal = SIGCHLD;
+  if (cgroup_fd >= 0) {
+    ca.flags = CLONE_INTO_CGROUP;
+    ca.cgroup = static_cast<uint64_t>(cgroup_fd);
+  }
+  return syscall(SYS_clone3, &ca, sizeof ca);
+}
+
+// The cgroup v2 directory of the container's process, when it lies within the container's
+// cgroup (the container may have moved its processes into sub-cgroups, and a cgroup with
+// children that have controllers enabled cannot take processes). Empty when unknown.
+std::string init_cgroup_v2(pid_t pid, const CgroupPlacement& cg) {
+  try {
+    std::string rel;
+    for (auto& [ctl, path] : cgroup_parse_proc(read_small("/proc/" + std::to_string(pid) + "/cgroup")))
+      if (ctl.empty()) rel = path;
+    if (rel.empty()) return {};
+    for (auto& m : cgroup_parse_mountinfo(read_small("/proc/self/mountinfo"))) {
+      if (!m.v2) continue;
+      std::string dir = cgroup_dir(m, rel);
+      if (dir == cg.v2 || dir.rfind(cg.v2 + "/", 0) == 0) return dir;
+    }
+  } catch (const Error& e) {
+    log::debug(e.what());
+  }
+  return {};
+}
+
+}  // namespace
+
+void parse_exec_user(const std::string& spec, uint32_t* uid, std::optional<uint32_t>* gid) {
+  auto colon = spec.find(':');
+  *uid = parse_u32(spec.substr(0, colon), "--user");
+  if (colon == std::string::npos) gid->reset();
+  else *gid = parse_u32(spec.substr(colon + 1), "--user");
+}
+
+Process exec_process_for(const Config& cfg, const ExecOptions& o, const std::string& process_text) {
+  if (!o.process_file.empty()) {
+    // runc: the file is the whole process; what it leaves out comes from the container.
+    Process p = parse_process(process_text, o.process_file);
+    if (!p.capabilities && cfg.process) p.capabilities = cfg.process->capabilities;
+    if (p.rlimits.empty() && cfg.process) p.rlimits = cfg.process->rlimits;
+    return p;
+  }
+  if (!cfg.process) fail("config.json of the container has no process to take defaults from; use --process");
+  if (o.args.empty()) fail("exec needs a command after the container ID, or --process FILE");
+  if (o.args[0].empty()) fail("exec: the program name is empty");
+  Process p = *cfg.process;
+  p.args = o.args;
+  p.terminal = o.tty;
+  p.console_size.reset();
+  if (!o.cwd.empty()) {
+    if (o.cwd[0] != '/') fail("--cwd " + o.cwd + ": must be an absolute path");
+    p.cwd = o.cwd;
+  }
+  for (auto& e : o.env) set_env(p.env, e);
+  if (!o.user.empty()) {
+    std::optional<uint32_t> gid;
+    parse_exec_user(o.user, &p.user.uid, &gid);
+    if (gid) p.user.gid = *gid;
+  }
+  for (auto g : o.additional_gids) {
+    if (g < 0 || g > 0xfffffffeLL) fail("--additional-gids " + std::to_string(g) + ": out of range");
+    p.user.additional_gids.push_back(static_cast<uint32_t>(g));
+  }
+  if (!o.caps.empty()) {
+    if (!p.capabilities) p.capabilities = Capabilities{};
+    auto& c = *p.capabilities;
+    for (auto& name : o.caps) {
+      uint64_t bit = 1ULL << parse_cap(name);
+      c.bounding |= bit;
+      c.effective |= bit;
+      c.permitted |= bit;
+      // Ambient needs inheritable, which --cap does not set: only when the config has some.
+      if (c.inheritable) c.ambient |= bit;
+    }
+  }
+  if (o.no_new_privs) p.no_new_privileges = true;
+  if (!o.apparmor.empty()) p.apparmor_profile = o.apparmor;
+  if (!o.process_label.empty()) p.selinux_label = o.process_label;
+  return p;
+}
+
+int container_exec(const std::string& root, const std::string& id, const ExecOptions& o) {
+  Loaded c = container_load(root, id, false);
+  if (c.status == Status::paused && !o.ignore_paused)
+    fail("cannot exec in container \"" + id + "\": it is paused (--ignore-paused to exec anyway)");
+  if (c.status != Status::running && c.status != Status::paused)
+    fail("cannot exec in container \"" + id + "\": it is " + status_name(c.status) + ", not running");
+  const State& st = c.state;
+  Config cfg = parse_config(c.dir.read_file("config.json"), c.dir.path() + "/config.json");
+  std::string text;
+  if (!o.process_file.empty()) {
+    text = read_small(o.process_file);
+    if (!o.args.empty()) log::warn("arguments after the container ID ignored: --process gives the process");
+  }
+  const Process proc = exec_process_for(cfg, o, text);
+  if (!proc.apparmor_profile.empty()) {
+    if (lsm_enabled("/sys/module/apparmor/parameters/enabled"))
+      fail("apparmor profile " + proc.apparmor_profile + ": AppArmor is enabled on this host and nook cannot apply profiles");
+    log::warn("apparmor profile ignored: AppArmor is not enabled on this host");
+  }
+  if (!proc.selinux_label.empty()) {
+    if (lsm_enabled("/sys/fs/selinux/enforce"))
+      fail("process label " + proc.selinux_label + ": SELinux is enforcing and nook cannot apply labels");
+    log::warn("process label ignored: SELinux is not enabled on this host");
+  }
+  if (proc.terminal && o.console_socket.empty() && o.detach)
+    fail("a terminal with --detach needs --console-socket");
+  if (!proc.terminal && !o.console_socket.empty())
+    log::warn("--console-socket ignored: the process has no terminal");
+
+  int min_fd = 3 + std::max(o.preserve_fds, 0);
+  std::string proc_dir = "/proc/" + std::to_string(st.pid);
+
+  // The container's process, pinned: a pidfd, its namespaces and its root, then the start
+  // time once more so that none of them belongs to a process that reused the PID.
+  Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, st.pid, 0)));
+  if (!pidfd && errno == ESRCH) fail("cannot exec in container \"" + id + "\": its process has exited");
+  if (!pidfd && errno != ENOSYS) throw_sys("pidfd_open", "container process " + std::to_string(st.pid));
+  pidfd = raise_fd(std::move(pidfd), min_fd);
+  Fd nsdir = raise_fd(Fd(::open((proc_dir + "/ns").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)), min_fd);
+  if (!nsdir) throw_sys("open", proc_dir + "/ns");
+  Fd root_fd = raise_fd(Fd(::open((proc_dir + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)), min_fd);
+  if (!root_fd) log::debug(sys_message("open", proc_dir + "/root", errno) + ": using the mount namespace's root");
+  std::vector<IdMapping> uid_map = parse_id_map(read_small(proc_dir + "/uid_map"));
+  std::vector<IdMapping> gid_map = parse_id_map(read_small(proc_dir + "/gid_map"));
+  bool setgroups_ok = read_small(proc_dir + "/setgroups").rfind("allow", 0) == 0;
+  if (proc_start_time(st.pid) != st.start_time)
+    fail("cannot exec in container \"" + id + "\": its process has exited");
+
+  // Only the IDs the container's user namespace maps exist in it.
+  if (!id_mapped(uid_map, proc.user.uid) || !id_mapped(gid_map, proc.user.gid)) {
+    std::string who = "uid " + std::to_string(proc.user.uid) + " gid " + std::to_string(proc.user.gid);
+    if (st.single_id && !uid_map.empty() && !gid_map.empty())
+      fail("cannot exec as " + who + " in container \"" + id +
+           "\": it has a single-ID user namespace where only uid " +
+           std::to_string(uid_map[0].container_id) + " gid " + std::to_string(gid_map[0].container_id) +
+           " exist (an unprivileged caller can map no other IDs)");
+    fail("cannot exec as " + who + " in container \"" + id + "\": not mapped in its user namespace");
+  }
+
+  ExecChild ch;
+  ch.cfg = &cfg;
+  ch.proc = &proc;
+  ch.id = id;
+  ch.pidfd = pidfd.get();
+  ch.nsdir = nsdir.get();
+  ch.root_fd = root_fd.get();
+  ch.setgroups_ok = setgroups_ok;
+  ch.emulate_root = st.root_emulation;
+  ch.preserve_fds = o.preserve_fds;
+
+  bool join_user = ns_differs(nsdir.get(), "user");
+  bool join_pid = ns_differs(nsdir.get(), "pid");
+  for (auto& n : kNamespaces)
+    if (n.type != NsType::pid && n.type != NsType::user && ns_differs(nsdir.get(), n.file))
+      ch.ns_flags |= ns_clone_flag(n.type);
+
+  Fd console, console_peer;
+  if (proc.terminal) {
+    if (!o.console_socket.empty()) {
+      console = raise_fd(connect_console(o.console_socket), min_fd);
+    } else {
+      int sp[2];
+      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) throw_sys("socketpair", "console");
+      console = raise_fd(Fd(sp[1]), min_fd);
+      console_peer = Fd(sp[0]);
+    }
+    ch.console_fd = console.get();
+  }
+  int sp[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0) throw_sys("socketpair", "sync");
+  Fd sync_fd(sp[0]);
+  Fd child_end = raise_fd(Fd(sp[1]), min_fd);
+  ch.sync_fd = child_end.get();
+  Fd log_fd;
+  if (int lfd = log::open_now(); lfd >= 0) {
+    log_fd = raise_fd(Fd(::fcntl(lfd, F_DUPFD_CLOEXEC, min_fd)), min_fd);
+    ch.log_fd = log_fd.get();
+  }
+  Fd cgroup_fd;
+  if (!st.cgroup.v2.empty()) {
+    cgroup_fd = raise_fd(Fd(::open(st.cgroup.v2.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)), min_fd);
+    if (!cgroup_fd) throw_sys("open", st.cgroup.v2);
+  }
+
+  sigset_t fwd = forwarded_signals();
+  if (o.detach) ::sigprocmask(SIG_SETMASK, nullptr, &ch.parent_mask);
+  else ::sigprocmask(SIG_BLOCK, &fwd, &ch.parent_mask);
+
+  // Our children go to the container's PID namespace; this process stays where it is.
+  // setns(CLONE_NEWPID) needs CAP_SYS_ADMIN over the namespace and in our own user namespace:
+  // an unprivileged caller has it only inside the container's user namespace (it owns it),
+  // so it joins that first; its children then inherit it.
+  if (join_pid) {
+    int flags = CLONE_NEWPID;
+    if (join_user && !caller_privileged()) {
+      flags |= CLONE_NEWUSER;
+      join_user = false;
+    }
+    bool done = pidfd && ::setns(pidfd.get(), flags) == 0;
+    if (!done && (!pidfd || errno == EINVAL)) {
+      for (const char* f : {"user", "pid"}) {
+        int type = f[0] == 'u' ? CLONE_NEWUSER : CLONE_NEWPID;
+        if (!(flags & type)) continue;
+        Fd nfd(::openat(nsdir.get(), f, O_RDONLY | O_CLOEXEC));
+        if (!nfd || ::setns(nfd.get(), type) != 0) throw_sys("setns", std::string(f) + " namespace of the container");
+      }
+      done = true;
+    }
+    if (!done) throw_sys("setns", "PID namespace of the container");
+  }
+  if (join_user) ch.ns_flags |= CLONE_NEWUSER;
+
+  // Straight into the container's cgroup v2 (no migration); v1 hierarchies, and kernels or
+  // cgroups that refuse CLONE_INTO_CGROUP, take the child by migration before it goes on.
+  ChildGuard guard;
+  bool migrate_v2 = false;
+  ch.wait_go = !st.cgroup.v1.empty();
+  long pid = clone_into(cgroup_fd.get());
+  if (pid < 0 && cgroup_fd && (errno == EBUSY || errno == EOPNOTSUPP)) {
+    std::string dir = init_cgroup_v2(st.pid, st.cgroup);
+    if (!dir.empty() && dir != st.cgroup.v2) {
+      Fd alt(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (alt) pid = clone_into(raise_fd(std::move(alt), min_fd).get());
+    }
+  }
+  if (pid < 0 && errno == ENOSYS) {
+    ch.wait_go = !st.cgroup.empty();
+    migrate_v2 = !st.cgroup.v2.empty();
+    pid = syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+  }
+  if (pid < 0) {
+    if (errno == ENOMEM && join_pid)  // the PID namespace has no init any more
+      fail("cannot exec in container \"" + id + "\": its process has exited");
+    throw_sys("clone", "exec process in container " + id);
+  }
+  if (pid == 0) {
+    // The parent's end: closed here, so that a parent that dies shows as EOF to us.
+    ::close(sync_fd.release());
+    exec_child(ch);
+  }
+  guard.pid = static_cast<pid_t>(pid);
+  child_end.reset();
+  console.reset();
+
+  if (ch.wait_go) {
+    cgroup_join(st.cgroup, guard.pid, !migrate_v2);
+    if (!sync::send(sync_fd.get(), sync::kGo)) fail("exec process exited during set-up");
+  }
+  sync::Msg m;
+  std::string payload;
+  if (sync::recv(sync_fd.get(), &m, &payload)) {
+    // Any message is a failure; EOF means execve closed the channel.
+    ::waitpid(guard.pid, nullptr, 0);
+    guard.pid = -1;
+    if (m == sync::kExecFailed) throw ExecError(payload);
+    throw Error(payload);
+  }
+  pid_t child = guard.pid;
+  if (!o.pid_file.empty()) {
+    std::string file = o.pid_file;
+    if (file[0] != '/') {
+      char cwd[4096];
+      if (!::getcwd(cwd, sizeof cwd)) throw_sys("getcwd");
+      file = std::string(cwd) + "/" + file;
+    }
+    write_pid_file(file, child);
+  }
+  guard.pid = -1;  // the program runs: it is no longer ours to kill
+  if (o.detach) return 0;
+  c.dir.unlock();
+  return exit_code(foreground_wait(child, std::move(console_peer), fwd));
+}
+
+}  // namespace nook

@@ -633,7 +633,7 @@ int child_status(const std::function<void()>& body) {
   } while (0)
 
 // A scratch directory the test process owns.
-class KernelTest : public testing::Test {
+class SeccompKernelTest : public testing::Test {
  protected:
   void SetUp() override {
     char tmpl[] = "/tmp/nook-seccomp-test.XXXXXX";
@@ -657,7 +657,7 @@ class KernelTest : public testing::Test {
   struct stat st_;
 };
 
-TEST_F(KernelTest, EmulationFakesTheChownFamily) {
+TEST_F(SeccompKernelTest, EmulationFakesTheChownFamily) {
   EXPECT_EQ(in_child([&] {
               seccomp_load(nullptr, true);
               CHECK_CHILD(chown(file_.c_str(), 12345, 12345) == 0);
@@ -673,7 +673,7 @@ TEST_F(KernelTest, EmulationFakesTheChownFamily) {
   EXPECT_TRUE(owner_unchanged());
 }
 
-TEST_F(KernelTest, EmulationFakesSetidAndCapset) {
+TEST_F(SeccompKernelTest, EmulationFakesSetidAndCapset) {
   EXPECT_EQ(in_child([&] {
               uid_t uid = getuid();
               gid_t gid = getgid();
@@ -704,7 +704,7 @@ TEST_F(KernelTest, EmulationFakesSetidAndCapset) {
             "");
 }
 
-TEST_F(KernelTest, EmulationFakesDeviceNodesOnly) {
+TEST_F(SeccompKernelTest, EmulationFakesDeviceNodesOnly) {
   std::string chr = dir_ + "/null", blk = dir_ + "/blk", fifo = dir_ + "/fifo",
               fifo2 = dir_ + "/fifo2", reg = dir_ + "/reg";
   EXPECT_EQ(in_child([&] {
@@ -728,7 +728,7 @@ TEST_F(KernelTest, EmulationFakesDeviceNodesOnly) {
             "");
 }
 
-TEST_F(KernelTest, EmulationLeavesOtherCallsAlone) {
+TEST_F(SeccompKernelTest, EmulationLeavesOtherCallsAlone) {
   EXPECT_EQ(in_child([&] {
               seccomp_load(nullptr, true);
               CHECK_CHILD(setns(-1, 0) != 0 && errno == EBADF);
@@ -740,7 +740,7 @@ TEST_F(KernelTest, EmulationLeavesOtherCallsAlone) {
             "");
 }
 
-TEST_F(KernelTest, PassthroughReachesTheKernel) {
+TEST_F(SeccompKernelTest, PassthroughReachesTheKernel) {
   bool root = geteuid() == 0;
   EXPECT_EQ(in_child([&] {
               seccomp_load(nullptr, true);
@@ -765,7 +765,7 @@ TEST_F(KernelTest, PassthroughReachesTheKernel) {
 }
 
 // Emulation + profile: the verdict for chown under each profile action.
-TEST_F(KernelTest, StackingPrecedence) {
+TEST_F(SeccompKernelTest, StackingPrecedence) {
   auto chown_under = [&](const std::string& action_json, bool emulate) {
     Seccomp p = profile(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
         {"names": ["chown"], )" +
@@ -803,7 +803,7 @@ TEST_F(KernelTest, StackingPrecedence) {
   }
 }
 
-TEST_F(KernelTest, ProfileDefaultErrnoWinsOverEmulationToo) {
+TEST_F(SeccompKernelTest, ProfileDefaultErrnoWinsOverEmulationToo) {
   // A profile whose default action denies what it does not list denies chown too. Only what
   // the child needs after loading it (write the report, exit) is allowed.
   Seccomp p = profile(R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38,
@@ -820,7 +820,7 @@ TEST_F(KernelTest, ProfileDefaultErrnoWinsOverEmulationToo) {
             "");
 }
 
-TEST_F(KernelTest, ProfileErrnoRetAndDefaultErrno) {
+TEST_F(SeccompKernelTest, ProfileErrnoRetAndDefaultErrno) {
   std::string d1 = dir_ + "/d1", d2 = dir_ + "/d2";
   Seccomp enosys = profile(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
       {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}]})");
@@ -841,7 +841,7 @@ TEST_F(KernelTest, ProfileErrnoRetAndDefaultErrno) {
   EXPECT_NE(access(d1.c_str(), F_OK), 0);
 }
 
-TEST_F(KernelTest, ArgumentConditions) {
+TEST_F(SeccompKernelTest, ArgumentConditions) {
   std::string a = dir_ + "/a", b = dir_ + "/b", c = dir_ + "/c", d = dir_ + "/d";
   // Deny mkdir with mode 0700 exactly, and any mode with the world-writable bit.
   Seccomp p = profile(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
@@ -863,7 +863,7 @@ TEST_F(KernelTest, ArgumentConditions) {
             "");
 }
 
-TEST_F(KernelTest, ConditionsOnOneArgumentAreAlternatives) {
+TEST_F(SeccompKernelTest, ConditionsOnOneArgumentAreAlternatives) {
   // As in runc: two conditions on the same argument become two rules (either one matches).
   Seccomp p = profile(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
       {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13, "args": [
@@ -881,7 +881,7 @@ TEST_F(KernelTest, ConditionsOnOneArgumentAreAlternatives) {
             "");
 }
 
-TEST_F(KernelTest, FlagsLoad) {
+TEST_F(SeccompKernelTest, FlagsLoad) {
   Seccomp p = profile(R"({"defaultAction": "SCMP_ACT_ALLOW", "flags": [
       "SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW"],
       "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}]})");
@@ -894,7 +894,7 @@ TEST_F(KernelTest, FlagsLoad) {
             "");
 }
 
-TEST_F(KernelTest, BuildahAndPodmanProfilesWithEmulation) {
+TEST_F(SeccompKernelTest, BuildahAndPodmanProfilesWithEmulation) {
   auto files = client_configs();
   if (files.empty()) GTEST_SKIP() << "no Buildah/Podman configs in " << shared_configs_dir();
   Config c = parse_config(read_file(files[0]), files[0]);

@@ -339,6 +339,12 @@ def chart(v, parts, m, path):
     sub = (f"{m.get('date', '?')} · {m.get('cpu', '?')}, {m.get('cores', '?')} cores, {m.get('mem', '?')} · "
            f"{m.get('os', '?')}, Linux {m.get('kernel', '?')} · {m.get('nook_version', '?')} · "
            f"{m.get('crun_version', '')} · {m.get('runc_version', '')}")
+    try:
+        busy = max(float(x.split()[0]) for k, x in m.items() if k.startswith("load_") and x.strip())
+        if busy > 2 * int(m.get("cores", "2")):
+            sub += f"\nbusy machine (load average up to {busy:.0f}): absolute times inflated, read the ratios"
+    except ValueError:
+        pass
     fig.suptitle(title + "\n" + sub, fontsize=11)
     fig.tight_layout(rect=(0, 0, 1, 0.94))
     fig.savefig(path, dpi=90)

@@ -432,7 +432,8 @@ _build_rootfs_cache() {
     ldd "$busybox" >/dev/null 2>&1 &&
       { echo "busybox is dynamically linked; install busybox-static" >&2; return 1; }
   fi
-  key=$(cat "$busybox" "$NOOK_PROBE" | sha256sum | cut -c1-16)
+  # the key covers the inputs and this function itself (the layout)
+  key=$({ cat "$busybox" "$NOOK_PROBE"; declare -f _build_rootfs_cache; } | sha256sum | cut -c1-16)
   ROOTFS_CACHE=$NOOK_CACHE/rootfs-$key
   export ROOTFS_CACHE
   [[ -e $ROOTFS_CACHE/.complete ]] && return 0

@@ -138,6 +138,20 @@ load ../lib/common
   assert_output "0 0"
 }
 
+@test "run: non-root process.user (1000:1000) as root" {
+  skip_in_user_mode "the rootless spec maps only container uid 0; see the plain-config test"
+  cfg '.process.user = {uid: 1000, gid: 1000}'
+  set_args sh -c '/probe uid; /probe caps'
+  run nook run --bundle "$BUNDLE" uid1000a
+  assert_success
+  assert_equal "${lines[0]}" "1000 1000" "uid gid"
+  # a non-root user has no effective capabilities (no ambient ones in this config)
+  cfg '.process.capabilities.ambient = []'
+  run nook run --bundle "$BUNDLE" uid1000b
+  assert_success
+  assert_output_contains "CapEff 0000000000000000"
+}
+
 @test "run: non-root process.user with additionalGids" {
   skip_in_user_mode "one uid and one gid are mapped; setgroups is denied"
   cfg '.process.user = {uid: 1000, gid: 1000, additionalGids: [2000, 3000]}'

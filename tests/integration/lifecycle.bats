@@ -538,3 +538,18 @@ PY
   assert_output "waited True exit 7"
   wait_for_status reaped stopped
 }
+
+@test "state: stopped after the program is killed from outside, then delete works" {
+  set_args /probe sleep 60
+  create_container ext1
+  run nook start ext1
+  assert_success
+  local pid
+  pid=$(container_pid ext1)
+  kill -9 "$pid"
+  wait_for_status ext1 stopped
+  run nook delete ext1
+  assert_success
+  assert_no_container ext1
+  assert_state_root_empty
+}

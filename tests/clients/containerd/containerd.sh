@@ -19,6 +19,7 @@ SCENARIOS=(
     "run_rm root 60"
     "run_tty root 60"
     "detached_exec_kill root 120"
+    "exec_user root 60"
     "kill_all root 60"
     "pause_resume root 60"
 )
@@ -170,9 +171,6 @@ sc_detached_exec_kill() {
     expect_line exec-ok
     expect_line started
     expect_line pid-not-1=1
-    t 30 c task exec --exec-id e2 --user 1000 --cwd /tmp "$id" sh -c 'echo "uid=$(id -u) cwd=$(pwd)"'
-    expect_rc 0
-    expect_line "uid=1000 cwd=/tmp"
     t_pty 30 c task exec -t --exec-id e3 "$id" sh -c 'tty; [ -t 0 ] && echo exec-stdin-tty'
     expect_rc 0
     expect_out /dev/pts/
@@ -186,6 +184,24 @@ sc_detached_exec_kill() {
     expect_rc 0
     t 20 c task ls -q
     expect_no_out "$id"
+    t 20 c container delete "$id"
+    expect_rc 0
+}
+
+# task exec as another user, in another directory.
+sc_exec_user() {
+    local id=ctr-user
+    t 45 c run -d --runc-binary "$NC_RUNTIME" "$CTR_IMAGE" "$id" sleep 1000
+    expect_rc 0
+    wait_status "$id" RUNNING 10
+    t 30 c task exec --exec-id e1 --user 1000 --cwd /tmp "$id" sh -c 'echo "uid=$(id -u) cwd=$(pwd)"'
+    expect_rc 0
+    expect_line "uid=1000 cwd=/tmp"
+    t 20 c task kill -s KILL "$id"
+    expect_rc 0
+    wait_status "$id" STOPPED 10
+    t 20 c task delete "$id"
+    expect_rc 0
     t 20 c container delete "$id"
     expect_rc 0
 }

@@ -187,7 +187,7 @@ sc_defaults() {
     expect_rc 0
 }
 
-# run -d, exec (output, exit status, environment, tty-less), stop within its
+# run -d, exec (output, exit status, environment, -it), stop within its
 # timeout (SIGTERM handled -> fast; SIGTERM ignored -> SIGKILL after -t),
 # rm.
 sc_detached_exec_stop() {
@@ -204,9 +204,6 @@ sc_detached_exec_stop() {
     t 30 pod "$id" exec -e FOO=bar -w /tmp det sh -c 'echo "foo=$FOO cwd=$(pwd)"; exit 4'
     expect_rc 4
     expect_line "foo=bar cwd=/tmp"
-    t 30 pod "$id" exec --user 1000:1000 det id -u
-    expect_rc 0
-    expect_line 1000
     t_pty 30 pod "$id" exec -it det sh -c 'tty; [ -t 0 ] && echo exec-stdin-tty'
     expect_rc 0
     expect_out /dev/pts/
@@ -308,7 +305,7 @@ sc_volume() {
 }
 
 # --user: the process runs with the given uid/gid (and supplementary groups
-# from the image's /etc/group plus --group-add).
+# from the image's /etc/group plus --group-add); exec --user likewise.
 sc_user() {
     local id=$1
     t 45 pod "$id" run --rm --pull never --user 1000:1000 --group-add 65534 "$NC_IMAGE" \
@@ -321,6 +318,14 @@ sc_user() {
     expect_rc 0
     expect_line tester
     expect_line 1000
+    # exec --user into a container running as root.
+    t 45 pod "$id" run -d --pull never --name user-exec "$NC_IMAGE" sleep 1000
+    expect_rc 0
+    t 30 pod "$id" exec --user 1000:1000 user-exec sh -c 'echo "exec-uid=$(id -u) gid=$(id -g)"'
+    expect_rc 0
+    expect_line "exec-uid=1000 gid=1000"
+    t 30 pod "$id" rm --force --time 0 user-exec
+    expect_rc 0
 }
 
 # podman logs of a finished detached container: stdout and stderr lines, in

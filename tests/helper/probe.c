@@ -54,8 +54,8 @@ static int die(const char *what) {
 static void usage(void) {
   fprintf(stderr,
           "usage: probe CHECK [ARGS]\n"
-          "checks: cwd uid groups env NAME environ isatty FD ttyname FD ctty winsize fds\n"
-          "        fdstat FD hostname pid ppid mounts DEST write PATH caps rlimit NAME umask\n"
+          "checks: cwd uid ids groups env NAME environ isatty FD ttyname FD ctty winsize fds fdinfo\n"
+          "        fdstat FD hostname pid ppid mounts DEST mountinfo write PATH caps rlimit NAME umask\n"
           "        nnp seccomp chown PATH UID GID setuid UID mknod PATH sethostname NAME\n"
           "        stat PATH exit N sleep SECONDS kill-self SIG ignore-term-sleep SECONDS\n"
           "        sigwait FILE SECONDS cat PATH ls PATH readlink PATH cwd-escape\n"

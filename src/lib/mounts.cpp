@@ -258,23 +258,54 @@ constexpr DefaultDev kDefaultDevices[] = {{"null", 1, 3},    {"zero", 1, 5},
                                           {"full", 1, 7},    {"random", 1, 8},
                                           {"urandom", 1, 9}, {"tty", 5, 0}};
 
+const char* file_kind(mode_t m) {
+  switch (m & S_IFMT) {
+    case S_IFDIR: return "directory";
+    case S_IFLNK: return "symlink";
+    case S_IFCHR: return "character device";
+    case S_IFBLK: return "block device";
+    case S_IFIFO: return "fifo";
+    case S_IFSOCK: return "socket";
+    default: return "regular file";
+  }
+}
+
 // Creates one device node at `path` (inside the root), by mknod or, where that is not
 // allowed, by bind-mounting the host's node onto an empty file.
+//
+// Whatever is already at `path` must be the very device asked for (runtime-spec: a file that
+// does not match is an error), or an empty regular file: the mount point a bind fallback left
+// in the rootfs on an earlier run. A symlink there is never followed (it could point out of
+// the rootfs) and is refused like any other mismatch.
 void make_device(const FsPlan& plan, int rootfd, const std::string& path, char type,
                  unsigned major, unsigned minor, mode_t mode, uid_t uid, gid_t gid) {
   mode_t fmt = type == 'b' ? S_IFBLK : type == 'p' ? S_IFIFO : S_IFCHR;
   // Parent directory, resolved inside the root.
   auto slash = path.rfind('/');
   std::string dir = path.substr(0, slash == 0 ? 1 : slash), base = path.substr(slash + 1);
+  if (base.empty() || base == "." || base == "..") fail("device " + path + ": not a file name");
   Fd dfd = open_in_root(rootfd, dir, true, false);
-  ::unlinkat(dfd.get(), base.c_str(), 0);
+  struct stat cur;
+  bool exists = ::fstatat(dfd.get(), base.c_str(), &cur, AT_SYMLINK_NOFOLLOW) == 0;
+  bool placeholder = exists && S_ISREG(cur.st_mode) && cur.st_size == 0;
+  if (exists && !placeholder) {
+    bool same = (cur.st_mode & S_IFMT) == fmt && (type == 'p' || cur.st_rdev == makedev(major, minor));
+    if (!same)
+      fail("device " + path + ": a " + file_kind(cur.st_mode) +
+           " already exists there and is not the requested device");
+    // The node is already right (an image's /dev, or the host's /dev bound there): keep it
+    // untouched. Replacing or re-owning it could change the host's node.
+    log::debug("device " + path + ": the node already exists; kept as it is");
+    return;
+  }
   if (plan.can_mknod || type == 'p') {
+    if (placeholder && ::unlinkat(dfd.get(), base.c_str(), 0) != 0) throw_sys("unlink", path);
     if (::mknodat(dfd.get(), base.c_str(), fmt | (mode & 07777), makedev(major, minor)) != 0)
       throw_sys("mknod", path);
     if (::fchownat(dfd.get(), base.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0) throw_sys("chown", path);
     return;
   }
-  // Bind the host's device: find it by number under /dev.
+  // Bind the host's device: find it by number under /dev. Mode and owner are the host's.
   std::string host = path;
   struct stat st;
   if (::stat(host.c_str(), &st) != 0 || (st.st_mode & S_IFMT) != fmt || major(st.st_rdev) != major ||
@@ -286,22 +317,37 @@ void make_device(const FsPlan& plan, int rootfd, const std::string& path, char t
       fail("device " + path + " (" + std::to_string(major) + ":" + std::to_string(minor) +
            "): mknod is not allowed in a user namespace and the host has no such device to bind");
   }
-  Fd f(::openat(dfd.get(), base.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+  Fd f(::openat(dfd.get(), base.c_str(),
+                O_WRONLY | O_CREAT | (placeholder ? 0 : O_EXCL) | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!f) throw_sys("create", path);
   std::string target = fd_path(f.get());
   if (::mount(host.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) != 0)
     throw_sys("mount (bind " + host + ")", path);
+  log::debug("device " + path + ": bind-mounted from the host's " + host +
+             " (mknod is not allowed here; mode and owner are the host's)");
 }
 
 void setup_dev(const FsPlan& plan, int rootfd, bool dev_is_ours) {
   const Config& cfg = *plan.cfg;
-  if (dev_is_ours) {
-    for (auto& d : kDefaultDevices) {
-      bool overridden = false;
-      for (auto& cd : cfg.linux.devices)
-        if (cd.path == std::string("/dev/") + d.name) overridden = true;
-      if (!overridden) make_device(plan, rootfd, std::string("/dev/") + d.name, 'c', d.major, d.minor, 0666, 0, 0);
+  for (auto& d : kDefaultDevices) {
+    std::string path = std::string("/dev/") + d.name;
+    bool overridden = false;
+    for (auto& cd : cfg.linux.devices)
+      if (cd.path == path) overridden = true;
+    if (overridden) continue;
+    if (dev_is_ours) {
+      make_device(plan, rootfd, path, 'c', d.major, d.minor, 0666, 0, 0);
+      continue;
     }
+    // /dev is the image's own directory: supply what is missing (the spec's default
+    // devices), keep what is there, and do not fail a read-only image for it.
+    try {
+      make_device(plan, rootfd, path, 'c', d.major, d.minor, 0666, 0, 0);
+    } catch (const Error& e) {
+      log::warn(std::string("default device not supplied: ") + e.what());
+    }
+  }
+  if (dev_is_ours) {
     Fd dev = open_in_root(rootfd, "/dev", false, false);
     static const std::pair<const char*, const char*> links[] = {
         {"/proc/self/fd", "fd"},         {"/proc/self/fd/0", "stdin"},
@@ -328,32 +374,71 @@ unsigned long rootfs_propagation(const std::string& p) {
   return MS_SLAVE | MS_REC;
 }
 
-// Masks `path`: /dev/null over a file, an empty read-only tmpfs over a directory.
-void mask_path(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT || errno == ENOTDIR) return;
-    throw_sys("stat", path);
-  }
-  if (S_ISDIR(st.st_mode)) {
-    if (::mount("tmpfs", path.c_str(), "tmpfs", MS_RDONLY, "size=0") != 0) throw_sys("mount (mask)", path);
-  } else if (::mount("/dev/null", path.c_str(), nullptr, MS_BIND, nullptr) != 0) {
-    throw_sys("mount (mask)", path);
-  }
+// maskedPaths and readonlyPaths run after pivot_root, so "/" is the container's root. Each
+// path is resolved with RESOLVE_IN_ROOT from it (a symlink in the image cannot lead anywhere
+// else, not even through /proc magic links) and the new mount is attached to the resolved
+// descriptor with move_mount(2): no path is looked up a second time.
+Fd resolve_in_container(const std::string& path) {
+  Fd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) throw_sys("open", "/");
+  struct open_how how = {};
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  return Fd(static_cast<int>(syscall(SYS_openat2, root.get(), path.c_str(), &how, sizeof how)));
 }
 
+void attach(int tree, int target, const char* what, const std::string& path) {
+  if (syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+    throw_sys(std::string("move_mount (") + what + ")", path);
+}
+
+// Masks `path`: /dev/null over a file, an empty read-only tmpfs over a directory. A path
+// that does not exist in the container has nothing to mask.
+void mask_path(const std::string& path) {
+  Fd target = resolve_in_container(path);
+  if (!target) {
+    if (errno == ENOENT || errno == ENOTDIR) return;
+    throw_sys("open (masked path)", path);
+  }
+  struct stat st;
+  if (::fstat(target.get(), &st) != 0) throw_sys("stat", path);
+  Fd tree;
+  if (S_ISDIR(st.st_mode)) {
+    Fd fs(static_cast<int>(syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC)));
+    if (!fs) throw_sys("fsopen tmpfs (mask)", path);
+    if (syscall(SYS_fsconfig, fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0)
+      throw_sys("fsconfig tmpfs (mask)", path);
+    tree.reset(static_cast<int>(syscall(SYS_fsmount, fs.get(), FSMOUNT_CLOEXEC,
+                                        MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+                                            MOUNT_ATTR_NOEXEC)));
+    if (!tree) throw_sys("fsmount tmpfs (mask)", path);
+  } else {
+    Fd null = resolve_in_container("/dev/null");
+    struct stat ns;
+    if (!null || ::fstat(null.get(), &ns) != 0 || !S_ISCHR(ns.st_mode) || ns.st_rdev != makedev(1, 3))
+      fail("masked path " + path + ": the container has no /dev/null character device to mask it with");
+    tree.reset(static_cast<int>(syscall(SYS_open_tree, null.get(), "",
+                                        OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH)));
+    if (!tree) throw_sys("open_tree /dev/null (mask)", path);
+  }
+  attach(tree.get(), target.get(), "mask", path);
+}
+
+// Makes `path` read-only: a recursive bind of it onto itself, read-only at every level.
 void readonly_path(const std::string& path) {
-  if (::mount(path.c_str(), path.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
-    if (errno == ENOENT) return;
-    throw_sys("mount (bind read-only)", path);
+  Fd target = resolve_in_container(path);
+  if (!target) {
+    if (errno == ENOENT || errno == ENOTDIR) return;
+    throw_sys("open (read-only path)", path);
   }
-  Fd fd(::open(path.c_str(), O_PATH | O_CLOEXEC));
-  unsigned long f = MS_REMOUNT | MS_BIND | MS_RDONLY;
-  if (::mount(nullptr, path.c_str(), nullptr, f, nullptr) != 0) {
-    if (errno != EPERM || !fd ||
-        ::mount(nullptr, path.c_str(), nullptr, f | locked_flags(fd.get()), nullptr) != 0)
-      throw_sys("mount (remount read-only)", path);
-  }
+  Fd tree(static_cast<int>(syscall(SYS_open_tree, target.get(), "",
+                                   OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE)));
+  if (!tree) throw_sys("open_tree (read-only path)", path);
+  struct mount_attr attr = {};
+  attr.attr_set = MOUNT_ATTR_RDONLY;
+  if (syscall(SYS_mount_setattr, tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0)
+    throw_sys("mount_setattr read-only", path);
+  attach(tree.get(), target.get(), "read-only", path);
 }
 
 }  // namespace
@@ -409,7 +494,11 @@ MountOptions parse_mount_options(const std::vector<std::string>& opts, const std
   return o;
 }
 
-Fd open_in_root(int rootfd, const std::string& path, bool create, bool file, bool no_symlinks) {
+namespace {
+// open_in_root with a bound on how many dangling symlinks it creates the targets of (a link
+// cycle such as a -> b, b -> a would otherwise recurse for ever).
+Fd open_in_root_at_depth(int rootfd, const std::string& path, bool create, bool file, bool no_symlinks,
+                         int depth) {
   struct open_how how = {};
   how.flags = O_PATH | O_CLOEXEC;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | (no_symlinks ? RESOLVE_NO_SYMLINKS : 0);
@@ -433,6 +522,7 @@ Fd open_in_root(int rootfd, const std::string& path, bool create, bool file, boo
     size_t j = path.find('/', i);
     if (j == std::string::npos) j = path.size();
     std::string comp = path.substr(i, j - i);
+    std::string parent_prefix = prefix;
     prefix += "/" + comp;
     bool last = j >= path.size() || path.find_first_not_of('/', j) == std::string::npos;
     int next = try_open(prefix);
@@ -449,16 +539,31 @@ Fd open_in_root(int rootfd, const std::string& path, bool create, bool file, boo
         throw_sys("mkdir", prefix);
       }
       next = try_open(prefix);
-      if (next < 0) {
-        if (errno == ENOENT)
-          fail("mount destination " + path + ": " + prefix + " is a dangling symlink");
-        throw_sys("open (in container root)", prefix);
+      if (next < 0 && errno == ENOENT) {
+        // A dangling symlink: create its target, resolved inside the root like everything
+        // else (an absolute target is relative to the container's root, as it will be
+        // once the container runs), then go through the link.
+        char target[4096];
+        ssize_t n = ::readlinkat(parent.get(), comp.c_str(), target, sizeof target - 1);
+        if (n <= 0) fail("mount destination " + path + ": " + prefix + " cannot be created");
+        if (depth >= 40)
+          fail("mount destination " + path + ": too many levels of dangling symlinks at " + prefix);
+        target[n] = 0;
+        std::string t = target[0] == '/' ? std::string(target) : parent_prefix + "/" + target;
+        open_in_root_at_depth(rootfd, t, true, last && file, no_symlinks, depth + 1);
+        next = try_open(prefix);
       }
+      if (next < 0) throw_sys("open (in container root)", prefix);
     }
     parent.reset(next);
     i = j;
   }
   return parent;
+}
+}  // namespace
+
+Fd open_in_root(int rootfd, const std::string& path, bool create, bool file, bool no_symlinks) {
+  return open_in_root_at_depth(rootfd, path, create, file, no_symlinks, 0);
 }
 
 void validate_sysctls(const Config& cfg, const std::string& file) {

@@ -1,0 +1,205 @@
+#!/usr/bin/env bats
+# Config keys, namespaces part (docs/config-keys.md): linux.namespaces (each type, join by path,
+# errors), uidMappings/gidMappings, timeOffsets, hostname, domainname, linux.sysctl.
+# Checked from inside the container, as root and as an unprivileged user.
+
+load ../lib/common
+load config_lib
+
+setup_file() { config_setup_file; }
+setup() { config_setup; }
+
+host_ns() { stat -L -c %i "/proc/self/ns/$1"; }
+
+@test "namespaces: pid (the program is PID 1) and none (the host's)" {
+  inside pid1 /probe pid
+  assert_success
+  assert_output "1"
+  remove_namespace pid
+  inside pid2 /keyprobe ns pid
+  assert_success
+  assert_output "$(host_ns pid)"
+}
+
+@test "namespaces: network (a new one has only lo, and lo is up) and none (the host's)" {
+  add_namespace network
+  inside_sh net1 '/keyprobe lo; /probe cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d " "'
+  assert_success
+  assert_output $'up\nlo'
+  remove_namespace network
+  inside net2 /keyprobe ns net
+  assert_success
+  assert_output "$(host_ns net)"
+}
+
+@test "namespaces: ipc (own) and none (the host's)" {
+  add_namespace ipc
+  inside ipc1 /keyprobe ns ipc
+  assert_success
+  [[ $output != "$(host_ns ipc)" ]]
+  remove_namespace ipc
+  inside ipc2 /keyprobe ns ipc
+  assert_output "$(host_ns ipc)"
+}
+
+@test "namespaces: uts with hostname and domainname" {
+  cfg '.hostname = "keyhost" | .domainname = "key.example"'
+  inside_sh uts1 '/probe hostname; /keyprobe domainname; /keyprobe ns uts'
+  assert_success
+  local lines
+  mapfile -t lines <<<"$output"
+  assert_equal "${lines[0]}" keyhost hostname
+  assert_equal "${lines[1]}" key.example domainname
+  [[ ${lines[2]} != "$(host_ns uts)" ]]
+  [[ $(hostname) != keyhost ]]
+}
+
+@test "namespaces: hostname or domainname without a uts namespace is refused" {
+  remove_namespace uts
+  cfg '.hostname = "keyhost"'
+  expect_create_error uts2 "uts namespace"
+  cfg '.hostname = "" | .domainname = "key.example"'
+  expect_create_error uts3 "uts namespace"
+  [[ $(hostname) != keyhost ]]
+}
+
+@test "namespaces: user (root: the config's mappings; unprivileged: single-ID)" {
+  if is_user_mode; then
+    inside user1 /probe cat /proc/self/uid_map
+    assert_success
+    assert_output_matches "^ +0 +$NOOK_AS_USER_UID +1$"
+    # mappings the caller cannot grant are replaced by the single-ID map, with a log line
+    cfg '.linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}] | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
+    set_args /probe cat /proc/self/gid_map
+    run --separate-stderr nook --debug run --bundle "$BUNDLE" user2
+    assert_success
+    assert_output_matches "^ +0 +$NOOK_AS_USER_GID +1$"
+    [[ $stderr == *"single-ID user namespace"* ]] || { echo "no log line: $stderr" >&2; false; }
+  else
+    chmod 0755 "$ROOTFS"
+    add_namespace user
+    cfg '.linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}] | .linux.gidMappings = [{containerID: 0, hostID: 200000, size: 65536}]'
+    inside_sh user1 '/probe cat /proc/self/uid_map; /probe cat /proc/self/gid_map'
+    assert_success
+    assert_output_matches $'^ +0 +100000 +65536\n +0 +200000 +65536$'
+    remove_namespace user
+    cfg 'del(.linux.uidMappings) | del(.linux.gidMappings)'
+    inside user2 /probe cat /proc/self/uid_map
+    assert_output_matches '^ +0 +0 +4294967295$'
+  fi
+}
+
+@test "namespaces: uidMappings without a user namespace, or with a joined one, are refused" {
+  remove_namespace user
+  cfg '.linux.uidMappings = [{containerID: 0, hostID: 1000, size: 1}] | .linux.gidMappings = [{containerID: 0, hostID: 1000, size: 1}]'
+  expect_create_error map1 "no user namespace"
+  cfg '.linux.namespaces += [{type: "user", path: "/proc/self/ns/user"}]'
+  expect_create_error map2 "joined by path"
+}
+
+@test "namespaces: cgroup (the container's cgroup is its root)" {
+  add_namespace cgroup
+  inside_sh cg1 '/keyprobe ns cgroup; /probe cat /proc/self/cgroup | cut -d: -f3 | sort -u'
+  assert_success
+  local lines
+  mapfile -t lines <<<"$output"
+  [[ ${lines[0]} != "$(host_ns cgroup)" ]]
+  assert_equal "${lines[1]}" "/" "cgroup paths inside"
+}
+
+@test "namespaces: time with timeOffsets for monotonic and boottime" {
+  add_namespace time
+  cfg '.linux.timeOffsets = {monotonic: {secs: 86400000}, boottime: {secs: 172800000, nanosecs: 5}}'
+  local m b
+  read -r _ m _ b < <("$NOOK_KEYPROBE" clocks)
+  inside time1 /keyprobe clocks
+  assert_success
+  local im ib
+  read -r _ im _ ib <<<"$output"
+  ((im >= m + 86400000 && im < m + 86400000 + 120)) || { echo "monotonic $im vs host $m" >&2; false; }
+  ((ib >= b + 172800000 && ib < b + 172800000 + 120)) || { echo "boottime $ib vs host $b" >&2; false; }
+}
+
+@test "namespaces: timeOffsets without a time namespace, or with a joined one, are refused" {
+  cfg '.linux.timeOffsets = {monotonic: {secs: 10}}'
+  expect_create_error time2 "time namespace"
+  cfg '.linux.namespaces += [{type: "time", path: "/proc/self/ns/time"}]'
+  expect_create_error time3 "joined by path"
+}
+
+@test "namespaces: no mount namespace is refused" {
+  remove_namespace mount
+  expect_create_error mnt1 "mount namespace"
+}
+
+@test "namespaces: a type given twice is refused" {
+  cfg '.linux.namespaces += [{type: "ipc"}, {type: "ipc"}]'
+  expect_create_error dup1 "given twice"
+}
+
+@test "namespaces: a path to the wrong kind of namespace, or to no namespace, is refused" {
+  cfg '.linux.namespaces |= map(select(.type != "ipc")) | .linux.namespaces += [{type: "ipc", path: "/proc/self/ns/net"}]'
+  expect_create_error wrong1 "not a ipc namespace"
+  cfg '.linux.namespaces |= map(select(.type != "ipc")) | .linux.namespaces += [{type: "ipc", path: "/etc/hostname"}]'
+  expect_create_error wrong2 "not a namespace"
+  cfg '.linux.namespaces |= map(select(.type != "ipc")) | .linux.namespaces += [{type: "ipc", path: "/nonexistent/ns"}]'
+  expect_create_error wrong3 "/nonexistent/ns"
+}
+
+@test "namespaces: joining network, ipc and uts namespaces by path" {
+  add_namespace network
+  cfg '.hostname = "first"'
+  set_args /probe sleep 60
+  create_container first
+  local pid
+  pid=$(container_pid first)
+  cfg '.hostname = ""'
+  cfg --arg p "$pid" '.linux.namespaces |= map(if .type == "network" or .type == "ipc" or .type == "uts" then {type, path: "/proc/\($p)/ns/\(if .type == "network" then "net" else .type end)"} else . end)'
+  if is_user_mode; then
+    # the namespaces belong to the first container's user namespace: join it too
+    cfg --arg p "$pid" 'del(.linux.uidMappings) | del(.linux.gidMappings) | .linux.namespaces |= map(if .type == "user" then {type, path: "/proc/\($p)/ns/user"} else . end)'
+  fi
+  inside_sh second '/keyprobe ns net; /keyprobe ns ipc; /probe hostname'
+  assert_success
+  local want
+  want=$(printf '%s\n%s\nfirst' "$(stat -L -c %i "/proc/$pid/ns/net")" "$(stat -L -c %i "/proc/$pid/ns/ipc")")
+  assert_output "$want"
+}
+
+@test "namespaces: joining a PID namespace by path puts the process in it" {
+  set_args /probe sleep 60
+  create_container first
+  local pid
+  pid=$(container_pid first)
+  cfg --arg p "$pid" '.linux.namespaces |= map(if .type == "pid" then {type, path: "/proc/\($p)/ns/pid"} else . end)'
+  if is_user_mode; then
+    cfg --arg p "$pid" 'del(.linux.uidMappings) | del(.linux.gidMappings) | .linux.namespaces |= map(if .type == "user" then {type, path: "/proc/\($p)/ns/user"} else . end)'
+  fi
+  inside second /keyprobe ns pid
+  assert_success
+  assert_output "$(stat -L -c %i "/proc/$pid/ns/pid")"
+}
+
+# ---------------------------------------------------------------------------------------------
+# linux.sysctl
+
+@test "sysctl: namespaced net, ipc and uts sysctls are written" {
+  add_namespace network
+  cfg '.linux.sysctl = {"net.ipv4.ip_forward": "1", "net.ipv4.ping_group_range": "0 0", "kernel.shmmni": "1000", "kernel.domainname": "sysctl.example"}'
+  inside_sh sysctl1 '/probe cat /proc/sys/net/ipv4/ip_forward; /probe cat /proc/sys/net/ipv4/ping_group_range | tr -s "\t " " "; /probe cat /proc/sys/kernel/shmmni; /keyprobe domainname'
+  assert_success
+  assert_output $'1\n0 0\n1000\nsysctl.example'
+}
+
+@test "sysctl: a net sysctl without a network namespace of the container's is refused" {
+  remove_namespace network
+  cfg '.linux.sysctl = {"net.ipv4.ip_forward": "1"}'
+  expect_create_error sysctl2 "network namespace"
+}
+
+@test "sysctl: a sysctl that is not namespaced is refused" {
+  cfg '.linux.sysctl = {"vm.swappiness": "10"}'
+  expect_create_error sysctl3 "not a namespaced sysctl"
+  cfg '.linux.sysctl = {"kernel.pid_max": "100000"}'
+  expect_create_error sysctl4 "not a namespaced sysctl"
+}

@@ -602,9 +602,15 @@ Linux parse_linux(const Reader& r, const json& j, const std::string& ptr) {
     if (p.domain != "LINUX" && p.domain != "LINUX32")
       r.bad(join(pp, "domain"), "unknown domain \"" + p.domain + "\" (LINUX or LINUX32)");
     if (auto* f = Reader::get(*v, "flags")) p.flags = r.strings(*f, join(pp, "flags"));
+    // runtime-spec 1.2: "currently no flag values are supported".
+    if (!p.flags.empty())
+      r.bad(join(pp, "flags"), "personality flag \"" + p.flags[0] + "\" is not supported (the spec defines none)");
     l.personality = p;
   }
   if (auto* v = Reader::get(j, "intelRdt")) l.has_intel_rdt = !r.object(*v, join(ptr, "intelRdt")).empty();
+  // The spec: a runtime MUST put the process in a resctrl group when intelRdt is set, and
+  // MUST fail when it cannot. nook has no resctrl support, so it always fails.
+  if (l.has_intel_rdt) r.bad(join(ptr, "intelRdt"), "Intel RDT (resctrl) is not supported by nook");
   // Semantic checks across keys.
   if ((!l.uid_mappings.empty() || !l.gid_mappings.empty()) && !l.find_ns(NsType::user))
     r.bad(join(ptr, "uidMappings"), "mappings are given but linux.namespaces has no user namespace");
@@ -613,6 +619,12 @@ Linux parse_linux(const Reader& r, const json& j, const std::string& ptr) {
     r.bad(join(ptr, "gidMappings"), "uidMappings are given without gidMappings");
   if (!l.time_offsets_secs.empty() && !l.find_ns(NsType::time))
     r.bad(join(ptr, "timeOffsets"), "time offsets need a time namespace in linux.namespaces");
+  // A namespace joined by path is already set up: settings for it cannot be applied.
+  if (auto* t = l.find_ns(NsType::time); t && !t->path.empty() && !l.time_offsets_secs.empty())
+    r.bad(join(ptr, "timeOffsets"), "time offsets cannot be set on a time namespace joined by path");
+  if (auto* u = l.find_ns(NsType::user); u && !u->path.empty() &&
+                                         (!l.uid_mappings.empty() || !l.gid_mappings.empty()))
+    r.bad(join(ptr, "uidMappings"), "mappings cannot be set on a user namespace joined by path");
   return l;
 }
 
@@ -702,6 +714,11 @@ Config parse_config(std::string_view text, const std::string& name) {
       if (auto* x = Reader::get(e, "options")) m.options = r.strings(*x, join(ip, "options"));
       if (auto* x = Reader::get(e, "uidMappings")) m.uid_mappings = parse_mappings(r, *x, join(ip, "uidMappings"));
       if (auto* x = Reader::get(e, "gidMappings")) m.gid_mappings = parse_mappings(r, *x, join(ip, "gidMappings"));
+      // ID-mapped mounts (like the idmap option) are not implemented: refuse rather than
+      // mount with the wrong owners.
+      if (!m.uid_mappings.empty() || !m.gid_mappings.empty())
+        r.bad(join(ip, m.uid_mappings.empty() ? "gidMappings" : "uidMappings"),
+              "ID-mapped mounts are not supported by nook");
       c.mounts.push_back(std::move(m));
     }
   }
@@ -724,6 +741,12 @@ Config parse_config(std::string_view text, const std::string& name) {
   if (auto* v = Reader::get(j, "linux")) {
     c.linux = parse_linux(r, *v, "/linux");
     c.has_linux = true;
+  }
+  // Setting a hostname outside a UTS namespace of the container's would rename the host
+  // (as root) or fail half-way (unprivileged): refuse it up front, as runc does.
+  if (!c.linux.find_ns(NsType::uts)) {
+    if (!c.hostname.empty()) r.bad("/hostname", "a hostname needs a uts namespace in linux.namespaces");
+    if (!c.domainname.empty()) r.bad("/domainname", "a domainname needs a uts namespace in linux.namespaces");
   }
   for (auto* key : {"solaris", "windows", "vm", "zos"})
     if (Reader::get(j, key)) r.bad(std::string("/") + key, "platform is not Linux; nook runs Linux containers only");

@@ -1,5 +1,11 @@
 # Common helpers for nook's bats integration tests.
 #
+# Run one suite by hand (as root; the tests make their own bundles and test user):
+#   NOOK_TEST_MODE=root bats tests/integration/run.bats            # build/nook
+#   NOOK=/usr/sbin/runc NOOK_TEST_MODE=root bats tests/integration/lifecycle.bats
+#   NOOK_TEST_MODE=user bats -f 'kill' tests/integration/lifecycle.bats
+# or all of them through ctest: cd build && ctest -L integration (labels: root, user).
+#
 # Environment (all optional):
 #   NOOK            runtime under test (default ${BUILD_DIR}/nook); runc works as a reference
 #   BUILD_DIR       build directory (default <repo>/build)

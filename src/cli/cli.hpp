@@ -2,6 +2,7 @@
 #pragma once
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -33,5 +34,13 @@ std::vector<std::pair<const char*, VerbSetup>>& verbs();
 
 // Adds a subcommand with nook's conventions: global flags accepted after it too.
 CLI::App* add_verb(CLI::App& app, const char* name, const char* description);
+
+// Adds the global options and every registered verb to `app`; returns each verb's action by
+// name (run after a successful parse: app.get_subcommands() names the chosen one).
+std::map<std::string, std::function<void()>> build_app(CLI::App& app, Globals& g);
+
+// argv[1..] with runc's one-dash long flags (-root) rewritten to two dashes, reversed as
+// CLI11's App::parse(std::vector<std::string>&) expects.
+std::vector<std::string> normalise(int argc, char** argv);
 
 }  // namespace nook::cli

@@ -1,0 +1,49 @@
+// Fuzz target: config.json and process.json parsing and validation.
+// The contract checked: any input either parses into a Config/Process that satisfies the
+// validator's promises, or throws nook::Error (one line, naming the file); never another
+// exception, a crash, a leak or undefined behaviour.
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "config.hpp"
+#include "error.hpp"
+
+namespace {
+
+[[noreturn]] void broken(const char* what) {
+  std::fprintf(stderr, "config_fuzzer: invariant broken: %s\n", what);
+  std::abort();
+}
+
+void check_process(const nook::Process& p) {
+  if (p.args.empty()) broken("process.args accepted empty");
+  if (p.cwd.empty() || p.cwd[0] != '/') broken("process.cwd accepted relative");
+}
+
+void check_message(const nook::Error& e) {
+  std::string_view m = e.what();
+  if (m.empty() || m.find('\n') != std::string_view::npos) broken("error is not one line");
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  try {
+    nook::Config c = nook::parse_config(text, "config.json");
+    if (c.root.path.empty()) broken("root.path accepted empty");
+    if (c.process) check_process(*c.process);
+    for (auto& m : c.mounts)
+      if (m.destination.empty() || m.destination[0] != '/') broken("mount destination not absolute");
+  } catch (const nook::Error& e) {
+    check_message(e);
+  }
+  try {
+    check_process(nook::parse_process(text, "process.json"));
+  } catch (const nook::Error& e) {
+    check_message(e);
+  }
+  return 0;
+}

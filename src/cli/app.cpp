@@ -1,0 +1,80 @@
+// nook's command line as a library: the verb registry, runc's one-dash long flags, and the
+// CLI11 app with the global options (used by main.cpp and by fuzz/cli_fuzzer.cpp).
+#include <unistd.h>
+
+#include <cstring>
+#include <map>
+#include <set>
+
+#include "cli.hpp"
+#include "config.hpp"
+#include "error.hpp"
+#include "state.hpp"
+
+namespace nook::cli {
+
+std::vector<std::pair<const char*, VerbSetup>>& verbs() {
+  static std::vector<std::pair<const char*, VerbSetup>> v;
+  return v;
+}
+
+Verb::Verb(const char* name, VerbSetup setup) { verbs().emplace_back(name, setup); }
+
+std::string Globals::state_root() const { return root.empty() ? default_state_root() : root; }
+
+CLI::App* add_verb(CLI::App& app, const char* name, const char* description) {
+  CLI::App* sub = app.add_subcommand(name, description);
+  sub->fallthrough();
+  return sub;
+}
+
+// runc's CLI library also accepts long flags with one dash (-root, -bundle); rewrite those we
+// know to the two-dash form before parsing.
+std::vector<std::string> normalise(int argc, char** argv) {
+  static const std::set<std::string> long_names = {
+      "root",          "log",           "log-format",    "debug",        "systemd-cgroup",
+      "rootless",      "cgroup-manager", "bundle",       "pid-file",     "console-socket",
+      "no-pivot",      "no-new-keyring", "preserve-fds", "detach",       "force",
+      "all",           "format",        "process",       "tty",          "cwd",
+      "env",           "user",          "additional-gids", "no-new-privs", "cap",
+      "apparmor",      "process-label", "ignore-paused", "keep",         "quiet",
+      "no-subreaper",  "version",       "help"};
+  std::vector<std::string> out;
+  bool passthrough = false;
+  for (int i = 1; i < argc; i++) {
+    std::string a = argv[i];
+    if (!passthrough && a.size() > 2 && a[0] == '-' && a[1] != '-') {
+      std::string name = a.substr(1, a.find('=') == std::string::npos ? std::string::npos : a.find('=') - 1);
+      if (long_names.count(name)) a = "-" + a;
+    }
+    if (a == "--") passthrough = true;
+    out.push_back(std::move(a));
+  }
+  std::reverse(out.begin(), out.end());  // CLI11 parses a reversed vector
+  return out;
+}
+
+std::map<std::string, std::function<void()>> build_app(CLI::App& app, Globals& g) {
+  app.set_version_flag("-v,--version",
+                       std::string("nook version ") + NOOK_VERSION + "\nspec: " + kOciVersion);
+  app.require_subcommand(1);
+  app.add_option("--root", g.root, "state directory (default /run/nook for root, $XDG_RUNTIME_DIR/nook, else /tmp/nook-UID)");
+  app.add_option("--log", g.log.file, "log file (default: errors and warnings to stderr)");
+  app.add_option("--log-format", g.log_format, "log format: text or json")
+      ->check(CLI::IsMember({"text", "json"}));
+  app.add_flag("--debug", g.log.debug, "log debug messages");
+  app.add_flag("--systemd-cgroup", g.systemd_cgroup,
+               "accepted for runc compatibility: nook manages cgroups through cgroupfs; "
+               "linux.cgroupsPath \"slice:prefix:name\" is mapped to a plain path");
+  app.add_option("--rootless", g.rootless,
+                 "accepted for runc compatibility (true|false|auto): nook decides from the "
+                 "caller's privileges");
+  app.add_option("--cgroup-manager", g.cgroup_manager,
+                 "accepted for crun compatibility (cgroupfs|systemd|disabled)");
+  std::map<std::string, std::function<void()>> actions;
+  for (auto& [name, setup] : verbs()) actions[name] = setup(app, g);
+  return actions;
+}
+
+}  // namespace nook::cli
+

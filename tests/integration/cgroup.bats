@@ -120,7 +120,7 @@ needs_cgroup() {
 @test "cgroup: memory limit and reservation are in the container's cgroup files" {
   needs_cgroup
   cfg '.linux.resources.memory = {limit: 67108864, reservation: 33554432}'
-  start_sleeper mem1
+  start_sleeper mem1-$CG_TAG
   if memory_is_v1; then
     assert_equal "$(cg_read "$PID" memory.limit_in_bytes)" 67108864 "memory.limit_in_bytes"
     assert_equal "$(cg_read "$PID" memory.soft_limit_in_bytes)" 33554432 "memory.soft_limit_in_bytes"
@@ -143,9 +143,9 @@ needs_cgroup() {
 @test "cgroup: pids limit is written and enforced" {
   needs_cgroup
   cfg '.linux.resources.pids = {limit: 8}'
-  start_sleeper pids1
+  start_sleeper pids1-$CG_TAG
   assert_equal "$(cg_read "$PID" pids.max)" 8 "pids.max"
-  run nook delete --force pids1
+  run nook delete --force pids1-$CG_TAG
   # Inside: the shell cannot start 20 background sleeps.
   set_args sh -c 'for i in $(seq 20); do sleep 30 & done; echo all-forked'
   run nook run --bundle "$BUNDLE" "pids2-$CG_TAG"
@@ -157,7 +157,7 @@ needs_cgroup() {
 @test "cgroup: cpu shares, quota and period are written" {
   needs_cgroup
   cfg '.linux.resources.cpu = {shares: 512, quota: 20000, period: 100000}'
-  start_sleeper cpu1
+  start_sleeper cpu1-$CG_TAG
   if [[ -n $(v1_mountpoint cpu) ]]; then
     assert_equal "$(cg_read "$PID" cpu.shares)" 512 "cpu.shares"
     assert_equal "$(cg_read "$PID" cpu.cfs_quota_us)" 20000 "cpu.cfs_quota_us"
@@ -171,7 +171,7 @@ needs_cgroup() {
 @test "cgroup: cpuset cpus/mems are written (and a fresh v1 cpuset gets its parent's)" {
   needs_cgroup
   cfg '.linux.resources.cpu = {cpus: "0", mems: "0"}'
-  start_sleeper cpuset1
+  start_sleeper cpuset1-$CG_TAG
   assert_equal "$(cg_read "$PID" cpuset.cpus)" 0 "cpuset.cpus"
   assert_equal "$(cg_read "$PID" cpuset.mems)" 0 "cpuset.mems"
   run cat "/proc/$PID/status"
@@ -182,13 +182,13 @@ needs_cgroup() {
   needs_cgroup
   cfg '.linux.resources.cpu = {cpus: "4095"}'
   set_args /probe sleep 300
-  nook_create bad1
+  nook_create bad1-$CG_TAG
   assert_failure
   assert_output_contains "cpuset.cpus"
   # the errno text: EINVAL, or ERANGE for a CPU number beyond the kernel's limit
   [[ ${output,,} == *"invalid argument"* || ${output,,} == *"out of range"* ]] ||
     { echo "no errno in: $output" >&2; false; }
-  assert_no_container bad1
+  assert_no_container bad1-$CG_TAG
 }
 
 @test "cgroup: hugepage limit on cgroup v2 (hybrid host: hugetlb lives only there)" {
@@ -206,7 +206,7 @@ needs_cgroup() {
   elif ((kb % 1024 == 0)); then size=$((kb / 1024))MB
   else size=${kb}KB; fi
   cfg --arg s "$size" '.linux.resources.hugepageLimits = [{pageSize: $s, limit: 4194304}]'
-  start_sleeper huge1
+  start_sleeper huge1-$CG_TAG
   assert_equal "$(cat "$(cg_dir "$PID" "")/hugetlb.$size.max")" 4194304 "hugetlb.$size.max"
 }
 
@@ -215,7 +215,7 @@ needs_cgroup() {
   runtime_is_runc && skip "runc refuses unified on a hybrid host"
   [[ -n $(v2_mountpoint) ]] || skip "no cgroup v2"
   cfg '.linux.resources.unified = {"cgroup.max.descendants": "7"}'
-  start_sleeper uni1
+  start_sleeper uni1-$CG_TAG
   assert_equal "$(cat "$(cg_dir "$PID" "")/cgroup.max.descendants")" 7 "cgroup.max.descendants"
 }
 
@@ -225,12 +225,12 @@ needs_cgroup() {
 @test "cgroup: an absolute cgroupsPath is used below the root of each hierarchy" {
   needs_cgroup
   cfg --arg p "/$CG_TAG/abs" '.linux.cgroupsPath = $p'
-  start_sleeper abs1
+  start_sleeper abs1-$CG_TAG
   # every hierarchy the container is in shows that path (nook and runc join them all)
   run awk -F: '{print $3}' "/proc/$PID/cgroup"
   assert_success
   assert_equal "$(sort -u <<<"$output")" "/$CG_TAG/abs" "paths in /proc/$PID/cgroup"
-  run nook delete --force abs1
+  run nook delete --force abs1-$CG_TAG
   assert_success
   if [[ -n $(v2_mountpoint) ]]; then
     [[ ! -e $(v2_mountpoint)/$CG_TAG/abs ]] || { echo "cgroup left after delete" >&2; false; }
@@ -241,7 +241,7 @@ needs_cgroup() {
   needs_cgroup
   runtime_is_runc && skip "runc puts relative paths below its own cgroup"
   cfg --arg p "$CG_TAG-rel/inner" '.linux.cgroupsPath = $p'
-  start_sleeper rel1
+  start_sleeper rel1-$CG_TAG
   run cat "/proc/$PID/cgroup"
   assert_output_contains ":/nook/$CG_TAG-rel/inner"
 }
@@ -265,7 +265,7 @@ needs_cgroup() {
   runtime_is_runc && skip "runc cleans the path lexically"
   cfg '.linux.cgroupsPath = "../../escape"'
   set_args /probe sleep 300
-  nook_create dotdot1
+  nook_create dotdot1-$CG_TAG
   assert_failure
   assert_output_contains "cgroupsPath"
   assert_output_contains ".."
@@ -278,15 +278,15 @@ needs_cgroup() {
   cfg --arg p "system.slice:nooktest:$CG_TAG" '.linux.cgroupsPath = $p'
   set_args /probe sleep 300
   status=0
-  nook --systemd-cgroup create --bundle "$BUNDLE" sd1 </dev/null >"$TEST_DIR/sd1.out" 2>"$TEST_DIR/sd1.err" ||
+  nook --systemd-cgroup create --bundle "$BUNDLE" sd1-$CG_TAG </dev/null >"$TEST_DIR/sd1.out" 2>"$TEST_DIR/sd1.err" ||
     status=$?
   output=$(cat "$TEST_DIR/sd1.err")
   assert_success
-  run nook start sd1
-  PID=$(container_pid sd1)
+  run nook start sd1-$CG_TAG
+  PID=$(container_pid sd1-$CG_TAG)
   run cat "/proc/$PID/cgroup"
   assert_output_contains ":/system.slice/nooktest-$CG_TAG.scope"
-  run nook delete --force sd1
+  run nook delete --force sd1-$CG_TAG
   for d in $(cgroup_mountpoints); do rmdir "$d/system.slice/nooktest-$CG_TAG.scope" 2>/dev/null || true; done
 }
 
@@ -294,7 +294,7 @@ needs_cgroup() {
   runtime_is_runc && skip "runc's message differs"
   cfg '.linux.cgroupsPath = "/plain/path"'
   status=0
-  nook --systemd-cgroup create --bundle "$BUNDLE" sd2 </dev/null >"$TEST_DIR/sd2.out" 2>"$TEST_DIR/sd2.err" ||
+  nook --systemd-cgroup create --bundle "$BUNDLE" sd2-$CG_TAG </dev/null >"$TEST_DIR/sd2.out" 2>"$TEST_DIR/sd2.err" ||
     status=$?
   output=$(cat "$TEST_DIR/sd2.err")
   assert_failure
@@ -307,22 +307,22 @@ needs_cgroup() {
 @test "cgroup: ps lists every process in the cgroup; kill --all reaches all of them" {
   needs_cgroup
   set_args sh -c 'sleep 300 & sleep 300 & exec /probe sleep 300'
-  create_container psk1
-  run nook start psk1
+  create_container psk1-$CG_TAG
+  run nook start psk1-$CG_TAG
   assert_success
   local pid i n
-  pid=$(container_pid psk1)
+  pid=$(container_pid psk1-$CG_TAG)
   for ((i = 0; i < 50; i++)); do
     n=$(wc -l <"$(cg_dir "$pid" "")/cgroup.procs" 2>/dev/null || echo 0)
     [[ $n -ge 3 ]] && break
     sleep 0.1
   done
-  run nook ps --format json psk1
+  run nook ps --format json psk1-$CG_TAG
   assert_success
   [[ $(jq length <<<"$output") -ge 3 ]] || { echo "ps: $output" >&2; false; }
-  run nook kill --all psk1 KILL
+  run nook kill --all psk1-$CG_TAG KILL
   assert_success
-  wait_for_status psk1 stopped
+  wait_for_status psk1-$CG_TAG stopped
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -334,7 +334,7 @@ needs_cgroup() {
   own=$(awk -F: '$1 == "0" {print $3}' /proc/self/cgroup)
   cfg '.linux.resources.memory = {limit: 67108864} | .linux.resources.pids = {limit: 50}'
   set_args /probe echo hello
-  run --separate-stderr nook run --bundle "$BUNDLE" warn1
+  run --separate-stderr nook run --bundle "$BUNDLE" warn1-$CG_TAG
   assert_success
   assert_output "hello"
   local n
@@ -347,7 +347,7 @@ needs_cgroup() {
   skip_in_root_mode "root always has a cgroup"
   cfg 'del(.linux.resources) | del(.linux.cgroupsPath)'
   set_args /probe echo hello
-  run --separate-stderr nook run --bundle "$BUNDLE" quiet1
+  run --separate-stderr nook run --bundle "$BUNDLE" quiet1-$CG_TAG
   assert_success
   assert_output "hello"
   assert_equal "$stderr" "" "stderr"
@@ -357,20 +357,20 @@ needs_cgroup() {
   skip_in_root_mode "delegation is for the unprivileged"
   make_delegation
   set_args /probe sleep 300
-  create_in_delegation dg1
+  create_in_delegation dg1-$CG_TAG
   assert_success
-  run nook start dg1
+  run nook start dg1-$CG_TAG
   assert_success
   local pid
-  pid=$(container_pid dg1)
+  pid=$(container_pid dg1-$CG_TAG)
   run cat "/proc/$pid/cgroup"
-  assert_output_contains "0::/${DELEG#"$(v2_mountpoint)"/}/nook/dg1"
-  run nook ps dg1
+  assert_output_contains "0::/${DELEG#"$(v2_mountpoint)"/}/nook/dg1-$CG_TAG"
+  run nook ps dg1-$CG_TAG
   assert_success
   assert_output_contains "$pid"
-  run nook delete --force dg1
+  run nook delete --force dg1-$CG_TAG
   assert_success
-  [[ ! -e $DELEG/nook/dg1 ]] || { echo "cgroup left after delete" >&2; false; }
+  [[ ! -e $DELEG/nook/dg1-$CG_TAG ]] || { echo "cgroup left after delete" >&2; false; }
 }
 
 @test "cgroup (user): delegated cgroup v2 applies what its controllers allow" {
@@ -381,8 +381,8 @@ needs_cgroup() {
   # the core file cgroup.max.descendants needs no controller
   cfg '.linux.resources.unified = {"cgroup.max.descendants": "3"}'
   set_args /probe sleep 300
-  create_in_delegation dg2
+  create_in_delegation dg2-$CG_TAG
   assert_success
-  run nook start dg2
-  assert_equal "$(cat "$DELEG/nook/dg2/cgroup.max.descendants")" 3 "cgroup.max.descendants"
+  run nook start dg2-$CG_TAG
+  assert_equal "$(cat "$DELEG/nook/dg2-$CG_TAG/cgroup.max.descendants")" 3 "cgroup.max.descendants"
 }

@@ -124,39 +124,39 @@ needs_freezer() {
 
 @test "pause: a paused container's counter stops; resume lets it go on" {
   needs_freezer
-  start_counter p1
-  check_pause_resume p1
+  start_counter p1-$CG_TAG
+  check_pause_resume p1-$CG_TAG
 }
 
 @test "pause: state and list show paused" {
   needs_freezer
-  start_counter p2
-  run nook pause p2
+  start_counter p2-$CG_TAG
+  run nook pause p2-$CG_TAG
   assert_success
-  run nook state p2
+  run nook state p2-$CG_TAG
   assert_success
   assert_equal "$(jq -r .status <<<"$output")" paused "state .status"
   run nook list
   assert_success
-  assert_output_matches "p2 +[0-9]+ +paused"
-  run nook resume p2
+  assert_output_matches "p2-$CG_TAG +[0-9]+ +paused"
+  run nook resume p2-$CG_TAG
   assert_success
-  assert_equal "$(container_status p2)" running "status after resume"
+  assert_equal "$(container_status p2-$CG_TAG)" running "status after resume"
 }
 
 @test "pause: pause/resume twice in a row" {
   needs_freezer
-  start_counter p3
-  check_pause_resume p3
-  check_pause_resume p3
+  start_counter p3-$CG_TAG
+  check_pause_resume p3-$CG_TAG
+  check_pause_resume p3-$CG_TAG
 }
 
 @test "pause: the processes are really frozen (not merely stopped by a signal)" {
   needs_freezer
-  start_counter p4
+  start_counter p4-$CG_TAG
   local pid
-  pid=$(container_pid p4)
-  run nook pause p4
+  pid=$(container_pid p4-$CG_TAG)
+  run nook pause p4-$CG_TAG
   assert_success
   # a frozen task is in the refrigerator: SIGCONT does not wake it, the counter stays
   local c1
@@ -164,43 +164,43 @@ needs_freezer() {
   kill -CONT "$pid"
   sleep 0.3
   assert_equal "$(counter)" "$c1" "counter after SIGCONT while paused"
-  run nook resume p4
+  run nook resume p4-$CG_TAG
   assert_success
 }
 
 @test "pause: delete --force removes a paused container" {
   needs_freezer
-  start_counter p5
+  start_counter p5-$CG_TAG
   local pid
-  pid=$(container_pid p5)
-  run nook pause p5
+  pid=$(container_pid p5-$CG_TAG)
+  run nook pause p5-$CG_TAG
   assert_success
-  run nook delete --force p5
+  run nook delete --force p5-$CG_TAG
   assert_success
   wait_pid_gone "$pid" 5
-  assert_no_container p5
+  assert_no_container p5-$CG_TAG
 }
 
 @test "pause: kill of a paused container's process takes effect after resume or delete" {
   needs_freezer
-  start_counter p6
-  run nook pause p6
+  start_counter p6-$CG_TAG
+  run nook pause p6-$CG_TAG
   assert_success
-  run nook kill p6 KILL
+  run nook kill p6-$CG_TAG KILL
   assert_success
   # SIGKILL ends a frozen process on cgroup v2; on the v1 freezer only after thawing
-  run nook resume p6
-  wait_for_status p6 stopped 10
+  run nook resume p6-$CG_TAG
+  wait_for_status p6-$CG_TAG stopped 10
 }
 
 @test "pause: resume of a running container and pause of a stopped one fail" {
   needs_freezer
-  start_counter p7
-  run nook resume p7
+  start_counter p7-$CG_TAG
+  run nook resume p7-$CG_TAG
   assert_failure
-  run nook kill p7 KILL
-  wait_for_status p7 stopped
-  run nook pause p7
+  run nook kill p7-$CG_TAG KILL
+  wait_for_status p7-$CG_TAG stopped
+  run nook pause p7-$CG_TAG
   assert_failure
 }
 
@@ -210,13 +210,13 @@ needs_freezer() {
 @test "pause (user): no cgroup: one clear error line, container keeps running" {
   skip_in_root_mode "root always has a freezer"
   own_cgroup_writable && skip "this user's own cgroup is writable here"
-  start_counter u1
-  run nook pause u1
+  start_counter u1-$CG_TAG
+  run nook pause u1-$CG_TAG
   assert_failure
   assert_one_error_line "pause needs a cgroup"
-  assert_output_contains "u1"
-  assert_equal "$(container_status u1)" running "status after failed pause"
-  run nook resume u1
+  assert_output_contains "u1-$CG_TAG"
+  assert_equal "$(container_status u1-$CG_TAG)" running "status after failed pause"
+  run nook resume u1-$CG_TAG
   assert_failure
   local c1
   c1=$(counter)
@@ -227,12 +227,12 @@ needs_freezer() {
 @test "pause (user): works in a delegated cgroup v2 subtree" {
   skip_in_root_mode "delegation is for the unprivileged"
   make_delegation
-  start_counter u2 in-delegation
+  start_counter u2-$CG_TAG in-delegation
   local pid
-  pid=$(container_pid u2)
+  pid=$(container_pid u2-$CG_TAG)
   run cat "/proc/$pid/cgroup"
-  assert_output_contains "/nook/u2"
-  check_pause_resume u2
-  run nook delete --force u2
+  assert_output_contains "/nook/u2-$CG_TAG"
+  check_pause_resume u2-$CG_TAG
+  run nook delete --force u2-$CG_TAG
   assert_success
 }

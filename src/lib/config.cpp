@@ -656,7 +656,7 @@ json parse_json(std::string_view text, const std::string& name) {
   check_depth(text, name);
   try {
     return json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for 1e400
     std::string m = e.what();
     if (auto p = m.find("] "); p != std::string::npos) m = m.substr(p + 2);
     throw Error(name + ": " + m);

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -83,6 +84,7 @@ Status container_status(const State& s, int dirfd) {
   bool zombie = false;
   unsigned long long st = proc_start_time(s.pid, &zombie);
   if (st == 0 || st != s.start_time || zombie) return Status::stopped;
+  if (s.creating) return Status::creating;  // or its create was killed: delete --force cleans
   struct stat sb;
   if (::fstatat(dirfd, "exec.fifo", &sb, AT_SYMLINK_NOFOLLOW) == 0) return Status::created;
   if (!s.cgroup.empty()) {
@@ -255,11 +257,30 @@ std::string state_to_json(const State& s) {
             {"rootEmulation", s.root_emulation},
             {"hooks", s.hooks},
             {"ownPidns", s.own_pidns},
+            {"creating", s.creating},
             {"annotations", s.annotations}};
   if (!s.cgroup.v2.empty()) j["cgroupV2"] = s.cgroup.v2;
   if (!s.cgroup.v1.empty()) j["cgroupV1"] = s.cgroup.v1;
   return j.dump();
 }
+
+namespace {
+
+// An integer member in [lo, hi]. nlohmann's get<int>() of 1e300 or -1 would convert with
+// undefined behaviour or wrap; a state file is ours, but damage must read as damage.
+uint64_t state_int(const json& j, const char* key, uint64_t hi, const std::string& name,
+                   uint64_t dflt, bool required) {
+  auto it = j.find(key);
+  if (it == j.end()) {
+    if (required) fail(name + ": corrupt state file: \"" + key + "\" is missing");
+    return dflt;
+  }
+  if (!it->is_number_unsigned() || it->get<uint64_t>() > hi)
+    fail(name + ": corrupt state file: \"" + key + "\" is not an integer in 0.." + std::to_string(hi));
+  return it->get<uint64_t>();
+}
+
+}  // namespace
 
 State state_from_json(const std::string& text, const std::string& name) {
   State s;
@@ -267,16 +288,17 @@ State state_from_json(const std::string& text, const std::string& name) {
     json j = json::parse(text);
     if (!j.is_object()) fail(name + ": not a JSON object");
     s.id = j.at("id").get<std::string>();
-    s.pid = j.at("pid").get<pid_t>();
-    s.start_time = j.at("startTime").get<unsigned long long>();
+    s.pid = static_cast<pid_t>(state_int(j, "pid", INT32_MAX, name, 0, true));
+    s.start_time = state_int(j, "startTime", UINT64_MAX, name, 0, true);
     s.bundle = j.at("bundle").get<std::string>();
     s.rootfs = j.value("rootfs", "");
     s.created = j.value("created", "");
-    s.owner = j.value("owner", 0u);
+    s.owner = static_cast<uid_t>(state_int(j, "owner", UINT32_MAX, name, 0, false));
     s.single_id = j.value("singleId", false);
     s.root_emulation = j.value("rootEmulation", false);
     s.hooks = j.value("hooks", false);
     s.own_pidns = j.value("ownPidns", false);
+    s.creating = j.value("creating", false);
     if (j.contains("annotations"))
       s.annotations = j.at("annotations").get<std::map<std::string, std::string>>();
     s.cgroup.v2 = j.value("cgroupV2", "");

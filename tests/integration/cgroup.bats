@@ -18,7 +18,10 @@ teardown() {
   cleanup_delegation
   local d
   for d in $(cgroup_mountpoints); do
-    rmdir "$d/$CG_TAG"/*/ "$d/$CG_TAG" "$d/nook/$CG_TAG"*/ "$d/nook/$CG_TAG"* 2>/dev/null || true
+    rmdir "$d/$CG_TAG"/*/ "$d/$CG_TAG" "$d/nook/$CG_TAG"*/ "$d/nook/$CG_TAG"* \
+      "$d/system.slice/nooktest-$CG_TAG.scope" 2>/dev/null || true
+    # made by the --systemd-cgroup test on a host without systemd (rmdir: only when empty)
+    rmdir "$d/system.slice" 2>/dev/null || true
   done
 }
 
@@ -287,7 +290,6 @@ needs_cgroup() {
   run cat "/proc/$PID/cgroup"
   assert_output_contains ":/system.slice/nooktest-$CG_TAG.scope"
   run nook delete --force sd1-$CG_TAG
-  for d in $(cgroup_mountpoints); do rmdir "$d/system.slice/nooktest-$CG_TAG.scope" 2>/dev/null || true; done
 }
 
 @test "cgroup: --systemd-cgroup with a plain path is refused clearly" {

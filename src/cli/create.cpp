@@ -25,6 +25,7 @@ Verb reg("create", [](CLI::App& app, Globals& g) -> std::function<void()> {
   add_create_options(sub, o, id);
   return [&g] {
     o.systemd_cgroup = g.systemd_cgroup;
+    o.no_cgroups = g.cgroup_manager == "disabled";
     container_create(g.state_root(), id, o);
   };
 });

@@ -244,7 +244,14 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
   st.root_emulation = emulate;
   st.hooks = !cfg.hooks.empty();
   st.own_pidns = cfg.linux.find_ns(NsType::pid) && cfg.linux.find_ns(NsType::pid)->path.empty();
-  st.cgroup = cgroup_enter(id, cfg.linux, L.pid, o.systemd_cgroup);
+  if (o.no_cgroups) {
+    // crun's --cgroup-manager disabled (Podman --cgroups=disabled): the container stays in
+    // the caller's cgroup; resources cannot be applied.
+    if (cfg.linux.resources && !cfg.linux.resources->empty())
+      log::warn("linux.resources ignored: --cgroup-manager disabled");
+  } else {
+    st.cgroup = cgroup_enter(id, cfg.linux, L.pid, o.systemd_cgroup);
+  }
   // Written now, not only after READY: a create killed from here on leaves the PID and the
   // cgroup for `delete --force` to clean (status "creating" until the write after READY).
   st.creating = mode != Mode::foreground;
@@ -511,9 +518,8 @@ void container_delete(const std::string& root, const std::string& id, bool force
     return;
   }
   Status s = container_status(*st, dir->fd());
-  if (s == Status::running || s == Status::paused || s == Status::creating) {
-    if (!force) fail("cannot delete container \"" + id + "\": it is " + status_name(s) + " (use --force)");
-  }
+  if (s != Status::stopped && !force)
+    fail("cannot delete container \"" + id + "\": it is " + status_name(s) + ", not stopped (use --force)");
   if (s != Status::stopped) {
     if (s == Status::paused && !st->cgroup.empty()) {
       try {

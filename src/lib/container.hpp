@@ -19,6 +19,7 @@ struct CreateOptions {
   bool no_new_keyring = false;
   int preserve_fds = 0;
   bool systemd_cgroup = false;
+  bool no_cgroups = false;  // --cgroup-manager disabled: no cgroup of the container's own
 };
 
 // create: the container is set up and its process waits for `start`.

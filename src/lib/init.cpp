@@ -16,6 +16,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 
 #include "error.hpp"
@@ -59,6 +60,15 @@ void write_file(const char* path, const std::string& text) {
   Fd fd(::open(path, O_WRONLY | O_CLOEXEC));
   if (!fd || ::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
     throw_sys("write", path);
+}
+
+bool in_initial_userns() {
+  Fd fd(::open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC));
+  char buf[128] = {};
+  if (!fd || ::read(fd.get(), buf, sizeof buf - 1) <= 0) return false;
+  unsigned a = 1, b = 1;
+  unsigned long n = 0;
+  return std::sscanf(buf, "%u %u %lu", &a, &b, &n) == 3 && a == 0 && b == 0 && n == 4294967295ul;
 }
 
 bool has_cap(int cap) {
@@ -127,7 +137,9 @@ Prepared prepare(const InitSpec& s, const std::string& state_json) {
   fs.cfg = &cfg;
   fs.bundle = s.bundle;
   fs.userns = s.ids.new_userns || !s.ids.join_path.empty();
-  fs.can_mknod = !fs.userns && s.ids.privileged && has_cap(CAP_MKNOD);
+  // Device nodes need CAP_MKNOD in the initial user namespace; root inside Buildah's or
+  // Podman's user namespace has it only there, so it binds the host's nodes instead.
+  fs.can_mknod = !fs.userns && s.ids.privileged && has_cap(CAP_MKNOD) && in_initial_userns();
   {
     auto own = [&](NsType t) {
       auto* n = cfg.linux.find_ns(t);
@@ -176,8 +188,11 @@ Prepared prepare(const InitSpec& s, const std::string& state_json) {
     seccomp_load(&*cfg.linux.seccomp, false);
     profile_loaded = true;
   }
+  // The bounding set needs CAP_SETPCAP, which a non-root process.user no longer has
+  // effective after the switch; the other sets are set after it (KEEPCAPS keeps permitted).
+  if (proc.capabilities) drop_bounding_set(*proc.capabilities);
   switch_user(proc.user, !s.ids.single_id || s.ids.privileged);
-  if (proc.capabilities) apply_capabilities(*proc.capabilities);
+  if (proc.capabilities) apply_capabilities(*proc.capabilities, false);
   if (proc.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
     throw_sys("prctl", "PR_SET_NO_NEW_PRIVS");
   ::umask(proc.user.umask.value_or(022));

@@ -300,10 +300,12 @@ void make_device(const FsPlan& plan, int rootfd, const std::string& path, char t
   }
   if (plan.can_mknod || type == 'p') {
     if (placeholder && ::unlinkat(dfd.get(), base.c_str(), 0) != 0) throw_sys("unlink", path);
-    if (::mknodat(dfd.get(), base.c_str(), fmt | (mode & 07777), makedev(major, minor)) != 0)
-      throw_sys("mknod", path);
-    if (::fchownat(dfd.get(), base.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0) throw_sys("chown", path);
-    return;
+    if (::mknodat(dfd.get(), base.c_str(), fmt | (mode & 07777), makedev(major, minor)) == 0) {
+      if (::fchownat(dfd.get(), base.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0) throw_sys("chown", path);
+      return;
+    }
+    // EPERM: no CAP_MKNOD over the initial user namespace after all; bind the host's node.
+    if (errno != EPERM || type == 'p') throw_sys("mknod", path);
   }
   // Bind the host's device: find it by number under /dev. Mode and owner are the host's.
   std::string host = path;
@@ -592,8 +594,16 @@ void setup_rootfs(const FsPlan& plan) {
   const Config& cfg = *plan.cfg;
   // 1. Stop mount events from leaving this namespace: make every mount a slave (or what
   //    linux.rootfsPropagation asks). pivot_root also needs the old root not to be shared.
+  //    Always recursively: a non-recursive "private" would leave the mounts below "/" (the
+  //    rootfs among them) shared with the host, so the container's mounts would appear on
+  //    the host and pivot_root would refuse the shared rootfs. "shared" and "unbindable"
+  //    cannot be set before pivot_root (a shared or unbindable rootfs cannot be bound or
+  //    pivoted into): the tree is made a slave or private first and the rootfs gets its
+  //    final propagation in enter_rootfs.
   unsigned long prop = rootfs_propagation(cfg.linux.rootfs_propagation);
-  unsigned long first = (prop & MS_SHARED) ? (MS_SLAVE | MS_REC) : prop;
+  unsigned long first = (prop & MS_SHARED)       ? (MS_SLAVE | MS_REC)
+                        : (prop & MS_UNBINDABLE) ? (MS_PRIVATE | MS_REC)
+                                                 : (prop | MS_REC);
   if (::mount(nullptr, "/", nullptr, first, nullptr) != 0) throw_sys("mount (make / private)", "/");
   // 2. The new root must be a mount point for pivot_root: bind the rootfs onto itself.
   const std::string& rootfs = cfg.root.path;
@@ -611,10 +621,6 @@ void setup_rootfs(const FsPlan& plan) {
   setup_dev(plan, rootfd.get(), dev_is_ours);
   // 5. The working directory exists (as runc, create it when missing).
   if (cfg.process) open_in_root(rootfd.get(), cfg.process->cwd, true, false);
-  if (prop & MS_SHARED) {
-    if (::mount(nullptr, rootfs.c_str(), nullptr, prop, nullptr) != 0)
-      throw_sys("mount (rootfs propagation)", rootfs);
-  }
 }
 
 void enter_rootfs(const FsPlan& plan) {
@@ -631,6 +637,10 @@ void enter_rootfs(const FsPlan& plan) {
     if (::umount2(".", MNT_DETACH) != 0) throw_sys("umount (old root)", "/");
   }
   if (::chdir("/") != 0) throw_sys("chdir", "/");
+  // linux.rootfsPropagation shared or unbindable: now that "/" is the rootfs.
+  unsigned long prop = rootfs_propagation(plan.cfg->linux.rootfs_propagation);
+  if ((prop & (MS_SHARED | MS_UNBINDABLE)) && ::mount(nullptr, "/", nullptr, prop, nullptr) != 0)
+    throw_sys("mount (rootfs propagation)", "/");
 }
 
 void finish_rootfs(const FsPlan& plan) {

@@ -22,8 +22,12 @@ void apply_sched_attrs(const Process& p, const Linux& linux);
 // capabilities needed for apply_capabilities. `setgroups_ok` false in single-ID mode.
 void switch_user(const User& u, bool setgroups_ok);
 
-// Drops the bounding set to caps.bounding and sets effective/permitted/inheritable/ambient.
-void apply_capabilities(const Capabilities& caps);
+// Drops the bounding set to caps.bounding (needs CAP_SETPCAP: call before switch_user).
+void drop_bounding_set(const Capabilities& caps);
+
+// Sets effective/permitted/inheritable/ambient (after switch_user, which keeps permitted).
+// With drop_bounding it first calls drop_bounding_set (for callers still holding CAP_SETPCAP).
+void apply_capabilities(const Capabilities& caps, bool drop_bounding = true);
 
 // Environment with HOME added from /etc/passwd (inside the container) when it is missing.
 std::vector<std::string> container_env(const Process& p);

@@ -47,8 +47,24 @@ void validate_id(const std::string& id) {
   }
 }
 
+namespace {
+bool initial_userns() {
+  int fd = ::open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buf[128] = {};
+  ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  unsigned a = 1, b = 1;
+  unsigned long len = 0;
+  return n > 0 && std::sscanf(buf, "%u %u %lu", &a, &b, &len) == 3 && a == 0 && b == 0 &&
+         len == 4294967295ul;
+}
+}  // namespace
+
 std::string default_state_root() {
-  if (geteuid() == 0) return "/run/nook";
+  // Root of the host: /run/nook. Root inside a rootless client's user namespace (Buildah,
+  // Podman) cannot write /run: like runc, it uses its $XDG_RUNTIME_DIR.
+  if (geteuid() == 0 && (initial_userns() || !getenv("XDG_RUNTIME_DIR"))) return "/run/nook";
   if (const char* x = getenv("XDG_RUNTIME_DIR"); x && *x) {
     // Only if it is really ours (Slurm and sudo keep a stale one around).
     struct stat st;

@@ -1,0 +1,220 @@
+// config.json parsing and validation: the typed model and every error path's message.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "config.hpp"
+#include "error.hpp"
+#include "state.hpp"
+
+namespace nook {
+namespace {
+
+const char* kMinimal = R"({"ociVersion":"1.0.2-dev","root":{"path":"rootfs"},
+  "process":{"args":["sh"],"cwd":"/"}})";
+
+// Parses `text` and returns the error message ("" when it parses).
+std::string error_of(const std::string& text) {
+  try {
+    parse_config(text, "config.json");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// kMinimal with `patch` (a JSON object) merged in at the top level, by string surgery.
+std::string with(const std::string& members) {
+  std::string s = kMinimal;
+  s.insert(s.rfind('}'), "," + members);
+  return s;
+}
+
+TEST(Config, MinimalParses) {
+  Config c = parse_config(kMinimal);
+  EXPECT_EQ(c.oci_version, "1.0.2-dev");
+  EXPECT_EQ(c.root.path, "rootfs");
+  ASSERT_TRUE(c.process);
+  EXPECT_EQ(c.process->args, std::vector<std::string>{"sh"});
+  EXPECT_EQ(c.process->user.uid, 0u);
+  EXPECT_FALSE(c.root.readonly);
+}
+
+TEST(Config, WrongTypeNamesPointerAndValue) {
+  EXPECT_EQ(error_of(R"({"ociVersion":"1.0.0","root":{"path":"r"},"process":{"args":["a",42],"cwd":"/"}})"),
+            "config.json: /process/args/1: expected a string, got 42");
+  EXPECT_EQ(error_of(R"({"ociVersion":"1.0.0","root":{"path":"r"},"process":{"args":["a"],"cwd":"/","user":{"uid":-1}}})"),
+            "config.json: /process/user/uid: expected a non-negative integer, got -1");
+  EXPECT_EQ(error_of(R"({"ociVersion":"1.0.0","root":"r"})"), "config.json: /root: expected an object, got \"r\"");
+  EXPECT_EQ(error_of(R"([1])"), "config.json: /: expected an object, got [1]");
+}
+
+TEST(Config, MalformedJsonHasPosition) {
+  std::string e = error_of("{\"ociVersion\": }");
+  EXPECT_NE(e.find("config.json: parse error at line 1, column 16"), std::string::npos) << e;
+}
+
+TEST(Config, InvalidUtf8IsAnError) {
+  std::string e = error_of("{\"ociVersion\":\"1.0.0\",\"hostname\":\"\xff\xfe\"}");
+  EXPECT_NE(e.find("config.json: parse error"), std::string::npos) << e;
+}
+
+TEST(Config, DeepNestingIsRefusedWithoutRecursion) {
+  std::string deep(100000, '[');
+  EXPECT_EQ(error_of(deep), "config.json: JSON nests deeper than 64 levels");
+}
+
+TEST(Config, OciVersionRange) {
+  for (auto v : {"1.0.0", "1.0.2-dev", "1.1.0-rc.1-dev", "1.1.0", "1.2.0", "1.2.1", "1.2.9+build"})
+    EXPECT_TRUE(oci_version_supported(v)) << v;
+  for (auto v : {"0.9.0", "2.0.0", "1.3.0", "1", "1.0", "x.y.z", "1.0.0garbage", ""})
+    EXPECT_FALSE(oci_version_supported(v)) << v;
+  EXPECT_EQ(error_of(R"({"ociVersion":"2.0.0","root":{"path":"r"}})"),
+            "config.json: /ociVersion: version \"2.0.0\" is not supported (nook supports 1.0.0 through 1.2.x)");
+  EXPECT_EQ(error_of(R"({"root":{"path":"r"}})"), "config.json: /ociVersion: required property is missing");
+}
+
+TEST(Config, UnknownPropertiesAreIgnored) {
+  EXPECT_EQ(error_of(with(R"("futureThing":{"a":1},"linux":{"newKey":[1,2]})")), "");
+}
+
+TEST(Config, ProcessRules) {
+  EXPECT_EQ(error_of(R"({"ociVersion":"1.0.0","root":{"path":"r"},"process":{"args":[],"cwd":"/"}})"),
+            "config.json: /process/args: must name at least the program to run");
+  EXPECT_EQ(error_of(R"({"ociVersion":"1.0.0","root":{"path":"r"},"process":{"args":["a"],"cwd":"rel"}})"),
+            "config.json: /process/cwd: path \"rel\" must be absolute");
+  EXPECT_EQ(error_of(R"({"ociVersion":"1.0.0","root":{"path":"r"},"process":{"args":["a"]}})"),
+            "config.json: /process/cwd: required property is missing");
+  EXPECT_EQ(error_of(R"({"ociVersion":"1.0.0","root":{"path":"r"},"process":{"args":["a"],"cwd":"/","rlimits":[{"type":"RLIMIT_FOO","soft":1,"hard":1}]}})"),
+            "config.json: /process/rlimits/0/type: unknown rlimit \"RLIMIT_FOO\"");
+  EXPECT_EQ(error_of(R"({"ociVersion":"1.0.0","root":{"path":"r"},"process":{"args":["a"],"cwd":"/","rlimits":[{"type":"RLIMIT_NOFILE","soft":2,"hard":1}]}})"),
+            "config.json: /process/rlimits/0: soft limit 2 is above hard limit 1");
+  EXPECT_EQ(error_of(R"({"ociVersion":"1.0.0","root":{"path":"r"},"process":{"args":["a"],"cwd":"/","rlimits":[{"type":"RLIMIT_NOFILE","soft":1,"hard":1},{"type":"RLIMIT_NOFILE","soft":1,"hard":1}]}})"),
+            "config.json: /process/rlimits/1/type: rlimit RLIMIT_NOFILE is given twice");
+  EXPECT_EQ(error_of(R"({"ociVersion":"1.0.0","root":{"path":"r"},"process":{"args":["a"],"cwd":"/","oomScoreAdj":5000}})"),
+            "config.json: /process/oomScoreAdj: must be between -1000 and 1000");
+}
+
+TEST(Config, CapabilitiesBecomeMasksAndUnknownNamesAreKept) {
+  Config c = parse_config(R"({"ociVersion":"1.0.0","root":{"path":"r"},"process":{"args":["a"],"cwd":"/",
+    "capabilities":{"bounding":["CAP_KILL","CAP_SYS_ADMIN","CAP_FUTURE"],"effective":["CAP_CHOWN"]}}})");
+  ASSERT_TRUE(c.process->capabilities);
+  EXPECT_EQ(c.process->capabilities->bounding, (1ull << 5) | (1ull << 21));
+  EXPECT_EQ(c.process->capabilities->effective, 1ull);
+  EXPECT_EQ(c.process->capabilities->names_unknown, std::vector<std::string>{"CAP_FUTURE"});
+}
+
+TEST(Config, LinuxRules) {
+  EXPECT_EQ(error_of(with(R"("linux":{"namespaces":[{"type":"pid"},{"type":"pid"}]})")),
+            "config.json: /linux/namespaces/1: namespace type \"pid\" is given twice");
+  EXPECT_EQ(error_of(with(R"("linux":{"namespaces":[{"type":"bogus"}]})")),
+            "config.json: /linux/namespaces/0/type: unknown namespace type \"bogus\"");
+  EXPECT_EQ(error_of(with(R"("linux":{"namespaces":[{"type":"net","path":"rel"}]})")),
+            "config.json: /linux/namespaces/0/type: unknown namespace type \"net\"");
+  EXPECT_EQ(error_of(with(R"("linux":{"namespaces":[{"type":"network","path":"rel"}]})")),
+            "config.json: /linux/namespaces/0/path: path \"rel\" must be absolute");
+  EXPECT_EQ(error_of(with(R"("linux":{"uidMappings":[{"containerID":0,"hostID":1000,"size":1}]})")),
+            "config.json: /linux/uidMappings: mappings are given but linux.namespaces has no user namespace");
+  EXPECT_EQ(error_of(with(R"("linux":{"namespaces":[{"type":"user"}],"uidMappings":[{"containerID":0,"hostID":1000,"size":0}]})")),
+            "config.json: /linux/uidMappings/0/size: a mapping of size 0 maps nothing");
+  EXPECT_EQ(error_of(with(R"("linux":{"devices":[{"type":"x","path":"/dev/x"}]})")),
+            "config.json: /linux/devices/0/type: device type must be c, b, u or p, got \"x\"");
+  EXPECT_EQ(error_of(with(R"("linux":{"rootfsPropagation":"sideways"})")),
+            "config.json: /linux/rootfsPropagation: unknown propagation \"sideways\"");
+  EXPECT_EQ(error_of(with(R"("linux":{"timeOffsets":{"monotonic":{"secs":1}}})")),
+            "config.json: /linux/timeOffsets: time offsets need a time namespace in linux.namespaces");
+  EXPECT_EQ(error_of(with(R"("linux":{"maskedPaths":["proc/kcore"]})")),
+            "config.json: /linux/maskedPaths/0: path \"proc/kcore\" must be absolute");
+}
+
+TEST(Config, OtherPlatformsAreRefused) {
+  EXPECT_EQ(error_of(with(R"("windows":{})")),
+            "config.json: /windows: platform is not Linux; nook runs Linux containers only");
+}
+
+TEST(Config, HooksAndMounts) {
+  Config c = parse_config(with(R"("mounts":[{"destination":"dev/shm","type":"tmpfs","options":["size=1k"]}],
+    "hooks":{"poststop":[{"path":"/bin/true","timeout":3}]})"));
+  ASSERT_EQ(c.mounts.size(), 1u);
+  EXPECT_EQ(c.mounts[0].destination, "/dev/shm");
+  ASSERT_EQ(c.hooks.poststop.size(), 1u);
+  EXPECT_EQ(*c.hooks.poststop[0].timeout, 3);
+  EXPECT_EQ(error_of(with(R"("hooks":{"prestart":[{"path":"true"}]})")),
+            "config.json: /hooks/prestart/0/path: path \"true\" must be absolute");
+  EXPECT_EQ(error_of(with(R"("hooks":{"prestart":[{"path":"/x","timeout":0}]})")),
+            "config.json: /hooks/prestart/0/timeout: timeout must be greater than zero");
+}
+
+TEST(Config, SharedClientConfigsParse) {
+  // Every config a real client sent on this kind of machine (../shared/configs).
+  for (auto dir : {"/work/shared/configs", "../shared/configs", "../../shared/configs"}) {
+    std::ifstream probe(std::string(dir) + "/podman-run-root.config.json");
+    if (!probe) continue;
+    for (auto name : {"buildah-bud-root-RUN1", "buildah-bud-rootless-RUN1", "buildah-run-root-tty",
+                      "podman-run-root", "podman-run-rootless", "podman-run-it-root",
+                      "containerd-run.create", "containerd-memory-limit.create",
+                      "slurm-srun-tuser.run"}) {
+      std::ifstream f(std::string(dir) + "/" + name + ".config.json");
+      ASSERT_TRUE(f) << name;
+      std::stringstream ss;
+      ss << f.rdbuf();
+      EXPECT_NO_THROW(parse_config(ss.str(), name)) << name;
+    }
+    return;
+  }
+  GTEST_SKIP() << "shared/configs not found next to the checkout";
+}
+
+TEST(Names, Signals) {
+  EXPECT_EQ(parse_signal("TERM"), 15);
+  EXPECT_EQ(parse_signal("SIGKILL"), 9);
+  EXPECT_EQ(parse_signal("sigusr1"), 10);
+  EXPECT_EQ(parse_signal("9"), 9);
+  EXPECT_EQ(parse_signal("RTMIN+2"), SIGRTMIN + 2);
+  EXPECT_EQ(parse_signal("SIGFOO"), -1);
+  EXPECT_EQ(parse_signal("0"), -1);
+  EXPECT_EQ(parse_signal("99999"), -1);
+  EXPECT_EQ(parse_signal(""), -1);
+}
+
+TEST(State, IdValidation) {
+  for (auto id : {"a", "buildah-buildah115496812", "x.y_z+1", "n.u.1.0.4294967294"})
+    EXPECT_NO_THROW(validate_id(id)) << id;
+  auto msg = [](const std::string& id) {
+    try {
+      validate_id(id);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_EQ(msg(""), "container ID is empty");
+  EXPECT_EQ(msg(".."), "container ID \"..\" is not allowed");
+  EXPECT_EQ(msg("a/b"), "container ID contains \"/\": only letters, digits and _ + - . are allowed");
+  EXPECT_EQ(msg(std::string("a\0b", 3)), "container ID contains \"\\x00\": only letters, digits and _ + - . are allowed");
+  EXPECT_EQ(msg(std::string(10240, 'a')), "container ID is longer than 1024 bytes");
+}
+
+TEST(State, RoundTrip) {
+  State s;
+  s.id = "c1";
+  s.pid = 42;
+  s.start_time = 123456;
+  s.bundle = "/b";
+  s.annotations = {{"k", "v"}};
+  s.single_id = true;
+  s.cgroup.v2 = "/sys/fs/cgroup/nook/c1";
+  State t = state_from_json(state_to_json(s), "state.json");
+  EXPECT_EQ(t.id, "c1");
+  EXPECT_EQ(t.pid, 42);
+  EXPECT_EQ(t.start_time, 123456u);
+  EXPECT_EQ(t.annotations.at("k"), "v");
+  EXPECT_TRUE(t.single_id);
+  EXPECT_EQ(t.cgroup.v2, s.cgroup.v2);
+  EXPECT_THROW(state_from_json("{\"id\":1}", "state.json"), Error);
+  EXPECT_THROW(state_from_json("garbage", "state.json"), Error);
+}
+
+}  // namespace
+}  // namespace nook

@@ -130,41 +130,19 @@ void switch_user(const User& u, bool setgroups_ok) {
     throw_sys("setresuid", std::to_string(u.uid) + " (is it mapped in the user namespace?)");
 }
 
-namespace {
-int last_cap() {
+void apply_capabilities(const Capabilities& caps) {
+  for (auto& n : caps.names_unknown)
+    log::warn("process.capabilities: unknown capability \"" + n + "\" ignored");
   int last = cap_last_known();
   if (Fd fd{::open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC)}) {
     char b[16] = {};
     if (::read(fd.get(), b, sizeof b - 1) > 0) last = std::min(last, std::atoi(b));
   }
-  return last;
-}
-}  // namespace
-
-void drop_bounding_set(const Capabilities& caps) {
-  int last = last_cap();
   for (int c = 0; c <= last; c++)
     if (!((caps.bounding >> c) & 1) && ::prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0 && errno != EINVAL)
       throw_sys("prctl PR_CAPBSET_DROP", cap_name(c) ? cap_name(c) : "?");
-}
-
-void apply_capabilities(const Capabilities& caps, bool drop_bounding) {
-  for (auto& n : caps.names_unknown)
-    log::warn("process.capabilities: unknown capability \"" + n + "\" ignored");
-  int last = last_cap();
-  if (drop_bounding) drop_bounding_set(caps);
   __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2] = {};
-  // After switch_user to a non-zero uid (PR_SET_KEEPCAPS) the effective set is empty and
-  // PR_CAPBSET_DROP needs CAP_SETPCAP there: make the kept permitted set effective first.
-  if (syscall(SYS_capget, &hdr, data) == 0) {
-    for (auto& d : data) d.effective = d.permitted;
-    (void)!syscall(SYS_capset, &hdr, data);
-  }
-  for (int c = 0; c <= last; c++)
-    if (!((caps.bounding >> c) & 1) && ::prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0 && errno != EINVAL)
-      throw_sys("prctl PR_CAPBSET_DROP", cap_name(c) ? cap_name(c) : "?");
-  data[0] = data[1] = {};
   for (int i = 0; i < 2; i++) {
     data[i].effective = static_cast<uint32_t>(caps.effective >> (32 * i));
     data[i].permitted = static_cast<uint32_t>(caps.permitted >> (32 * i));
@@ -176,7 +154,7 @@ void apply_capabilities(const Capabilities& caps, bool drop_bounding) {
   for (int c = 0; c <= last; c++)
     if ((caps.ambient >> c) & 1) {
       if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) != 0)
-        log::debug(std::string("process.capabilities.ambient: cannot raise ") + cap_name(c) +
+        log::warn(std::string("process.capabilities.ambient: cannot raise ") + cap_name(c) +
                   " (it must also be permitted and inheritable)");
     }
 }

@@ -130,17 +130,29 @@ void switch_user(const User& u, bool setgroups_ok) {
     throw_sys("setresuid", std::to_string(u.uid) + " (is it mapped in the user namespace?)");
 }
 
-void apply_capabilities(const Capabilities& caps) {
-  for (auto& n : caps.names_unknown)
-    log::warn("process.capabilities: unknown capability \"" + n + "\" ignored");
+namespace {
+int last_cap() {
   int last = cap_last_known();
   if (Fd fd{::open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC)}) {
     char b[16] = {};
     if (::read(fd.get(), b, sizeof b - 1) > 0) last = std::min(last, std::atoi(b));
   }
+  return last;
+}
+}  // namespace
+
+void drop_bounding_set(const Capabilities& caps) {
+  int last = last_cap();
   for (int c = 0; c <= last; c++)
     if (!((caps.bounding >> c) & 1) && ::prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0 && errno != EINVAL)
       throw_sys("prctl PR_CAPBSET_DROP", cap_name(c) ? cap_name(c) : "?");
+}
+
+void apply_capabilities(const Capabilities& caps, bool drop_bounding) {
+  for (auto& n : caps.names_unknown)
+    log::warn("process.capabilities: unknown capability \"" + n + "\" ignored");
+  int last = last_cap();
+  if (drop_bounding) drop_bounding_set(caps);
   __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2] = {};
   for (int i = 0; i < 2; i++) {
@@ -154,7 +166,7 @@ void apply_capabilities(const Capabilities& caps) {
   for (int c = 0; c <= last; c++)
     if ((caps.ambient >> c) & 1) {
       if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) != 0)
-        log::warn(std::string("process.capabilities.ambient: cannot raise ") + cap_name(c) +
+        log::debug(std::string("process.capabilities.ambient: cannot raise ") + cap_name(c) +
                   " (it must also be permitted and inheritable)");
     }
 }

@@ -143,6 +143,16 @@ int last_cap() {
 
 void drop_bounding_set(const Capabilities& caps) {
   int last = last_cap();
+  // After a switch to a non-root user (with KEEPCAPS) CAP_SETPCAP is permitted but no longer
+  // effective: make the permitted set effective first.
+  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct cur[2] = {};
+  if (syscall(SYS_capget, &hdr, cur) == 0 && (cur[0].effective != cur[0].permitted ||
+                                               cur[1].effective != cur[1].permitted)) {
+    cur[0].effective = cur[0].permitted;
+    cur[1].effective = cur[1].permitted;
+    syscall(SYS_capset, &hdr, cur);
+  }
   for (int c = 0; c <= last; c++)
     if (!((caps.bounding >> c) & 1) && ::prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0 && errno != EINVAL)
       throw_sys("prctl PR_CAPBSET_DROP", cap_name(c) ? cap_name(c) : "?");

@@ -72,10 +72,16 @@ std::string join_path(const std::string& a, const std::string& b) {
   return a + (b[0] == '/' ? "" : "/") + b;
 }
 
-std::string num(int64_t v) { return std::to_string(v); }
-std::string unum(uint64_t v) { return std::to_string(v); }
+std::string num(int64_t v) {
+  return std::to_string(v);
+}
+std::string unum(uint64_t v) {
+  return std::to_string(v);
+}
 
-std::string device_id(int64_t major, int64_t minor) { return num(major) + ":" + num(minor); }
+std::string device_id(int64_t major, int64_t minor) {
+  return num(major) + ":" + num(minor);
+}
 
 // Reads a small file whole. Returns nullopt and sets errno on failure.
 std::optional<std::string> read_file(const std::string& path) {
@@ -123,9 +129,13 @@ void write_or_throw(const std::string& path, std::string_view value) {
     throw Error(sys_message("write \"" + std::string(value) + "\" to", path, e), e);
 }
 
-bool is_permission_error(int e) { return e == EACCES || e == EPERM || e == EROFS; }
+bool is_permission_error(int e) {
+  return e == EACCES || e == EPERM || e == EROFS;
+}
 
-bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+bool exists(const std::string& path) {
+  return ::access(path.c_str(), F_OK) == 0;
+}
 
 using Clock = std::chrono::steady_clock;
 
@@ -148,8 +158,12 @@ uint64_t blkio_weight_to_io_weight(uint64_t w) {
   return 1 + (w - 10) * 9999 / 990;
 }
 
-std::string limit_v1(int64_t v) { return v < 0 ? "-1" : num(v); }
-std::string limit_v2(int64_t v) { return v < 0 ? "max" : num(v); }
+std::string limit_v1(int64_t v) {
+  return v < 0 ? "-1" : num(v);
+}
+std::string limit_v2(int64_t v) {
+  return v < 0 ? "max" : num(v);
+}
 
 class Planner {
  public:
@@ -169,8 +183,13 @@ class Planner {
 
   void add(bool v2, const std::string& controller, std::string file, std::string value,
            std::string alt_file = {}, std::string alt_value = {}, bool best_effort = false) {
-    CgroupWrite w{v2, controller, std::move(file), std::move(value), std::move(alt_file),
-                  std::move(alt_value), best_effort};
+    CgroupWrite w{v2,
+                  controller,
+                  std::move(file),
+                  std::move(value),
+                  std::move(alt_file),
+                  std::move(alt_value),
+                  best_effort};
     (v2 ? plan_.v2_needed : plan_.v1_needed).insert(controller);
     if (v2 && controller.empty()) plan_.v2_needed.erase(controller);
     plan_.writes.push_back(std::move(w));
@@ -190,10 +209,12 @@ class Planner {
 };
 
 void plan_memory(Planner& p, const Resources::Memory& m) {
-  bool any = m.limit || m.reservation || (m.swap && *m.swap != 0) || m.kernel_tcp ||
-             m.swappiness || m.disable_oom_killer || m.use_hierarchy;
-  if (m.kernel) p.ignore("linux.resources.memory.kernel: kernel memory limits are deprecated "
-                         "and not set (as runc)");
+  bool any = m.limit || m.reservation || (m.swap && *m.swap != 0) || m.kernel_tcp || m.swappiness ||
+             m.disable_oom_killer || m.use_hierarchy;
+  if (m.kernel)
+    p.ignore(
+        "linux.resources.memory.kernel: kernel memory limits are deprecated "
+        "and not set (as runc)");
   if (!any) return;
   auto v2 = p.where("memory", "memory");
   if (!v2) return;
@@ -212,8 +233,7 @@ void plan_memory(Planner& p, const Resources::Memory& m) {
     if (m.swappiness) p.add(false, "memory", "memory.swappiness", unum(*m.swappiness));
     if (m.disable_oom_killer)
       p.add(false, "memory", "memory.oom_control", *m.disable_oom_killer ? "1" : "0");
-    if (m.use_hierarchy && *m.use_hierarchy)
-      p.add(false, "memory", "memory.use_hierarchy", "1");
+    if (m.use_hierarchy && *m.use_hierarchy) p.add(false, "memory", "memory.use_hierarchy", "1");
     return;
   }
   if (m.limit) p.add(true, "memory", "memory.max", limit_v2(*m.limit));
@@ -247,10 +267,8 @@ void plan_cpu(Planner& p, const Resources::Cpu& c) {
         if (c.period && *c.period) p.add(false, "cpu", "cpu.cfs_period_us", unum(*c.period));
         if (c.quota) p.add(false, "cpu", "cpu.cfs_quota_us", limit_v1(*c.quota));
         if (c.burst) p.add(false, "cpu", "cpu.cfs_burst_us", num(*c.burst));
-        if (c.realtime_period)
-          p.add(false, "cpu", "cpu.rt_period_us", unum(*c.realtime_period));
-        if (c.realtime_runtime)
-          p.add(false, "cpu", "cpu.rt_runtime_us", num(*c.realtime_runtime));
+        if (c.realtime_period) p.add(false, "cpu", "cpu.rt_period_us", unum(*c.realtime_period));
+        if (c.realtime_runtime) p.add(false, "cpu", "cpu.rt_runtime_us", num(*c.realtime_runtime));
         if (c.idle) p.add(false, "cpu", "cpu.idle", num(*c.idle));
       } else {
         if (c.shares && *c.shares)
@@ -263,8 +281,9 @@ void plan_cpu(Planner& p, const Resources::Cpu& c) {
         if (c.burst) p.add(true, "cpu", "cpu.max.burst", num(*c.burst));
         if (c.idle) p.add(true, "cpu", "cpu.idle", num(*c.idle));
         if (c.realtime_period || c.realtime_runtime)
-          p.ignore("linux.resources.cpu.realtimePeriod/realtimeRuntime: not available on "
-                   "cgroup v2");
+          p.ignore(
+              "linux.resources.cpu.realtimePeriod/realtimeRuntime: not available on "
+              "cgroup v2");
       }
     }
   }
@@ -277,9 +296,9 @@ void plan_cpu(Planner& p, const Resources::Cpu& c) {
 }
 
 void plan_block_io(Planner& p, const Resources::BlockIo& b) {
-  bool any = (b.weight && *b.weight) || !b.weight_device.empty() ||
-             !b.throttle_read_bps.empty() || !b.throttle_write_bps.empty() ||
-             !b.throttle_read_iops.empty() || !b.throttle_write_iops.empty();
+  bool any = (b.weight && *b.weight) || !b.weight_device.empty() || !b.throttle_read_bps.empty() ||
+             !b.throttle_write_bps.empty() || !b.throttle_read_iops.empty() ||
+             !b.throttle_write_iops.empty();
   if (b.leaf_weight)
     p.ignore("linux.resources.blockIO.leafWeight: needs the CFQ scheduler, gone since Linux 5.0");
   if (!any) return;
@@ -332,8 +351,8 @@ void plan_hugepages(Planner& p, const std::vector<Resources::HugepageLimit>& lis
   for (auto& h : list) {
     if (h.page_size.empty() || h.page_size.find('/') != std::string::npos)
       fail("linux.resources.hugepageLimits: bad pageSize \"" + h.page_size + "\"");
-    p.add(*v2, "hugetlb",
-          "hugetlb." + h.page_size + (*v2 ? ".max" : ".limit_in_bytes"), unum(h.limit));
+    p.add(*v2, "hugetlb", "hugetlb." + h.page_size + (*v2 ? ".max" : ".limit_in_bytes"),
+          unum(h.limit));
   }
 }
 
@@ -389,9 +408,9 @@ void plan_devices(Planner& p, const std::vector<DeviceRule>& rules,
     const char* minor;
     const char* access;
   } kDefaults[] = {
-      {"c", "*", "*", "m"},   {"b", "*", "*", "m"},   {"c", "1", "3", "rwm"},
-      {"c", "1", "8", "rwm"}, {"c", "1", "7", "rwm"}, {"c", "5", "0", "rwm"},
-      {"c", "1", "5", "rwm"}, {"c", "1", "9", "rwm"}, {"c", "136", "*", "rwm"},
+      {"c", "*", "*", "m"},   {"b", "*", "*", "m"},      {"c", "1", "3", "rwm"},
+      {"c", "1", "8", "rwm"}, {"c", "1", "7", "rwm"},    {"c", "5", "0", "rwm"},
+      {"c", "1", "5", "rwm"}, {"c", "1", "9", "rwm"},    {"c", "136", "*", "rwm"},
       {"c", "5", "2", "rwm"}, {"c", "10", "200", "rwm"},
   };
   for (auto& d : kDefaults) rule(true, d.type, d.major, d.minor, d.access);
@@ -405,8 +424,8 @@ void plan_devices(Planner& p, const std::vector<DeviceRule>& rules,
 // The host: cgroup mounts and our own cgroups, read once.
 
 const std::set<std::string_view> kV1Controllers = {
-    "cpuset", "cpu",     "cpuacct", "blkio", "memory", "devices", "freezer",
-    "net_cls", "perf_event", "net_prio", "hugetlb", "pids", "rdma", "misc"};
+    "cpuset",  "cpu",        "cpuacct",  "blkio",   "memory", "devices", "freezer",
+    "net_cls", "perf_event", "net_prio", "hugetlb", "pids",   "rdma",    "misc"};
 
 std::string unescape_mountinfo(std::string_view s) {
   std::string out;
@@ -604,8 +623,8 @@ void apply_plan(const CgroupPlan& plan, DirOf dir_of) {
   for (auto& w : plan.writes)
     if (auto m = apply_write(dir_of(w), w)) failed.push_back(*m);
   if (!failed.empty())
-    log::warn(std::to_string(failed.size()) + " device cgroup rule(s) not applied, first: " +
-              failed.front());
+    log::warn(std::to_string(failed.size()) +
+              " device cgroup rule(s) not applied, first: " + failed.front());
 }
 
 void attach(const std::string& dir, pid_t pid) {
@@ -946,8 +965,8 @@ CgroupPlacement prepare_unprivileged(const std::string& id, const Linux& linux, 
   // Directories from the own cgroup down (relative paths) or from the root (absolute ones).
   bool below_own = path.rfind(own == "/" ? "/" : own + "/", 0) == 0;
   std::string base = below_own ? own_dir : h.v2->mountpoint;
-  std::string rel = below_own ? path.substr(own == "/" ? 0 : own.size())
-                              : dir.substr(h.v2->mountpoint.size());
+  std::string rel =
+      below_own ? path.substr(own == "/" ? 0 : own.size()) : dir.substr(h.v2->mountpoint.size());
 
   Created created;
   try {
@@ -971,8 +990,7 @@ CgroupPlacement prepare_unprivileged(const std::string& id, const Linux& linux, 
               std::to_string(geteuid()) + " (" + e.what() + ")");
     apply = false;
   }
-  if (apply)
-    apply_plan(plan, [&](const CgroupWrite&) { return dir; });
+  if (apply) apply_plan(plan, [&](const CgroupWrite&) { return dir; });
   created.keep = true;
   return CgroupPlacement{dir, {}};
 }
@@ -1033,8 +1051,8 @@ CgroupPlacement prepare_privileged(const std::string& id, const Linux& linux, bo
       for (auto& c : m.controllers)
         if ((c == "freezer" && !v2_freezer) || plan.v1_needed.count(c)) want = true;
       if (!want) continue;
-      bool cpuset = std::find(m.controllers.begin(), m.controllers.end(), "cpuset") !=
-                    m.controllers.end();
+      bool cpuset =
+          std::find(m.controllers.begin(), m.controllers.end(), "cpuset") != m.controllers.end();
       std::string dir = cgroup_dir(m, path);
       bool made =
           make_cgroup_dir(m.mountpoint, dir.substr(m.mountpoint.size()), cpuset, created.dirs);
@@ -1068,8 +1086,7 @@ CgroupPlacement cgroup_prepare(const std::string& id, const Linux& linux, bool s
   return prepare_privileged(id, linux, systemd, res);
 }
 
-CgroupPlacement cgroup_enter(const std::string& id, const Linux& linux, pid_t pid,
-                             bool systemd) {
+CgroupPlacement cgroup_enter(const std::string& id, const Linux& linux, pid_t pid, bool systemd) {
   auto t0 = Clock::now();
   CgroupPlacement p = cgroup_prepare(id, linux, systemd);
   try {

@@ -27,8 +27,8 @@ namespace nook {
 // Where a container's cgroup lives; empty when nook has none for it (no permission, or
 // unprivileged without a delegated cgroup v2 subtree). Stored in the state file as strings.
 struct CgroupPlacement {
-  std::string v2;                 // absolute path of the cgroup v2 directory, or empty
-  std::vector<std::string> v1;    // absolute paths of the cgroup v1 directories, or empty
+  std::string v2;               // absolute path of the cgroup v2 directory, or empty
+  std::vector<std::string> v1;  // absolute paths of the cgroup v1 directories, or empty
   bool empty() const { return v2.empty() && v1.empty(); }
 };
 
@@ -102,10 +102,10 @@ struct CgroupWrite {
 };
 
 struct CgroupPlan {
-  std::vector<CgroupWrite> writes;     // in order
-  std::vector<std::string> ignored;    // one message per resource nook does not apply
-  std::set<std::string> v1_needed;     // v1 controllers the writes go to
-  std::set<std::string> v2_needed;     // v2 controllers to enable along the path
+  std::vector<CgroupWrite> writes;   // in order
+  std::vector<std::string> ignored;  // one message per resource nook does not apply
+  std::set<std::string> v1_needed;   // v1 controllers the writes go to
+  std::set<std::string> v2_needed;   // v2 controllers to enable along the path
 };
 
 // Translates linux.resources (+ linux.devices for the v1 device allow-list) into file writes,
@@ -122,8 +122,8 @@ bool cgroup_resources_requested(const Resources& r);
 // One cgroup hierarchy as mounted.
 struct CgroupMount {
   bool v2 = false;
-  std::string mountpoint;             // "/sys/fs/cgroup/memory"
-  std::string root;                   // root of the mount within the hierarchy, usually "/"
+  std::string mountpoint;                // "/sys/fs/cgroup/memory"
+  std::string root;                      // root of the mount within the hierarchy, usually "/"
   std::vector<std::string> controllers;  // v1: "memory", "cpu", "cpuacct", "name=systemd"
 };
 

@@ -90,8 +90,8 @@ TEST(CgroupPath, SystemdMalformedIsRefused) {
 
 CgroupLayout hybrid() {  // this test host: real controllers on v1, hugetlb only on v2
   CgroupLayout l;
-  l.v1 = {"cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids",
-          "name=systemd"};
+  l.v1 = {"cpu",     "cpuacct", "cpuset", "memory",      "devices",
+          "freezer", "blkio",   "pids",   "name=systemd"};
   l.v2 = {"hugetlb"};
   l.v2_mounted = true;
   return l;
@@ -142,8 +142,8 @@ TEST(CgroupPlan, MemoryV1) {
   auto p = cgroup_plan(r, {}, hybrid(), true);
   EXPECT_EQ(files(p), (Strings{"v1:memory.limit_in_bytes=67108864",
                                "v1:memory.memsw.limit_in_bytes=134217728",
-                               "v1:memory.soft_limit_in_bytes=33554432",
-                               "v1:memory.swappiness=10", "v1:memory.oom_control=1"}));
+                               "v1:memory.soft_limit_in_bytes=33554432", "v1:memory.swappiness=10",
+                               "v1:memory.oom_control=1"}));
   EXPECT_EQ(p.v1_needed, (std::set<std::string>{"memory"}));
   EXPECT_TRUE(p.v2_needed.empty());
 }
@@ -152,8 +152,7 @@ TEST(CgroupPlan, MemoryUnlimitedV1AndV2) {
   Resources r;
   r.memory.emplace();
   r.memory->limit = -1;
-  EXPECT_EQ(files(cgroup_plan(r, {}, hybrid(), true)),
-            (Strings{"v1:memory.limit_in_bytes=-1"}));
+  EXPECT_EQ(files(cgroup_plan(r, {}, hybrid(), true)), (Strings{"v1:memory.limit_in_bytes=-1"}));
   EXPECT_EQ(files(cgroup_plan(r, {}, v2only(), true)),
             (Strings{"v2:memory.max=max", "v2:memory.swap.max=max"}));
 }
@@ -219,9 +218,9 @@ TEST(CgroupPlan, CpuV1) {
   r.cpu->cpus = "0";
   r.cpu->mems = "0";
   auto p = cgroup_plan(r, {}, hybrid(), true);
-  EXPECT_EQ(files(p), (Strings{"v1:cpu.shares=512", "v1:cpu.cfs_period_us=100000",
-                               "v1:cpu.cfs_quota_us=50000", "v1:cpuset.cpus=0",
-                               "v1:cpuset.mems=0"}));
+  EXPECT_EQ(files(p),
+            (Strings{"v1:cpu.shares=512", "v1:cpu.cfs_period_us=100000",
+                     "v1:cpu.cfs_quota_us=50000", "v1:cpuset.cpus=0", "v1:cpuset.mems=0"}));
   EXPECT_EQ(p.v1_needed, (std::set<std::string>{"cpu", "cpuset"}));
   EXPECT_EQ(p.writes[3].controller, "cpuset");
 }
@@ -276,9 +275,9 @@ TEST(CgroupPlan, BlockIoV1WithBfqFallback) {
   r.block_io->throttle_read_bps = {d};
   r.block_io->throttle_write_iops = {d};
   auto p = cgroup_plan(r, {}, hybrid(), true);
-  EXPECT_EQ(files(p), (Strings{"v1:blkio.weight=500",
-                               "v1:blkio.throttle.read_bps_device=8:0 1048576",
-                               "v1:blkio.throttle.write_iops_device=8:0 1048576"}));
+  EXPECT_EQ(files(p),
+            (Strings{"v1:blkio.weight=500", "v1:blkio.throttle.read_bps_device=8:0 1048576",
+                     "v1:blkio.throttle.write_iops_device=8:0 1048576"}));
   EXPECT_EQ(p.writes[0].alt_file, "blkio.bfq.weight");
   EXPECT_EQ(p.writes[0].alt_value, "500");
 }
@@ -403,7 +402,7 @@ TEST(CgroupPlan, DeviceRulesV1) {
   ASSERT_GE(f.size(), 4u);
   EXPECT_EQ(f[0], "v1:devices.deny=a *:* rwm");
   EXPECT_EQ(f[1], "v1:devices.allow=c 10:229 rw");
-  EXPECT_NE(std::find(f.begin(), f.end(), "v1:devices.allow=c 1:3 rwm"), f.end());  // null
+  EXPECT_NE(std::find(f.begin(), f.end(), "v1:devices.allow=c 1:3 rwm"), f.end());    // null
   EXPECT_NE(std::find(f.begin(), f.end(), "v1:devices.allow=c 136:* rwm"), f.end());  // pts
   EXPECT_EQ(f.back(), "v1:devices.allow=b 8:0 rwm");
   for (auto& w : p.writes) EXPECT_TRUE(w.best_effort) << w.file;
@@ -478,7 +477,8 @@ TEST(CgroupParse, MountinfoEscapesAndOptionalFields) {
 
 TEST(CgroupParse, ProcCgroup) {
   auto p = cgroup_parse_proc(
-      "9:name=systemd:/\n4:memory:/process_api/c255\n1:cpu,cpuacct:/a:b\n0::/user.slice (deleted)\n");
+      "9:name=systemd:/\n4:memory:/process_api/c255\n1:cpu,cpuacct:/a:b\n0::/user.slice "
+      "(deleted)\n");
   ASSERT_EQ(p.size(), 4u);
   EXPECT_EQ(p[1], (std::pair<std::string, std::string>{"memory", "/process_api/c255"}));
   EXPECT_EQ(p[2], (std::pair<std::string, std::string>{"cpu,cpuacct", "/a:b"}));
@@ -529,7 +529,9 @@ std::string slurp(const std::string& path) {
   return s;
 }
 
-bool have_cgroups() { return access("/sys/fs/cgroup", F_OK) == 0; }
+bool have_cgroups() {
+  return access("/sys/fs/cgroup", F_OK) == 0;
+}
 
 // A child that sleeps until killed.
 struct Child {
@@ -666,8 +668,8 @@ TEST_F(CgroupRoot, DeviceRulesOnV1) {
     if (d.find("/devices/") != std::string::npos) devices = d;
   ASSERT_FALSE(devices.empty()) << "devices hierarchy not joined";
   std::string list = slurp(devices + "/devices.list");
-  EXPECT_EQ(list.find("a *:* rwm"), std::string::npos) << list;  // no longer allow-all
-  EXPECT_NE(list.find("c 1:3 rwm"), std::string::npos) << list;  // /dev/null
+  EXPECT_EQ(list.find("a *:* rwm"), std::string::npos) << list;    // no longer allow-all
+  EXPECT_NE(list.find("c 1:3 rwm"), std::string::npos) << list;    // /dev/null
   EXPECT_NE(list.find("c 136:* rwm"), std::string::npos) << list;  // pts
   c.reap();
   cgroup_remove(p);

@@ -227,13 +227,20 @@ Prepared prepare(const ExecChild& c) {
   std::vector<std::string> env = container_env(proc);
   // Same order as init.cpp: the profile before the user switch when the process keeps the
   // ability to gain privileges (we still may load it), otherwise as late as possible.
-  bool profile_loaded = false;
-  if (cfg.linux.seccomp && !proc.no_new_privileges) {
-    seccomp_load(&*cfg.linux.seccomp, false);
-    profile_loaded = true;
+  const Seccomp* profile = cfg.linux.seccomp ? &*cfg.linux.seccomp : nullptr;
+  const bool want_filters = profile || c.emulate_root;
+  bool filters_loaded = false;
+  if (want_filters && !proc.no_new_privileges) {
+    if (c.emulate_root && !has_cap(CAP_SYS_ADMIN) && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+      throw_sys("prctl", "PR_SET_NO_NEW_PRIVS");
+    seccomp_load(profile, c.emulate_root);
+    filters_loaded = true;
   }
+  // The bounding set needs CAP_SETPCAP, which a non-root user no longer has effective after
+  // the switch; the other sets come after it (PR_SET_KEEPCAPS keeps permitted).
+  if (proc.capabilities) drop_bounding_set(*proc.capabilities);
   switch_user(proc.user, c.setgroups_ok);
-  if (proc.capabilities) apply_capabilities(*proc.capabilities);
+  if (proc.capabilities) apply_capabilities(*proc.capabilities, false);
   if (proc.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
     throw_sys("prctl", "PR_SET_NO_NEW_PRIVS");
   ::umask(proc.user.umask.value_or(022));
@@ -247,9 +254,7 @@ Prepared prepare(const ExecChild& c) {
   } catch (const Error& e) {
     throw ExecError(e.what());
   }
-  if (cfg.linux.seccomp && !profile_loaded) seccomp_load(&*cfg.linux.seccomp, false);
-  if (c.emulate_root && !has_cap(CAP_SYS_ADMIN) && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-    throw_sys("prctl", "PR_SET_NO_NEW_PRIVS");
+  if (want_filters && !filters_loaded) seccomp_load(profile, c.emulate_root);
   return {exe, std::move(env)};
 }
 
@@ -272,7 +277,6 @@ Prepared prepare(const ExecChild& c) {
   }
   try {
     ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-    if (c.emulate_root) seccomp_load(nullptr, true);
     exec_process(p.exe, c.proc->args, p.env);
   } catch (const std::exception& e) {
     child_die(c, sync::kExecFailed, e.what());

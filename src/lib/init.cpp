@@ -181,12 +181,19 @@ Prepared prepare(const InitSpec& s, const std::string& state_json) {
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
   std::vector<std::string> env = container_env(proc);
-  // Load the config's seccomp profile while we still may (CAP_SYS_ADMIN) when the process
-  // will not run with no_new_privs; the rest of the set-up then runs under it, as in runc.
-  bool profile_loaded = false;
-  if (cfg.linux.seccomp && !proc.no_new_privileges) {
-    seccomp_load(&*cfg.linux.seccomp, false);
-    profile_loaded = true;
+  // Seccomp (docs/root-emulation.md): the root emulation filter, then the config's profile,
+  // in one call. Without no_new_privs the filters need CAP_SYS_ADMIN, so they go in now,
+  // before the user switch and the capability drop (those use syscall_unemulated(), which
+  // the emulation lets through); with no_new_privs, as late as possible.
+  const Seccomp* profile = cfg.linux.seccomp ? &*cfg.linux.seccomp : nullptr;
+  const bool want_filters = profile || s.emulate_root;
+  bool filters_loaded = false;
+  if (want_filters && !proc.no_new_privileges) {
+    // In single-ID mode no_new_privs changes nothing a process could otherwise do.
+    if (s.emulate_root && !has_cap(CAP_SYS_ADMIN) && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+      throw_sys("prctl", "PR_SET_NO_NEW_PRIVS");
+    seccomp_load(profile, s.emulate_root);
+    filters_loaded = true;
   }
   // The bounding set needs CAP_SETPCAP, which a non-root process.user no longer has
   // effective after the switch; the other sets are set after it (KEEPCAPS keeps permitted).
@@ -209,13 +216,7 @@ Prepared prepare(const InitSpec& s, const std::string& state_json) {
     throw ExecError(e.what());
   }
 
-  if (cfg.linux.seccomp && !profile_loaded) seccomp_load(&*cfg.linux.seccomp, false);
-  if (s.emulate_root) {
-    // A filter needs no_new_privs unless we hold CAP_SYS_ADMIN; in single-ID mode
-    // no_new_privs changes nothing a process could otherwise do.
-    if (!has_cap(CAP_SYS_ADMIN) && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-      throw_sys("prctl", "PR_SET_NO_NEW_PRIVS");
-  }
+  if (want_filters && !filters_loaded) seccomp_load(profile, s.emulate_root);
   return {exe, std::move(env)};
 }
 
@@ -287,7 +288,6 @@ void container_init(const InitSpec& s) {
   try {
     // startContainer hooks: in the container, after start, before the program.
     run_hooks(s.cfg->hooks.start_container, state_json, "startContainer");
-    if (s.emulate_root) seccomp_load(nullptr, true);
     exec_process(p.exe, s.process->args, p.env);
   } catch (const std::exception& e) {
     die(s, sync::kExecFailed, e.what());

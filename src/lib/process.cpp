@@ -17,6 +17,7 @@
 #include "error.hpp"
 #include "fd.hpp"
 #include "log.hpp"
+#include "seccomp.hpp"
 
 namespace nook {
 
@@ -114,7 +115,9 @@ void apply_sched_attrs(const Process& p, const Linux& linux) {
 void switch_user(const User& u, bool setgroups_ok) {
   if (setgroups_ok) {
     std::vector<gid_t> g(u.additional_gids.begin(), u.additional_gids.end());
-    if (::setgroups(g.size(), g.data()) != 0) throw_sys("setgroups");
+    if (syscall_unemulated(SYS_setgroups, static_cast<long>(g.size()),
+                           reinterpret_cast<long>(g.data())) != 0)
+      throw_sys("setgroups");
   } else {
     for (auto g : u.additional_gids)
       if (g != u.gid) {
@@ -124,9 +127,9 @@ void switch_user(const User& u, bool setgroups_ok) {
       }
   }
   if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) throw_sys("prctl", "PR_SET_KEEPCAPS");
-  if (syscall(SYS_setresgid, u.gid, u.gid, u.gid) != 0)
+  if (syscall_unemulated(SYS_setresgid, u.gid, u.gid, u.gid) != 0)
     throw_sys("setresgid", std::to_string(u.gid) + " (is it mapped in the user namespace?)");
-  if (syscall(SYS_setresuid, u.uid, u.uid, u.uid) != 0)
+  if (syscall_unemulated(SYS_setresuid, u.uid, u.uid, u.uid) != 0)
     throw_sys("setresuid", std::to_string(u.uid) + " (is it mapped in the user namespace?)");
 }
 
@@ -151,7 +154,7 @@ void drop_bounding_set(const Capabilities& caps) {
                                                cur[1].effective != cur[1].permitted)) {
     cur[0].effective = cur[0].permitted;
     cur[1].effective = cur[1].permitted;
-    syscall(SYS_capset, &hdr, cur);
+    syscall_unemulated(SYS_capset, reinterpret_cast<long>(&hdr), reinterpret_cast<long>(cur));
   }
   for (int c = 0; c <= last; c++)
     if (!((caps.bounding >> c) & 1) && ::prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0 && errno != EINVAL)
@@ -170,7 +173,9 @@ void apply_capabilities(const Capabilities& caps, bool drop_bounding) {
     data[i].permitted = static_cast<uint32_t>(caps.permitted >> (32 * i));
     data[i].inheritable = static_cast<uint32_t>(caps.inheritable >> (32 * i));
   }
-  if (syscall(SYS_capset, &hdr, data) != 0) throw_sys("capset");
+  if (syscall_unemulated(SYS_capset, reinterpret_cast<long>(&hdr),
+                         reinterpret_cast<long>(data)) != 0)
+    throw_sys("capset");
   if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
     throw_sys("prctl PR_CAP_AMBIENT_CLEAR_ALL");
   for (int c = 0; c <= last; c++)

@@ -1,0 +1,183 @@
+#!/usr/bin/env bats
+# Crash consistency (issue 8): nook SIGKILLed at every step of create, start and delete leaves
+# a state from which `list` and `delete --force` recover, with no stray process, mount,
+# cgroup or file.
+#
+# NOOK_TEST_PAUSE=STEP makes nook stop itself (SIGSTOP) at a named step
+# (src/lib/testpause.hpp); the test waits for the stop, SIGKILLs nook there, then recovers.
+# Steps init-* stop the container process instead; the test then kills nook, its parent.
+
+load ../lib/common
+
+# wait_stopped PID: until PID is stopped (state T); fails if it exits first.
+wait_stopped() {
+  local i st
+  for ((i = 0; i < 300; i++)); do
+    st=$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null) || return 1
+    [[ $st == T ]] && return 0
+    [[ $st == Z || -z $st ]] && return 1
+    sleep 0.05
+  done
+  echo "process $1 did not stop (state $st)" >&2
+  return 1
+}
+
+# child_of PID: the (first) child process of PID.
+child_of() { cat "/proc/$1/task/$1/children" 2>/dev/null | awk '{print $1}'; }
+
+# crash_at STEP ARGS...: runs `nook ARGS` with NOOK_TEST_PAUSE=STEP, SIGKILLs nook at the step.
+# Sets $CRASH_CHILD to the container process when the step is an init-* one.
+crash_at() {
+  local step=$1 target
+  shift
+  CRASH_CHILD=
+  NOOK_TEST_PAUSE=$step nook_bg "$TEST_DIR/crash" "$@"
+  if [[ $step == init-* ]]; then
+    local i
+    for ((i = 0; i < 300; i++)); do
+      CRASH_CHILD=$(child_of "$NOOK_BG_PID")
+      [[ -n $CRASH_CHILD ]] && break
+      sleep 0.05
+    done
+    target=$CRASH_CHILD
+  else
+    target=$NOOK_BG_PID
+  fi
+  if [[ -z $target ]] || ! wait_stopped "$target"; then
+    echo "nook did not reach step $step; stderr:" >&2
+    cat "$TEST_DIR/crash.err" >&2
+    return 1
+  fi
+  kill -KILL "$NOOK_BG_PID"
+  wait "$NOOK_BG_PID" 2>/dev/null || true
+}
+
+# cgroups_named ID: cgroup directories whose name is ID (nook's default /nook/ID).
+cgroups_named() {
+  find /sys/fs/cgroup -type d -name "$1" 2>/dev/null
+}
+
+# recovered ID [PID...]: list works, delete --force works, and nothing is left: no state,
+# no process (the given PIDs and anything rooted in the test dir), no mount, no cgroup.
+recovered() {
+  local id=$1 p
+  shift
+  run nook list
+  assert_success
+  run nook delete --force "$id"
+  assert_success
+  assert_no_container "$id"
+  assert_state_root_empty
+  for p in "$@"; do
+    [[ -n $p ]] && { wait_pid_gone "$p" 5 || return 1; }
+  done
+  assert_equal "$(pids_rooted_under "$TEST_DIR")" "" "processes left in the test directory"
+  assert_equal "$(host_mounts_under "$TEST_DIR")" "" "mounts left in the test directory"
+  assert_equal "$(cgroups_named "$id")" "" "cgroups left"
+  # and the ID is usable again
+  create_container "$id"
+  run nook delete --force "$id"
+  assert_success
+  assert_state_root_empty
+}
+
+pid_of_state() { jq -r '.pid // empty' "$STATE_ROOT/$1/state.json" 2>/dev/null || true; }
+
+setup() {
+  common_setup
+  set_args /probe sleep 100
+}
+
+@test "crash: create killed at every step recovers" {
+  local step id pid
+  for step in create-dir create-fifo create-clone create-cgroup create-go create-ready \
+    create-state create-pidfile init-go init-rootfs init-ready; do
+    id=c-$step
+    crash_at "$step" create --bundle "$BUNDLE" --pid-file "$TEST_DIR/$id.pid" "$id"
+    pid=$(pid_of_state "$id")
+    echo "# $step: state pid ${pid:-none}, container process ${CRASH_CHILD:-?}" >&3
+    recovered "$id" $pid $CRASH_CHILD
+    rm -f "$TEST_DIR/$id.pid"
+  done
+}
+
+@test "crash: create killed after the process is set up: list says creating, not created" {
+  crash_at create-ready create --bundle "$BUNDLE" c-ready
+  run nook state c-ready
+  assert_success
+  assert_equal "$(jq -r .status <<<"$output")" creating "status"
+  run nook start c-ready
+  assert_failure
+  run nook delete c-ready
+  assert_failure
+  recovered c-ready
+}
+
+@test "crash: run -d killed during create recovers" {
+  crash_at create-go run -d --bundle "$BUNDLE" r-go
+  recovered r-go
+}
+
+@test "crash: start killed at every step recovers" {
+  local step id pid
+  for step in start-locked start-fifo; do
+    id=s-$step
+    create_container "$id"
+    pid=$(container_pid "$id")
+    crash_at "$step" start "$id"
+    recovered "$id" "$pid"
+  done
+}
+
+@test "crash: start killed before it wrote the fifo: the container can still be started" {
+  create_container s-again
+  crash_at start-locked start s-again
+  run nook start s-again
+  assert_success
+  wait_for_status s-again running
+  recovered s-again
+}
+
+@test "crash: delete killed at every step recovers" {
+  local step id pid
+  for step in delete-locked delete-killed delete-cgroup; do
+    for how in created running; do
+      id=d-$step-$how
+      create_container "$id"
+      pid=$(container_pid "$id")
+      if [[ $how == running ]]; then
+        run nook start "$id"
+        assert_success
+      fi
+      crash_at "$step" delete --force "$id"
+      recovered "$id" "$pid"
+    done
+  done
+}
+
+@test "crash: a state dir with a torn write (temporary file left) is still recoverable" {
+  create_container torn
+  local pid
+  pid=$(container_pid torn)
+  # what a kill between open and rename of an atomic write leaves
+  cp "$STATE_ROOT/torn/state.json" "$STATE_ROOT/torn/.state.json.tmp"
+  head -c 10 "$STATE_ROOT/torn/state.json" >"$STATE_ROOT/torn/.state.json.tmp"
+  run nook state torn
+  assert_success
+  recovered torn "$pid"
+}
+
+@test "crash: a corrupt state.json: list warns, delete --force removes it" {
+  create_container corrupt
+  local pid
+  pid=$(container_pid corrupt)
+  nook kill corrupt KILL || true
+  wait_pid_gone "$pid"
+  echo '{"id": "corrupt", "pid": ' >"$STATE_ROOT/corrupt/state.json"
+  run nook list
+  assert_success
+  run nook delete --force corrupt
+  echo "# delete --force of a corrupt state: status $status: $output" >&3
+  assert_success
+  assert_no_container corrupt
+}

@@ -1,0 +1,326 @@
+#!/usr/bin/env bats
+# Escapes (issue 8): regression tests for the classic runtime CVEs, as root and unprivileged.
+# What nook claims and why is written down in docs/errors.md ("Escapes").
+
+load ../lib/common
+
+# start_detached ID: create (stdio in files, see nook_create) and start; waits for running.
+start_detached() {
+  create_container "$1" || return 1
+  nook start "$1" </dev/null >/dev/null 2>&1 || { echo "start $1 failed" >&2; return 1; }
+  wait_for_status "$1" running
+}
+
+# in_container ARGS...: run ARGS as the container's program (nook run, foreground).
+in_container() {
+  set_args "$@"
+  run --separate-stderr nook run --bundle "$BUNDLE" "esc-$BATS_TEST_NUMBER-$RANDOM"
+}
+
+# ---------------------------------------------------------------------------------------
+# CVE-2019-5736: nook's binary through /proc/PID/exe
+
+@test "escapes: the container process is non-dumpable while it runs nook's code" {
+  set_args /probe sleep 100
+  create_container dump
+  local pid
+  pid=$(container_pid dump)
+  # /proc/PID/exe still names nook's binary: the process has not exec'd yet
+  if is_user_mode; then
+    # Non-dumpable: the kernel gives its /proc/PID files to root, not to the process's uid.
+    assert_equal "$(stat -c %u "/proc/$pid/fd")" 0 "owner of /proc/$pid/fd"
+    # and the user who started it cannot reach the binary or the descriptors through it
+    run as_user readlink "/proc/$pid/exe"
+    assert_failure
+    run as_user ls "/proc/$pid/fd"
+    assert_failure
+  fi
+  run nook start dump
+  assert_success
+  wait_for_status dump running
+  # after execve the program is an ordinary dumpable process again
+  if is_user_mode; then
+    assert_equal "$(stat -c %u "/proc/$pid/fd")" "$NOOK_AS_USER_UID" "owner after execve"
+  fi
+}
+
+@test "escapes: a process sharing the PID namespace cannot open nook's binary via /proc/PID/exe" {
+  # Container A runs a shell; container B joins A's PID namespace (as pods do) and is left
+  # created, so its process runs nook's code. From A, B's /proc/PID/exe must be out of reach.
+  set_args /bin/sh -c 'sleep 1000'
+  start_detached esc-a
+  local apid
+  apid=$(container_pid esc-a)
+  local abundle=$BUNDLE
+  make_bundle "$TEST_DIR/b"
+  set_args /probe sleep 100
+  cfg --arg p "/proc/$apid/ns/pid" '.linux.namespaces |= map(if .type == "pid" then .path = $p else . end)'
+  if is_user_mode; then
+    cfg --arg u "/proc/$apid/ns/user" '.linux.namespaces |= map(if .type == "user" then .path = $u else . end)
+        | del(.linux.uidMappings, .linux.gidMappings)'
+  fi
+  nook_create esc-b
+  if [[ $status -ne 0 ]]; then
+    skip "cannot join container A's namespaces here: $output"
+  fi
+  # shellcheck disable=SC2016
+  run --separate-stderr nook exec esc-a /bin/sh -c '
+    for d in /proc/[0-9]*; do
+      p=${d#/proc/}
+      case $(tr "\0" " " <"$d/cmdline" 2>/dev/null) in
+        *" create "*|*"create --bundle"*)
+          echo "found $p"
+          readlink "$d/exe" && echo "LEAK readlink"
+          cat "$d/exe" >/dev/null 2>&1 && echo "LEAK read"
+          ls "$d/fd" >/dev/null 2>&1 && echo "LEAK fd"
+          ls "$d/root/" >/dev/null 2>&1 && echo "LEAK root"
+          ;;
+      esac
+    done'
+  echo "# from A: $output" >&3
+  assert_output_contains "found"
+  assert_output_not_contains "LEAK"
+}
+
+@test "escapes: nook's binary is not in the container and /proc/1/exe is the program" {
+  in_container /bin/sh -c 'readlink /proc/1/exe; readlink /proc/self/exe; ls /proc/1/fd | tr "\n" " "'
+  assert_success
+  assert_output_not_contains "nook"
+  [[ ${lines[0]} == /bin/busybox || ${lines[0]} == /bin/sh ]]
+}
+
+# ---------------------------------------------------------------------------------------
+# CVE-2024-21626: descriptors and cwd
+
+@test "escapes: no host descriptor reaches the container" {
+  exec 7<"$TEST_DIR" 8<"$BUNDLE/config.json" 9<"/"
+  in_container /probe fds
+  exec 7<&- 8<&- 9<&-
+  assert_success
+  assert_output "0 1 2"
+  # also for create + start, and for exec
+  exec 7<"$TEST_DIR"
+  set_args /probe sleep 100
+  create_container fds
+  exec 7<&-
+  run nook start fds
+  assert_success
+  local pid
+  pid=$(container_pid fds)
+  run ls "/proc/$pid/fd"
+  assert_equal "$(echo $output)" "0 1 2" "fds of the started program"
+  exec 7<"$TEST_DIR"
+  run --separate-stderr nook exec fds /probe fds
+  exec 7<&-
+  assert_success
+  assert_output "0 1 2"
+}
+
+@test "escapes: the host cwd does not leak into the container" {
+  cd "$TEST_DIR"
+  in_container /probe cwd-escape
+  assert_success
+  assert_output "/ at-root"
+  cfg '.process.cwd = "/tmp"'
+  in_container /probe cwd
+  assert_success
+  assert_output "/tmp"
+}
+
+@test "escapes: process.cwd /proc/self/fd/N does not reach the host" {
+  local n
+  exec 7<"$TEST_DIR"
+  for n in 3 4 5 6 7 8 9 10; do
+    cfg --arg c "/proc/self/fd/$n" '.process.cwd = $c'
+    in_container /probe cwd-escape
+    echo "# cwd /proc/self/fd/$n: status $status: $output $stderr" >&3
+    if [[ $status -eq 0 ]]; then
+      assert_output "/ at-root"
+    else
+      output=$stderr
+      assert_one_error_line ""
+    fi
+  done
+  exec 7<&-
+  assert_equal "$(nook list -q)" "" "containers left"
+  # the same for exec --cwd
+  cfg '.process.cwd = "/"'
+  set_args /probe sleep 100
+  start_detached cwdx
+  for n in 3 4 5 6 7 8; do
+    run --separate-stderr nook exec --cwd "/proc/self/fd/$n" cwdx /probe cwd-escape
+    echo "# exec --cwd /proc/self/fd/$n: status $status: $output $stderr" >&3
+    [[ $status -ne 0 || $output == "/ at-root" ]]
+  done
+}
+
+# ---------------------------------------------------------------------------------------
+# CVE-2021-30465: mount destinations through symlinks
+
+@test "escapes: a mount destination that is a symlink lands inside the rootfs" {
+  mkdir -p "$TEST_DIR/outside"
+  ln -s "$TEST_DIR/outside" "$ROOTFS/abs-link"
+  ln -s ../../../../../../../../"$TEST_DIR/outside" "$ROOTFS/rel-link"
+  add_mount /abs-link/sub tmpfs tmpfs
+  add_mount /rel-link/sub2 tmpfs tmpfs
+  in_container /bin/sh -c 'grep -c " tmpfs " /proc/self/mountinfo; awk "{print \$5}" /proc/self/mountinfo'
+  echo "# $status: $output $stderr" >&3
+  # whether nook mounts there (inside) or refuses, nothing appears on the host
+  assert_equal "$(ls -A "$TEST_DIR/outside")" "" "host directory the links point to"
+  assert_equal "$(host_mounts_under "$TEST_DIR")" "" "host mounts"
+  if [[ $status -eq 0 ]]; then
+    # the mounts are at the in-root resolution of the links
+    assert_output_contains "$TEST_DIR/outside/sub"
+    [[ -d $ROOTFS$TEST_DIR/outside/sub ]]
+  fi
+}
+
+@test "escapes: a mount destination swapped to a symlink during set-up stays inside" {
+  mkdir -p "$TEST_DIR/outside" "$ROOTFS/mnt/real"
+  ln -s "$TEST_DIR/outside" "$ROOTFS/mnt/link"
+  ln -s ../../../../../../.."$TEST_DIR/outside" "$ROOTFS/mnt/rlink"
+  add_mount /mnt/dst/sub tmpfs tmpfs
+  add_mount /mnt/dst/file "" "$BUNDLE/config.json" bind ro
+  set_args /bin/true
+  # swap /mnt/dst between a directory, an absolute and a relative symlink out of the rootfs
+  python3 - "$ROOTFS/mnt" <<'PY' &
+import os, sys, time, ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+d = sys.argv[1]
+os.makedirs(d + "/dst", exist_ok=True)
+end = time.time() + 20
+RENAME_EXCHANGE = 2
+while time.time() < end:
+    for other in ("link", "rlink", "real"):
+        libc.renameat2(-100, (d + "/dst").encode(), -100, (d + "/" + other).encode(), RENAME_EXCHANGE)
+PY
+  local swapper=$! i ok=0
+  for ((i = 0; i < 20; i++)); do
+    run --separate-stderr nook run --bundle "$BUNDLE" "swap-$i"
+    [[ $status -eq 0 ]] && ok=$((ok + 1))
+  done
+  kill "$swapper" 2>/dev/null || true
+  wait "$swapper" 2>/dev/null || true
+  echo "# $ok of 20 runs succeeded while the destination was being swapped" >&3
+  assert_equal "$(ls -A "$TEST_DIR/outside")" "" "host directory the links point to"
+  assert_equal "$(host_mounts_under "$TEST_DIR")" "" "host mounts"
+  assert_equal "$(nook list -q)" "" "containers left"
+}
+
+# ---------------------------------------------------------------------------------------
+# CVE-2019-19921: /proc over a symlink
+
+@test "escapes: /proc is never mounted through a container-owned symlink" {
+  rm -rf "$ROOTFS/proc"
+  mkdir -p "$ROOTFS/fakeproc"
+  ln -s /fakeproc "$ROOTFS/proc"
+  in_container /probe cat /proc/self/status
+  assert_failure
+  output=$stderr
+  assert_one_error_line "symlink"
+  [[ -z $(ls -A "$ROOTFS/fakeproc") ]]
+  # a link out of the rootfs, and /sys the same
+  rm "$ROOTFS/proc"
+  ln -s "$TEST_DIR/outside" "$ROOTFS/proc"
+  in_container /probe cat /proc/self/status
+  assert_failure
+  rm "$ROOTFS/proc"
+  mkdir "$ROOTFS/proc"
+  if jq -e '.mounts[] | select(.destination == "/sys")' "$BUNDLE/config.json" >/dev/null; then
+    rm -rf "$ROOTFS/sys"
+    ln -s /fakeproc "$ROOTFS/sys"
+    in_container /probe cat /proc/self/status
+    assert_failure
+    output=$stderr
+    assert_one_error_line "symlink"
+  fi
+  assert_equal "$(host_mounts_under "$TEST_DIR")" "" "host mounts"
+}
+
+# ---------------------------------------------------------------------------------------
+# CVE-2022-29162: inheritable and ambient capabilities
+
+caps_of() { awk -v k="$1:" '$1 == k {print $2}' <<<"$output"; }
+
+@test "escapes: inheritable and ambient capabilities are only what the config asks" {
+  cfg '.process.capabilities = {bounding: ["CAP_KILL","CAP_NET_BIND_SERVICE"], effective: ["CAP_KILL"],
+        permitted: ["CAP_KILL","CAP_NET_BIND_SERVICE"]}'
+  in_container /probe caps
+  assert_success
+  assert_equal "$(caps_of CapInh)" 0000000000000000 "CapInh"
+  assert_equal "$(caps_of CapAmb)" 0000000000000000 "CapAmb"
+  # CAP_KILL = 5, CAP_NET_BIND_SERVICE = 10
+  assert_equal "$(caps_of CapPrm)" 0000000000000420 "CapPrm"
+  # asked for: exactly those
+  cfg '.process.capabilities.inheritable = ["CAP_NET_BIND_SERVICE"] | .process.capabilities.ambient = ["CAP_NET_BIND_SERVICE"]'
+  in_container /probe caps
+  assert_success
+  assert_equal "$(caps_of CapInh)" 0000000000000400 "CapInh"
+  assert_equal "$(caps_of CapAmb)" 0000000000000400 "CapAmb"
+}
+
+@test "escapes: the caller's inheritable capabilities do not reach the container" {
+  skip_in_user_mode "an unprivileged caller has no inheritable capabilities to give"
+  cfg '.process.capabilities = {bounding: ["CAP_KILL"], effective: ["CAP_KILL"], permitted: ["CAP_KILL"]}'
+  set_args /probe caps
+  run --separate-stderr setpriv --inh-caps=+net_raw,+sys_admin -- "$NOOK_BIN" --root "$STATE_ROOT" run --bundle "$BUNDLE" inh
+  assert_success
+  assert_equal "$(caps_of CapInh)" 0000000000000000 "CapInh"
+  assert_equal "$(caps_of CapAmb)" 0000000000000000 "CapAmb"
+  # and for exec
+  set_args /probe sleep 100
+  start_detached inhx
+  run --separate-stderr setpriv --inh-caps=+net_raw,+sys_admin -- "$NOOK_BIN" --root "$STATE_ROOT" exec inhx /probe caps
+  assert_success
+  assert_equal "$(caps_of CapInh)" 0000000000000000 "CapInh of exec"
+  assert_equal "$(caps_of CapAmb)" 0000000000000000 "CapAmb of exec"
+}
+
+# ---------------------------------------------------------------------------------------
+# The state directory
+
+@test "escapes: state files are 0600 in 0700 directories" {
+  set_args /probe sleep 100
+  create_container perms
+  assert_equal "$(stat -c %a "$STATE_ROOT")" 700 "state root"
+  assert_equal "$(stat -c %a "$STATE_ROOT/perms")" 700 "container directory"
+  local f
+  for f in "$STATE_ROOT"/perms/*; do
+    assert_equal "$(stat -c %a "$f")" 600 "$f"
+  done
+  [[ -p $STATE_ROOT/perms/exec.fifo ]]
+  # a umask that would open them up changes nothing
+  nook delete --force perms
+  rm -rf "$STATE_ROOT"
+  (umask 000 && nook create --bundle "$BUNDLE" perms2 </dev/null >/dev/null 2>&1)
+  assert_equal "$(stat -c %a "$STATE_ROOT")" 700 "state root (umask 0)"
+  assert_equal "$(stat -c %a "$STATE_ROOT/perms2")" 700 "container directory (umask 0)"
+  for f in "$STATE_ROOT"/perms2/*; do
+    assert_equal "$(stat -c %a "$f")" 600 "$f (umask 0)"
+  done
+}
+
+@test "escapes: an ID cannot leave the state directory, not even through a planted symlink" {
+  mkdir -p "$STATE_ROOT" "$TEST_DIR/elsewhere"
+  touch "$TEST_DIR/elsewhere/keep"
+  [[ -n ${NOOK_AS_USER_UID:-} ]] && chown -R "$NOOK_AS_USER_UID:$NOOK_AS_USER_GID" "$STATE_ROOT" "$TEST_DIR/elsewhere"
+  ln -s "$TEST_DIR/elsewhere" "$STATE_ROOT/planted"
+  run nook create --bundle "$BUNDLE" planted
+  assert_failure
+  run nook delete --force planted
+  run nook state planted
+  assert_failure
+  run nook list -q
+  assert_success
+  [[ -e $TEST_DIR/elsewhere/keep ]]
+  assert_equal "$(ls -A "$TEST_DIR/elsewhere")" keep "the symlink's target"
+  rm "$STATE_ROOT/planted"
+  local id
+  for id in ../elsewhere ../../x /etc/passwd elsewhere/../../x; do
+    run nook delete --force "$id"
+    assert_failure
+    run nook create --bundle "$BUNDLE" "$id"
+    assert_failure
+  done
+  assert_equal "$(ls -A "$TEST_DIR/elsewhere")" keep "after ../ IDs"
+}

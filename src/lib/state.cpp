@@ -277,7 +277,9 @@ std::string state_to_json(const State& s) {
             {"annotations", s.annotations}};
   if (!s.cgroup.v2.empty()) j["cgroupV2"] = s.cgroup.v2;
   if (!s.cgroup.v1.empty()) j["cgroupV1"] = s.cgroup.v1;
-  return j.dump();
+  // Paths are bytes, JSON is UTF-8: a bundle path that is not UTF-8 is stored with U+FFFD in
+  // place of the bad bytes (as runc's encoding/json does); bundle and rootfs are only shown.
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 namespace {
@@ -338,7 +340,7 @@ std::string oci_state_json(const State& s, Status st) {
             {"owner", s.owner == 0 ? std::string("root") : std::to_string(s.owner)},
             {"annotations", s.annotations}};
   j["nook"] = {{"singleIdMapping", s.single_id}, {"rootEmulation", s.root_emulation}};
-  return j.dump(2);
+  return j.dump(2, ' ', false, json::error_handler_t::replace);
 }
 
 void write_pid_file(const std::string& file, pid_t pid) {

@@ -1,0 +1,237 @@
+#!/usr/bin/env bats
+# Config keys, general part (docs/config-keys.md): ociVersion, process presence, hooks (each
+# phase, state on stdin, failures), annotations, intelRdt, resources.network/rdma,
+# `nook features`, and the config.json files real clients send (../shared/configs).
+
+load ../lib/common
+load config_lib
+
+setup_file() { config_setup_file; }
+setup() { config_setup; }
+
+# ---------------------------------------------------------------------------------------------
+# ociVersion, process
+
+@test "ociVersion: 1.0.0 through 1.2.x accepted (with pre-release suffixes), others refused" {
+  for v in 1.0.0 1.0.2-dev 1.1.0 1.2.0 1.2.1; do
+    cfg --arg v "$v" '.ociVersion = $v'
+    inside "ver-$v" /probe echo ok
+    assert_success
+  done
+  for v in 0.9.0 2.0.0 1.3.0 banana; do
+    cfg --arg v "$v" '.ociVersion = $v'
+    expect_create_error "ver-bad" "ociVersion"
+  done
+}
+
+@test "process: missing is refused at create" {
+  cfg 'del(.process)'
+  expect_create_error noproc "/process"
+}
+
+# ---------------------------------------------------------------------------------------------
+# hooks
+
+# add_hook PHASE NAME SCRIPT: append a hook running SCRIPT (sh) to hooks.PHASE.
+add_hook() {
+  local path
+  path=$(hook_script "$2" "$3")
+  cfg --arg ph "$1" --arg p "$path" --arg n "$2" \
+    '.hooks[$ph] += [{path: $p, args: [$p, "arg-\($n)"], env: ["HOOK_NAME=\($n)", "PATH=/usr/bin:/bin"]}]'
+}
+
+@test "hooks: every phase runs once, in order, with the state on stdin, its args and env" {
+  local out=$TEST_DIR/hooks.out
+  user_file "$out"
+  user_dir "$TEST_DIR/hookstate"
+  for ph in prestart createRuntime createContainer startContainer poststart poststop; do
+    add_hook "$ph" "$ph" "echo \"$ph \$1 \$HOOK_NAME \$(cat | jq -r '.status + \" \" + .id + \" \" + (.pid|tostring) + \" \" + .annotations.k')\" >>$out"
+  done
+  cfg '.annotations = {k: "v"}'
+  # startContainer runs in the container: jq and the host's /bin are not there. Bind them.
+  cfg '.mounts += [{destination: "/usr", type: "bind", source: "/usr", options: ["rbind", "ro"]}, {destination: "/lib", type: "bind", source: "/lib", options: ["rbind", "ro"]}, {destination: "/lib64", type: "bind", source: "/lib64", options: ["rbind", "ro"]}]'
+  cfg --arg o "$out" '.mounts += [{destination: $o, type: "bind", source: $o, options: ["bind"]}]'
+  set_args /probe sleep 1
+  create_container hk1
+  local pid
+  pid=$(container_pid hk1)
+  # after create: prestart, createRuntime, createContainer, and nothing else
+  run cat "$out"
+  assert_output "prestart arg-prestart prestart creating hk1 $pid v
+createRuntime arg-createRuntime createRuntime creating hk1 $pid v
+createContainer arg-createContainer createContainer creating hk1 $pid v"
+  run nook start hk1
+  assert_success
+  wait_for_status hk1 stopped
+  run nook delete hk1
+  assert_success
+  run cat "$out"
+  assert_output_contains "startContainer arg-startContainer startContainer creating hk1"
+  assert_output_contains "poststart arg-poststart poststart running hk1 $pid v"
+  assert_output_contains "poststop arg-poststop poststop stopped hk1"
+  assert_equal "$(wc -l <"$out")" 6 "hook runs"
+}
+
+@test "hooks: createContainer runs in the container's namespaces, prestart and createRuntime in the runtime's" {
+  local out=$TEST_DIR/ns.out
+  user_file "$out"
+  cfg '.hostname = "inside-ns"'
+  for ph in createRuntime createContainer; do
+    add_hook "$ph" "$ph" "echo \"$ph \$(hostname)\" >>$out"
+  done
+  inside hk2 /probe echo ok
+  assert_success
+  run cat "$out"
+  assert_output "createRuntime $(hostname)
+createContainer inside-ns"
+}
+
+@test "hooks: a failing prestart, createRuntime or createContainer hook fails create, leaving nothing" {
+  for ph in prestart createRuntime createContainer; do
+    cfg 'del(.hooks)'
+    add_hook "$ph" "fail-$ph" "exit 3"
+    expect_create_error "hkf-$ph" "$ph hook"
+  done
+}
+
+@test "hooks: a hook that runs past its timeout fails the operation" {
+  cfg --arg p "$(hook_script slow 'sleep 30')" '.hooks.createRuntime = [{path: $p, timeout: 1}]'
+  expect_create_error hkt "timed out"
+}
+
+@test "hooks: a failing poststart hook is a warning only, as the spec says" {
+  add_hook poststart fail-poststart "exit 4"
+  inside hkps /probe echo ran
+  assert_success
+  assert_output "ran"
+  [[ $stderr == *"poststart hook"* ]] || { echo "no warning: $stderr" >&2; false; }
+}
+
+@test "hooks: a failing poststop hook is a warning only" {
+  add_hook poststop fail-poststop "exit 5"
+  set_args /probe echo ran
+  create_container hkpo
+  run nook start hkpo
+  wait_for_status hkpo stopped
+  run --separate-stderr nook delete hkpo
+  assert_success
+  [[ $stderr == *"poststop hook"* ]] || { echo "no warning: $stderr" >&2; false; }
+  assert_no_container hkpo
+}
+
+@test "hooks: a failing startContainer hook fails the container before its program runs" {
+  add_hook startContainer fail-start "exit 6"
+  cfg '.mounts += [{destination: "/bin/sh", type: "bind", source: "/bin/sh", options: ["bind", "ro"]}]'
+  inside hkst /probe echo must-not-run
+  assert_failure
+  assert_output_not_contains "must-not-run"
+}
+
+# ---------------------------------------------------------------------------------------------
+# annotations, intelRdt, resources the cgroup code does not manage
+
+@test "annotations: accepted and shown in state" {
+  cfg '.annotations = {"org.example.key": "value", "another": "two words"}'
+  set_args /probe sleep 30
+  create_container ann1
+  run state_field ann1 '.annotations["org.example.key"] + "|" + .annotations.another'
+  assert_output "value|two words"
+}
+
+@test "linux.intelRdt: refused (no resctrl support)" {
+  cfg '.linux.intelRdt = {closID: "guaranteed_group", l3CacheSchema: "L3:0=7f0"}'
+  expect_create_error rdt1 "intelRdt"
+}
+
+@test "linux.resources.network and rdma: ignored with a warning" {
+  cfg '.linux.resources.network = {classID: 1048577} | .linux.resources.rdma = {"mlx5_1": {hcaHandles: 3}}'
+  inside netres /probe echo ok
+  assert_success
+  [[ $stderr == *"network/rdma ignored"* ]] || { echo "$stderr" >&2; false; }
+}
+
+# ---------------------------------------------------------------------------------------------
+# nook features agrees with docs/config-keys.md
+
+@test "features: what nook reports matches the decisions in docs/config-keys.md" {
+  run nook features
+  assert_success
+  local f=$output
+  assert_equal "$(jq -r '.linux.namespaces | sort | join(",")' <<<"$f")" "cgroup,ipc,mount,network,pid,time,user,uts" namespaces
+  assert_equal "$(jq -r '.hooks | join(",")' <<<"$f")" "prestart,createRuntime,createContainer,startContainer,poststart,poststop" hooks
+  assert_equal "$(jq -r '[.linux.apparmor.enabled, .linux.selinux.enabled, .linux.intelRdt.enabled, .linux.mountExtensions.idmap.enabled] | map(tostring) | join(",")' <<<"$f")" "false,false,false,false" "lsm, rdt, idmap"
+  # every mount option nook reports is one it applies; idmap is not among them
+  local opt
+  for opt in ro rw nosuid nodev noexec sync dirsync relatime noatime strictatime nodiratime rro bind rbind private rprivate shared rshared slave rslave unbindable runbindable; do
+    jq -e --arg o "$opt" '.mountOptions | index($o)' <<<"$f" >/dev/null || { echo "missing mount option $opt" >&2; false; }
+  done
+  jq -e '.mountOptions | index("idmap") | not' <<<"$f" >/dev/null
+  # the doc names features' own fields
+  grep -q 'nook features' "$NOOK_REPO_DIR/docs/config-keys.md"
+}
+
+# ---------------------------------------------------------------------------------------------
+# The config.json files real clients send (/work/shared/configs), rewritten to the test rootfs
+
+CLIENT_CONFIGS=${NOOK_CLIENT_CONFIGS:-/work/shared/configs}
+
+# client_bundle FILE: $BUNDLE/config.json becomes FILE with root.path = rootfs, host paths of
+# bind sources replaced by files in the bundle, process.args the probe script given.
+client_bundle() {
+  local src=$1
+  user_dir "$BUNDLE/binds"
+  user_file "$BUNDLE/binds/file" "bound file"
+  jq --arg b "$BUNDLE/binds" '
+    .root.path = "rootfs" | .root.readonly = false |
+    .process.terminal = false |
+    .mounts |= map(if (.type == "bind" or .type == "none" or (.options // [] | index("bind") or index("rbind")))
+                      and .source != "/sys" and .source != "/dev" and .source != "/proc"
+                   then .source = (if (.destination | test("shm$")) then $b else $b + "/file" end) else . end) |
+    del(.hooks)' "$src" >"$BUNDLE/config.json"
+  if is_user_mode; then
+    # unprivileged, a hard limit above the caller's is refused (config_process.bats shows it)
+    cfg --arg n "$(ulimit -Hn)" --arg u "$(ulimit -Hu)" '.process.rlimits = ((.process.rlimits // []) | map(select(
+      (.type == "RLIMIT_NOFILE" and ($n != "unlimited") and .hard > ($n|tonumber)) or
+      (.type == "RLIMIT_NPROC" and ($u != "unlimited") and .hard > ($u|tonumber)) | not)))'
+  fi
+  is_user_mode && chown "$NOOK_AS_USER_UID" "$BUNDLE/config.json"
+  return 0
+}
+
+@test "clients: every recorded client config runs, and its key features hold inside" {
+  [[ -d $CLIENT_CONFIGS ]] || skip "no recorded configs at $CLIENT_CONFIGS"
+  local f name ran=0
+  for f in "$CLIENT_CONFIGS"/*.config.json; do
+    name=$(basename "$f" .config.json)
+    client_bundle "$f"
+    # what the config asks for, checked from inside
+    set_args /bin/sh -c '
+      /probe uid; /probe hostname; /probe mounts /proc | cut -d" " -f2
+      /probe mounts /dev/pts | cut -d" " -f2; /probe mounts /dev/shm | cut -d" " -f1 | cut -d, -f1
+      /probe cat /proc/keys | wc -c; /probe write /proc/sys/kernel/x 2>&1
+      /probe rlimit NOFILE; /probe caps | grep CapBnd; echo $$'
+    run --separate-stderr nook run --bundle "$BUNDLE" "client-$ran"
+    if [[ $status -ne 0 ]]; then
+      echo "$name: status $status: $stderr" >&2
+      return 1
+    fi
+    local want_uid want_host want_nofile want_bnd
+    want_uid="$(jq -r '"\(.process.user.uid) \(.process.user.gid)"' "$f")"
+    want_host=$(jq -r '.hostname // empty' "$f")
+    want_nofile=$(jq -r '.process.rlimits[]? | select(.type == "RLIMIT_NOFILE") | "\(.soft) \(.hard)"' "$f")
+    local lines
+    mapfile -t lines <<<"$output"
+    assert_equal "${lines[0]}" "$want_uid" "$name: uid"
+    [[ -z $want_host ]] || assert_equal "${lines[1]}" "$want_host" "$name: hostname"
+    assert_equal "${lines[2]}" "proc" "$name: /proc"
+    assert_equal "${lines[3]}" "devpts" "$name: /dev/pts"
+    assert_equal "${lines[5]}" "0" "$name: /proc/keys masked"
+    assert_equal "${lines[6]}" "EROFS" "$name: /proc/sys read-only"
+    if [[ -n $want_nofile ]] && { is_root_mode || [[ ${want_nofile#* } -le $(ulimit -Hn) ]]; }; then
+      assert_equal "${lines[7]}" "$want_nofile" "$name: RLIMIT_NOFILE"
+    fi
+    assert_equal "${lines[9]}" "1" "$name: PID namespace"
+    ran=$((ran + 1))
+  done
+  [[ $ran -gt 10 ]]
+}

@@ -43,7 +43,15 @@ crash_at() {
   else
     target=$NOOK_BG_PID
   fi
-  if [[ -z $target ]] || ! wait_stopped "$target"; then
+  # nook says when it reaches the step; a PID namespace's init cannot stop itself, so for
+  # init-* steps the line is the signal
+  local i
+  for ((i = 0; i < 300; i++)); do
+    grep -q "test pause at $step\$" "$TEST_DIR/crash.err" 2>/dev/null && break
+    sleep 0.05
+  done
+  if [[ -z $target ]] || { [[ $step != init-* ]] && ! wait_stopped "$target"; } ||
+    ! grep -q "test pause at $step\$" "$TEST_DIR/crash.err"; then
     echo "nook did not reach step $step; stderr:" >&2
     cat "$TEST_DIR/crash.err" >&2
     return 1

@@ -371,7 +371,7 @@ void container_start(const std::string& root, const std::string& id) {
   ::unlinkat(c.dir.fd(), "exec.fifo", 0);
   if (c.state.hooks) {
     Config cfg = parse_config(c.dir.read_file("config.json"), c.dir.path() + "/config.json");
-    run_hooks(cfg.hooks.poststart, oci_state_json(c.state, Status::running), "poststart");
+    run_hooks(cfg.hooks.poststart, oci_state_json(c.state, Status::running), "poststart", true);
   }
 }
 
@@ -394,7 +394,7 @@ int container_run(const std::string& root, const std::string& id, const CreateOp
   State st = L.state;
   Fd console = std::move(L.console_peer);
   L.dir->unlock();
-  if (st.hooks) run_hooks(L.cfg.hooks.poststart, oci_state_json(st, Status::running), "poststart");
+  if (st.hooks) run_hooks(L.cfg.hooks.poststart, oci_state_json(st, Status::running), "poststart", true);
 
   int status = foreground_wait(pid, std::move(console), fwd);
   if (auto dir = ContainerDir::open(root, id, true, true)) {

@@ -45,38 +45,30 @@ in_container() {
 }
 
 @test "escapes: a process sharing the PID namespace cannot open nook's binary via /proc/PID/exe" {
-  # Container A runs a shell; container B joins A's PID namespace (as pods do) and is left
-  # created, so its process runs nook's code. From A, B's /proc/PID/exe must be out of reach.
+  # Containers A and B without PID namespaces of their own (both see the host's, as with
+  # --pid=host); B is left created, so its process runs nook's code. From A, B's
+  # /proc/PID/exe, fd/ and root/ must be out of reach. (Joining a PID namespace by path does
+  # not move the container's process into it: see the note in docs/errors.md.)
+  skip_in_user_mode "an unprivileged container always gets a PID namespace of its own"
+  remove_namespace pid
   set_args /bin/sh -c 'sleep 1000'
   start_detached esc-a
-  local apid
-  apid=$(container_pid esc-a)
-  local abundle=$BUNDLE
   make_bundle "$TEST_DIR/b"
+  remove_namespace pid
   set_args /probe sleep 100
-  cfg --arg p "/proc/$apid/ns/pid" '.linux.namespaces |= map(if .type == "pid" then .path = $p else . end)'
-  if is_user_mode; then
-    cfg --arg u "/proc/$apid/ns/user" '.linux.namespaces |= map(if .type == "user" then .path = $u else . end)
-        | del(.linux.uidMappings, .linux.gidMappings)'
-  fi
-  nook_create esc-b
-  if [[ $status -ne 0 ]]; then
-    skip "cannot join container A's namespaces here: $output"
-  fi
+  create_container esc-b
+  local bpid
+  bpid=$(container_pid esc-b)
   # shellcheck disable=SC2016
   run --separate-stderr nook exec esc-a /bin/sh -c '
-    for d in /proc/[0-9]*; do
-      p=${d#/proc/}
-      case $(tr "\0" " " <"$d/cmdline" 2>/dev/null) in
-        *" create "*|*"create --bundle"*)
-          echo "found $p"
-          readlink "$d/exe" && echo "LEAK readlink"
-          cat "$d/exe" >/dev/null 2>&1 && echo "LEAK read"
-          ls "$d/fd" >/dev/null 2>&1 && echo "LEAK fd"
-          ls "$d/root/" >/dev/null 2>&1 && echo "LEAK root"
-          ;;
-      esac
-    done'
+    d=/proc/'"$bpid"'
+    [ -d $d ] && echo "found $d"
+    readlink $d/exe && echo "LEAK readlink"
+    cat $d/exe >/dev/null 2>&1 && echo "LEAK read"
+    # listing fd/ needs only DAC (container root may); following an entry needs ptrace access
+    for f in $d/fd/*; do readlink $f >/dev/null 2>&1 && echo "LEAK fd $f"; done
+    ls $d/root/ >/dev/null 2>&1 && echo "LEAK root"
+    true'
   echo "# from A: $output" >&3
   assert_output_contains "found"
   assert_output_not_contains "LEAK"

@@ -42,7 +42,7 @@ user_dir() {
 
 # user_file FILE [CONTENT]: a file owned by the runtime's user.
 user_file() {
-  printf '%s\n' "${2:-}" >"$1"
+  if [[ -n ${2:-} ]]; then printf '%s\n' "$2" >"$1"; else : >"$1"; fi
   if is_user_mode; then chown "$NOOK_AS_USER_UID:$NOOK_AS_USER_GID" "$1"; fi
 }
 

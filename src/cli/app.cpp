@@ -39,8 +39,14 @@ std::vector<std::string> normalise(int argc, char** argv) {
       "env",           "user",          "additional-gids", "no-new-privs", "cap",
       "apparmor",      "process-label", "ignore-paused", "keep",         "quiet",
       "no-subreaper",  "version",       "help"};
+  // exec: the words after the container ID are the command, passed as they are (`ls -all`).
+  static const std::set<std::string> takes_value = {
+      "--root", "--log",  "--log-format", "--rootless", "--cgroup-manager", "--process", "-p",
+      "--console-socket", "--cwd", "--env", "-e", "--user", "-u", "--additional-gids", "-g",
+      "--pid-file", "--preserve-fds", "--cap", "-c", "--apparmor", "--process-label"};
   std::vector<std::string> out;
-  bool passthrough = false;
+  bool passthrough = false, value_next = false, exec = false;
+  int words = 0;
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
     if (!passthrough && a.size() > 2 && a[0] == '-' && a[1] != '-') {
@@ -48,6 +54,17 @@ std::vector<std::string> normalise(int argc, char** argv) {
       if (long_names.count(name)) a = "-" + a;
     }
     if (a == "--") passthrough = true;
+    if (!passthrough) {
+      if (value_next) {
+        value_next = false;
+      } else if (a.size() > 1 && a[0] == '-') {
+        value_next = takes_value.count(a) > 0;
+      } else if (++words == 1) {
+        exec = a == "exec";
+      } else if (exec && words == 2) {
+        passthrough = true;  // the container ID
+      }
+    }
     out.push_back(std::move(a));
   }
   std::reverse(out.begin(), out.end());  // CLI11 parses a reversed vector

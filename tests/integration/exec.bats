@@ -234,6 +234,10 @@ recvtty_start() {
   run nook exec $C /probe echo -e --root x --env
   assert_success
   assert_output "-e --root x --env"
+  # runc's one-dash long flags are rewritten before the ID only
+  run nook exec -cwd /tmp $C /probe echo -all -root -cwd
+  assert_success
+  assert_output "-all -root -cwd"
   run nook exec $C -- /probe echo after-dashes
   assert_success
   assert_output "after-dashes"

@@ -119,16 +119,11 @@ setup() { config_setup; }
   assert_output "NoNewPrivs 1"
 }
 
-@test "process.noNewPrivileges: false leaves it unset (root), or set for root emulation (unprivileged)" {
+@test "process.noNewPrivileges: false leaves it unset" {
   cfg '.process.noNewPrivileges = false'
   inside nnp2 /probe nnp
   assert_success
-  if is_user_mode; then
-    # the root-emulation filter of single-ID mode needs no_new_privs without CAP_SYS_ADMIN
-    assert_output "NoNewPrivs 1"
-  else
-    assert_output "NoNewPrivs 0"
-  fi
+  assert_output "NoNewPrivs 0"
 }
 
 @test "linux.personality: LINUX32 changes the machine uname reports; LINUX is the default" {

@@ -208,7 +208,7 @@ client_bundle() {
     set_args /bin/sh -c '
       /probe uid; /probe hostname; /probe mounts /proc | cut -d" " -f2
       /probe mounts /dev/pts | cut -d" " -f2; /probe mounts /dev/shm | cut -d" " -f1 | cut -d, -f1
-      /probe cat /proc/keys | wc -c; /probe write /proc/sys/kernel/x 2>&1
+      /probe cat /proc/keys | wc -c; /probe write /proc/sys/kernel/hostname 2>&1
       /probe rlimit NOFILE; /probe caps | grep CapBnd; echo $$'
     run --separate-stderr nook run --bundle "$BUNDLE" "client-$ran"
     if [[ $status -ne 0 ]]; then

@@ -38,16 +38,16 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *errno_name(int e) {
+static const char* errno_name(int e) {
   switch (e) {
 #define E(x) \
   case x:    \
     return #x;
-    E(EPERM) E(ENOENT) E(EACCES) E(EINVAL) E(EROFS) E(ENOEXEC) E(ENOTDIR) E(EISDIR)
-    E(ENODEV) E(EBUSY) E(EEXIST) E(ENOSYS) E(ELOOP) E(EXDEV) E(ENXIO) E(EIO)
+    E(EPERM)
+    E(ENOENT) E(EACCES) E(EINVAL) E(EROFS) E(ENOEXEC) E(ENOTDIR) E(EISDIR) E(ENODEV) E(EBUSY)
+        E(EEXIST) E(ENOSYS) E(ELOOP) E(EXDEV) E(ENXIO) E(EIO)
 #undef E
-    default:
-      return "EUNKNOWN";
+            default : return "EUNKNOWN";
   }
 }
 
@@ -58,7 +58,7 @@ static int usage(void) {
   return 2;
 }
 
-static int fail(const char *what) {
+static int fail(const char* what) {
   printf("%s\n", errno_name(errno));
   fprintf(stderr, "keyprobe: %s: %s\n", what, strerror(errno));
   return 1;
@@ -72,22 +72,29 @@ struct sched_attr_v0 {
   uint64_t runtime, deadline, period;
 };
 
-static const char *policy_name(unsigned p) {
+static const char* policy_name(unsigned p) {
   switch (p) {
-    case 0: return "SCHED_OTHER";
-    case 1: return "SCHED_FIFO";
-    case 2: return "SCHED_RR";
-    case 3: return "SCHED_BATCH";
-    case 5: return "SCHED_IDLE";
-    case 6: return "SCHED_DEADLINE";
-    default: return "SCHED_?";
+    case 0:
+      return "SCHED_OTHER";
+    case 1:
+      return "SCHED_FIFO";
+    case 2:
+      return "SCHED_RR";
+    case 3:
+      return "SCHED_BATCH";
+    case 5:
+      return "SCHED_IDLE";
+    case 6:
+      return "SCHED_DEADLINE";
+    default:
+      return "SCHED_?";
   }
 }
 
 /* Walks /proc/self/mountinfo; for DEST prints the optional fields, or for "below" every
  * mount strictly under DEST with its options. */
-static int mountinfo(const char *dest, int below) {
-  FILE *f = fopen("/proc/self/mountinfo", "re");
+static int mountinfo(const char* dest, int below) {
+  FILE* f = fopen("/proc/self/mountinfo", "re");
   if (!f) return fail("open /proc/self/mountinfo");
   char line[4096];
   int found = 0;
@@ -96,17 +103,17 @@ static int mountinfo(const char *dest, int below) {
     char mp[4096], opts[1024];
     int n = 0;
     if (sscanf(line, "%*d %*d %*s %*s %4095s %1023s %n", mp, opts, &n) != 2) continue;
-    char *dash = strstr(line, " - ");
+    char* dash = strstr(line, " - ");
     if (!dash) continue;
     if (below) {
-      if (strncmp(mp, dest, dl) == 0 && (mp[dl] == '/' || (dl == 1 && mp[1])) ) {
+      if (strncmp(mp, dest, dl) == 0 && (mp[dl] == '/' || (dl == 1 && mp[1]))) {
         printf("%s %s\n", mp, opts);
         found = 1;
       }
       continue;
     }
     if (strcmp(mp, dest) != 0) continue;
-    char *opt = line + n;
+    char* opt = line + n;
     if (opt > dash) opt = dash; /* no optional fields: n is past the separator */
     *dash = 0;
     while (*opt == ' ') opt++;
@@ -121,10 +128,10 @@ static int mountinfo(const char *dest, int below) {
   return 0;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (argc < 2) return usage();
-  const char *c = argv[1];
+  const char* c = argv[1];
   if (!strcmp(c, "personality")) {
     struct utsname u;
     int p = personality(0xffffffff);
@@ -142,7 +149,7 @@ int main(int argc, char **argv) {
   } else if (!strcmp(c, "ioprio")) {
     long p = syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, 0);
     if (p < 0) return fail("ioprio_get");
-    static const char *const cls[] = {"NONE", "RT", "BE", "IDLE"};
+    static const char* const cls[] = {"NONE", "RT", "BE", "IDLE"};
     printf("class %s level %ld\n", (p >> 13) < 4 ? cls[p >> 13] : "?", p & 0x1fff);
   } else if (!strcmp(c, "lo")) {
     int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -162,8 +169,8 @@ int main(int argc, char **argv) {
   } else if (!strcmp(c, "submounts") && argc > 2) {
     return mountinfo(argv[2], 1);
   } else if (!strcmp(c, "exec") && argc > 2) {
-    char *const args[] = {argv[2], "ok", NULL};
-    char *const env[] = {NULL};
+    char* const args[] = {argv[2], "ok", NULL};
+    char* const env[] = {NULL};
     execve(argv[2], args, env);
     printf("%s\n", errno_name(errno));
     return 1;

@@ -1,10 +1,10 @@
 #include "mounts.hpp"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <linux/magic.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -26,20 +26,34 @@ struct FlagOpt {
 };
 
 constexpr FlagOpt kFlagOpts[] = {
-    {"defaults", false, 0},          {"rw", true, MS_RDONLY},
-    {"ro", false, MS_RDONLY},        {"suid", true, MS_NOSUID},
-    {"nosuid", false, MS_NOSUID},    {"dev", true, MS_NODEV},
-    {"nodev", false, MS_NODEV},      {"exec", true, MS_NOEXEC},
-    {"noexec", false, MS_NOEXEC},    {"sync", false, MS_SYNCHRONOUS},
-    {"async", true, MS_SYNCHRONOUS}, {"dirsync", false, MS_DIRSYNC},
-    {"mand", false, MS_MANDLOCK},    {"nomand", true, MS_MANDLOCK},
-    {"atime", true, MS_NOATIME},     {"noatime", false, MS_NOATIME},
-    {"diratime", true, MS_NODIRATIME}, {"nodiratime", false, MS_NODIRATIME},
-    {"relatime", false, MS_RELATIME}, {"norelatime", true, MS_RELATIME},
-    {"strictatime", false, MS_STRICTATIME}, {"nostrictatime", true, MS_STRICTATIME},
-    {"lazytime", false, MS_LAZYTIME}, {"nolazytime", true, MS_LAZYTIME},
-    {"silent", false, MS_SILENT},    {"loud", true, MS_SILENT},
-    {"nosymfollow", false, MS_NOSYMFOLLOW}, {"symfollow", true, MS_NOSYMFOLLOW},
+    {"defaults", false, 0},
+    {"rw", true, MS_RDONLY},
+    {"ro", false, MS_RDONLY},
+    {"suid", true, MS_NOSUID},
+    {"nosuid", false, MS_NOSUID},
+    {"dev", true, MS_NODEV},
+    {"nodev", false, MS_NODEV},
+    {"exec", true, MS_NOEXEC},
+    {"noexec", false, MS_NOEXEC},
+    {"sync", false, MS_SYNCHRONOUS},
+    {"async", true, MS_SYNCHRONOUS},
+    {"dirsync", false, MS_DIRSYNC},
+    {"mand", false, MS_MANDLOCK},
+    {"nomand", true, MS_MANDLOCK},
+    {"atime", true, MS_NOATIME},
+    {"noatime", false, MS_NOATIME},
+    {"diratime", true, MS_NODIRATIME},
+    {"nodiratime", false, MS_NODIRATIME},
+    {"relatime", false, MS_RELATIME},
+    {"norelatime", true, MS_RELATIME},
+    {"strictatime", false, MS_STRICTATIME},
+    {"nostrictatime", true, MS_STRICTATIME},
+    {"lazytime", false, MS_LAZYTIME},
+    {"nolazytime", true, MS_LAZYTIME},
+    {"silent", false, MS_SILENT},
+    {"loud", true, MS_SILENT},
+    {"nosymfollow", false, MS_NOSYMFOLLOW},
+    {"symfollow", true, MS_NOSYMFOLLOW},
 };
 
 struct PropOpt {
@@ -47,10 +61,10 @@ struct PropOpt {
   unsigned long flags;
 };
 constexpr PropOpt kPropOpts[] = {
-    {"private", MS_PRIVATE},          {"rprivate", MS_PRIVATE | MS_REC},
-    {"shared", MS_SHARED},            {"rshared", MS_SHARED | MS_REC},
-    {"slave", MS_SLAVE},              {"rslave", MS_SLAVE | MS_REC},
-    {"unbindable", MS_UNBINDABLE},    {"runbindable", MS_UNBINDABLE | MS_REC},
+    {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+    {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
+    {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
+    {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 };
 
 struct AttrOpt {
@@ -59,15 +73,23 @@ struct AttrOpt {
   uint64_t attr;
 };
 constexpr AttrOpt kAttrOpts[] = {
-    {"rro", false, MOUNT_ATTR_RDONLY},       {"rrw", true, MOUNT_ATTR_RDONLY},
-    {"rnosuid", false, MOUNT_ATTR_NOSUID},   {"rsuid", true, MOUNT_ATTR_NOSUID},
-    {"rnodev", false, MOUNT_ATTR_NODEV},     {"rdev", true, MOUNT_ATTR_NODEV},
-    {"rnoexec", false, MOUNT_ATTR_NOEXEC},   {"rexec", true, MOUNT_ATTR_NOEXEC},
-    {"rnodiratime", false, MOUNT_ATTR_NODIRATIME}, {"rdiratime", true, MOUNT_ATTR_NODIRATIME},
-    {"rnosymfollow", false, MOUNT_ATTR_NOSYMFOLLOW}, {"rsymfollow", true, MOUNT_ATTR_NOSYMFOLLOW},
+    {"rro", false, MOUNT_ATTR_RDONLY},
+    {"rrw", true, MOUNT_ATTR_RDONLY},
+    {"rnosuid", false, MOUNT_ATTR_NOSUID},
+    {"rsuid", true, MOUNT_ATTR_NOSUID},
+    {"rnodev", false, MOUNT_ATTR_NODEV},
+    {"rdev", true, MOUNT_ATTR_NODEV},
+    {"rnoexec", false, MOUNT_ATTR_NOEXEC},
+    {"rexec", true, MOUNT_ATTR_NOEXEC},
+    {"rnodiratime", false, MOUNT_ATTR_NODIRATIME},
+    {"rdiratime", true, MOUNT_ATTR_NODIRATIME},
+    {"rnosymfollow", false, MOUNT_ATTR_NOSYMFOLLOW},
+    {"rsymfollow", true, MOUNT_ATTR_NOSYMFOLLOW},
 };
 
-std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+std::string fd_path(int fd) {
+  return "/proc/self/fd/" + std::to_string(fd);
+}
 
 [[noreturn]] void mount_fail(const char* what, const Mount& m, int err) {
   throw Error(sys_message(std::string("mount ") + what, m.destination, err), err);
@@ -149,7 +171,8 @@ std::string drop_option(const std::string& data, const std::string& key) {
 }
 
 bool has_option(const std::string& data, const std::string& key) {
-  return data == key || data.rfind(key + "=", 0) == 0 || data.find("," + key + "=") != std::string::npos;
+  return data == key || data.rfind(key + "=", 0) == 0 ||
+         data.find("," + key + "=") != std::string::npos;
 }
 
 void mount_one(const FsPlan& plan, int rootfd, const Mount& m) {
@@ -206,15 +229,17 @@ void mount_one(const FsPlan& plan, int rootfd, const Mount& m) {
     }
   }
   const char* fstype = type == "cgroup" ? "cgroup2" : type.c_str();
-  int rc = ::mount(m.source.empty() ? type.c_str() : m.source.c_str(), tpath.c_str(),
-                   fstype, flags, data.empty() ? nullptr : data.c_str());
+  int rc = ::mount(m.source.empty() ? type.c_str() : m.source.c_str(), tpath.c_str(), fstype, flags,
+                   data.empty() ? nullptr : data.c_str());
   int e = rc == 0 ? 0 : errno;
   if (rc != 0 && type == "devpts" && (e == EINVAL || e == EPERM) &&
       (has_option(data, "gid") || has_option(data, "uid"))) {
     // gid=5 (tty) cannot be honoured when that group is not mapped; Podman drops it too.
     std::string d2 = drop_option(drop_option(data, "gid"), "uid");
-    log::info("mount " + m.destination + ": devpts uid=/gid= dropped: ID not mapped in the container");
-    rc = ::mount(m.source.c_str(), tpath.c_str(), "devpts", flags, d2.empty() ? nullptr : d2.c_str());
+    log::info("mount " + m.destination +
+              ": devpts uid=/gid= dropped: ID not mapped in the container");
+    rc = ::mount(m.source.c_str(), tpath.c_str(), "devpts", flags,
+                 d2.empty() ? nullptr : d2.c_str());
     e = rc == 0 ? 0 : errno;
   }
   if (rc != 0 && plan.userns && (e == EPERM || e == EACCES)) {
@@ -222,13 +247,17 @@ void mount_one(const FsPlan& plan, int rootfd, const Mount& m) {
     // recursive bind of the host's instance (read-only for sysfs and cgroup).
     const char* host = nullptr;
     unsigned long extra = 0;
-    if (type == "proc") host = "/proc";
-    else if (type == "sysfs") host = "/sys", extra = MS_RDONLY;
-    else if (type == "mqueue") host = "/dev/mqueue";
-    else if (type == "cgroup" || type == "cgroup2") host = "/sys/fs/cgroup", extra = MS_RDONLY;
+    if (type == "proc")
+      host = "/proc";
+    else if (type == "sysfs")
+      host = "/sys", extra = MS_RDONLY;
+    else if (type == "mqueue")
+      host = "/dev/mqueue";
+    else if (type == "cgroup" || type == "cgroup2")
+      host = "/sys/fs/cgroup", extra = MS_RDONLY;
     if (host) {
-      log::info("mount " + m.destination + ": " + type + " not allowed here (" +
-                std::strerror(e) + "); bind-mounting the host's " + host + " instead");
+      log::info("mount " + m.destination + ": " + type + " not allowed here (" + std::strerror(e) +
+                "); bind-mounting the host's " + host + " instead");
       bind_onto(host, target.get(), true, m);
       Fd top = open_in_root(rootfd, m.destination, false, false);
       unsigned long rf = (flags | extra) & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
@@ -254,19 +283,25 @@ struct DefaultDev {
   const char* name;
   unsigned major, minor;
 };
-constexpr DefaultDev kDefaultDevices[] = {{"null", 1, 3},    {"zero", 1, 5},
-                                          {"full", 1, 7},    {"random", 1, 8},
-                                          {"urandom", 1, 9}, {"tty", 5, 0}};
+constexpr DefaultDev kDefaultDevices[] = {{"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
+                                          {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
 
 const char* file_kind(mode_t m) {
   switch (m & S_IFMT) {
-    case S_IFDIR: return "directory";
-    case S_IFLNK: return "symlink";
-    case S_IFCHR: return "character device";
-    case S_IFBLK: return "block device";
-    case S_IFIFO: return "fifo";
-    case S_IFSOCK: return "socket";
-    default: return "regular file";
+    case S_IFDIR:
+      return "directory";
+    case S_IFLNK:
+      return "symlink";
+    case S_IFCHR:
+      return "character device";
+    case S_IFBLK:
+      return "block device";
+    case S_IFIFO:
+      return "fifo";
+    case S_IFSOCK:
+      return "socket";
+    default:
+      return "regular file";
   }
 }
 
@@ -277,8 +312,8 @@ const char* file_kind(mode_t m) {
 // does not match is an error), or an empty regular file: the mount point a bind fallback left
 // in the rootfs on an earlier run. A symlink there is never followed (it could point out of
 // the rootfs) and is refused like any other mismatch.
-void make_device(const FsPlan& plan, int rootfd, const std::string& path, char type,
-                 unsigned major, unsigned minor, mode_t mode, uid_t uid, gid_t gid) {
+void make_device(const FsPlan& plan, int rootfd, const std::string& path, char type, unsigned major,
+                 unsigned minor, mode_t mode, uid_t uid, gid_t gid) {
   mode_t fmt = type == 'b' ? S_IFBLK : type == 'p' ? S_IFIFO : S_IFCHR;
   // Parent directory, resolved inside the root.
   auto slash = path.rfind('/');
@@ -289,7 +324,8 @@ void make_device(const FsPlan& plan, int rootfd, const std::string& path, char t
   bool exists = ::fstatat(dfd.get(), base.c_str(), &cur, AT_SYMLINK_NOFOLLOW) == 0;
   bool placeholder = exists && S_ISREG(cur.st_mode) && cur.st_size == 0;
   if (exists && !placeholder) {
-    bool same = (cur.st_mode & S_IFMT) == fmt && (type == 'p' || cur.st_rdev == makedev(major, minor));
+    bool same =
+        (cur.st_mode & S_IFMT) == fmt && (type == 'p' || cur.st_rdev == makedev(major, minor));
     if (!same)
       fail("device " + path + ": a " + file_kind(cur.st_mode) +
            " already exists there and is not the requested device");
@@ -301,7 +337,8 @@ void make_device(const FsPlan& plan, int rootfd, const std::string& path, char t
   if (plan.can_mknod || type == 'p') {
     if (placeholder && ::unlinkat(dfd.get(), base.c_str(), 0) != 0) throw_sys("unlink", path);
     if (::mknodat(dfd.get(), base.c_str(), fmt | (mode & 07777), makedev(major, minor)) == 0) {
-      if (::fchownat(dfd.get(), base.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0) throw_sys("chown", path);
+      if (::fchownat(dfd.get(), base.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
+        throw_sys("chown", path);
       return;
     }
     // EPERM: no CAP_MKNOD over the initial user namespace after all; bind the host's node.
@@ -310,8 +347,8 @@ void make_device(const FsPlan& plan, int rootfd, const std::string& path, char t
   // Bind the host's device: find it by number under /dev. Mode and owner are the host's.
   std::string host = path;
   struct stat st;
-  if (::stat(host.c_str(), &st) != 0 || (st.st_mode & S_IFMT) != fmt || major(st.st_rdev) != major ||
-      minor(st.st_rdev) != minor) {
+  if (::stat(host.c_str(), &st) != 0 || (st.st_mode & S_IFMT) != fmt ||
+      major(st.st_rdev) != major || minor(st.st_rdev) != minor) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "/dev/%s/%u:%u", type == 'b' ? "block" : "char", major, minor);
     host = buf;
@@ -351,10 +388,11 @@ void setup_dev(const FsPlan& plan, int rootfd, bool dev_is_ours) {
   }
   if (dev_is_ours) {
     Fd dev = open_in_root(rootfd, "/dev", false, false);
-    static const std::pair<const char*, const char*> links[] = {
-        {"/proc/self/fd", "fd"},         {"/proc/self/fd/0", "stdin"},
-        {"/proc/self/fd/1", "stdout"},   {"/proc/self/fd/2", "stderr"},
-        {"pts/ptmx", "ptmx"}};
+    static const std::pair<const char*, const char*> links[] = {{"/proc/self/fd", "fd"},
+                                                                {"/proc/self/fd/0", "stdin"},
+                                                                {"/proc/self/fd/1", "stdout"},
+                                                                {"/proc/self/fd/2", "stderr"},
+                                                                {"pts/ptmx", "ptmx"}};
     for (auto& [to, name] : links) {
       if (::symlinkat(to, dev.get(), name) != 0 && errno != EEXIST)
         throw_sys("symlink", std::string("/dev/") + name);
@@ -363,8 +401,9 @@ void setup_dev(const FsPlan& plan, int rootfd, bool dev_is_ours) {
   for (auto& d : cfg.linux.devices) {
     if (d.type == "u" || d.type == "c" || d.type == "b" || d.type == "p") {
       mode_t mode = d.file_mode.value_or(0666);
-      make_device(plan, rootfd, d.path, d.type == "u" ? 'c' : d.type[0], static_cast<unsigned>(d.major),
-                  static_cast<unsigned>(d.minor), mode, d.uid.value_or(0), d.gid.value_or(0));
+      make_device(plan, rootfd, d.path, d.type == "u" ? 'c' : d.type[0],
+                  static_cast<unsigned>(d.major), static_cast<unsigned>(d.minor), mode,
+                  d.uid.value_or(0), d.gid.value_or(0));
     }
   }
 }
@@ -390,7 +429,8 @@ Fd resolve_in_container(const std::string& path) {
 }
 
 void attach(int tree, int target, const char* what, const std::string& path) {
-  if (syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+  if (syscall(SYS_move_mount, tree, "", target, "",
+              MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
     throw_sys(std::string("move_mount (") + what + ")", path);
 }
 
@@ -410,15 +450,17 @@ void mask_path(const std::string& path) {
     if (!fs) throw_sys("fsopen tmpfs (mask)", path);
     if (syscall(SYS_fsconfig, fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0)
       throw_sys("fsconfig tmpfs (mask)", path);
-    tree.reset(static_cast<int>(syscall(SYS_fsmount, fs.get(), FSMOUNT_CLOEXEC,
-                                        MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-                                            MOUNT_ATTR_NOEXEC)));
+    tree.reset(static_cast<int>(
+        syscall(SYS_fsmount, fs.get(), FSMOUNT_CLOEXEC,
+                MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)));
     if (!tree) throw_sys("fsmount tmpfs (mask)", path);
   } else {
     Fd null = resolve_in_container("/dev/null");
     struct stat ns;
-    if (!null || ::fstat(null.get(), &ns) != 0 || !S_ISCHR(ns.st_mode) || ns.st_rdev != makedev(1, 3))
-      fail("masked path " + path + ": the container has no /dev/null character device to mask it with");
+    if (!null || ::fstat(null.get(), &ns) != 0 || !S_ISCHR(ns.st_mode) ||
+        ns.st_rdev != makedev(1, 3))
+      fail("masked path " + path +
+           ": the container has no /dev/null character device to mask it with");
     tree.reset(static_cast<int>(syscall(SYS_open_tree, null.get(), "",
                                         OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH)));
     if (!tree) throw_sys("open_tree /dev/null (mask)", path);
@@ -433,12 +475,14 @@ void readonly_path(const std::string& path) {
     if (errno == ENOENT || errno == ENOTDIR) return;
     throw_sys("open (read-only path)", path);
   }
-  Fd tree(static_cast<int>(syscall(SYS_open_tree, target.get(), "",
-                                   OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE)));
+  Fd tree(static_cast<int>(
+      syscall(SYS_open_tree, target.get(), "",
+              OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE)));
   if (!tree) throw_sys("open_tree (read-only path)", path);
   struct mount_attr attr = {};
   attr.attr_set = MOUNT_ATTR_RDONLY;
-  if (syscall(SYS_mount_setattr, tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0)
+  if (syscall(SYS_mount_setattr, tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
+              sizeof attr) != 0)
     throw_sys("mount_setattr read-only", path);
   attach(tree.get(), target.get(), "read-only", path);
 }
@@ -458,7 +502,8 @@ MountOptions parse_mount_options(const std::vector<std::string>& opts, const std
         o.flags |= f.flag;
         o.clear &= ~f.flag;
       }
-      if (f.flag & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME | MS_NODIRATIME)) o.atime_given = true;
+      if (f.flag & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME | MS_NODIRATIME))
+        o.atime_given = true;
       done = true;
       break;
     }
@@ -472,8 +517,10 @@ MountOptions parse_mount_options(const std::vector<std::string>& opts, const std
     if (done) continue;
     for (auto& a : kAttrOpts)
       if (opt == a.name) {
-        if (a.clear) o.attr_clr |= a.attr, o.attr_set &= ~a.attr;
-        else o.attr_set |= a.attr, o.attr_clr &= ~a.attr;
+        if (a.clear)
+          o.attr_clr |= a.attr, o.attr_set &= ~a.attr;
+        else
+          o.attr_set |= a.attr, o.attr_clr &= ~a.attr;
         done = true;
         break;
       }
@@ -483,7 +530,8 @@ MountOptions parse_mount_options(const std::vector<std::string>& opts, const std
     } else if (opt == "rbind") {
       o.bind = o.recursive = true;
     } else if (opt == "idmap" || opt == "ridmap") {
-      fail("mount " + where + ": option \"" + opt + "\" (ID-mapped mounts) is not supported by nook");
+      fail("mount " + where + ": option \"" + opt +
+           "\" (ID-mapped mounts) is not supported by nook");
     } else if (opt == "tmpcopyup" || opt == "copy-symlink" || opt == "notmpcopyup") {
       o.ignored.push_back(opt);  // crun extensions
     } else if (opt == "remount") {
@@ -499,8 +547,8 @@ MountOptions parse_mount_options(const std::vector<std::string>& opts, const std
 namespace {
 // open_in_root with a bound on how many dangling symlinks it creates the targets of (a link
 // cycle such as a -> b, b -> a would otherwise recurse for ever).
-Fd open_in_root_at_depth(int rootfd, const std::string& path, bool create, bool file, bool no_symlinks,
-                         int depth) {
+Fd open_in_root_at_depth(int rootfd, const std::string& path, bool create, bool file,
+                         bool no_symlinks, int depth) {
   struct open_how how = {};
   how.flags = O_PATH | O_CLOEXEC;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | (no_symlinks ? RESOLVE_NO_SYMLINKS : 0);
@@ -530,11 +578,13 @@ Fd open_in_root_at_depth(int rootfd, const std::string& path, bool create, bool 
     int next = try_open(prefix);
     if (next < 0) {
       if (errno == ELOOP && no_symlinks)
-        fail("mount destination " + path + " is or passes through a symlink; refusing to mount there");
+        fail("mount destination " + path +
+             " is or passes through a symlink; refusing to mount there");
       if (errno != ENOENT) throw_sys("open (in container root)", prefix);
       if (comp == "..") throw_sys("open (in container root)", prefix, ENOENT);
       if (last && file) {
-        int f = ::openat(parent.get(), comp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+        int f = ::openat(parent.get(), comp.c_str(),
+                         O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (f < 0 && errno != EEXIST) throw_sys("create mount point", prefix);
         if (f >= 0) ::close(f);
       } else if (::mkdirat(parent.get(), comp.c_str(), 0755) != 0 && errno != EEXIST) {
@@ -585,7 +635,8 @@ void validate_sysctls(const Config& cfg, const std::string& file) {
       fail(where + "invalid sysctl name");
     if (ipc && !own(NsType::ipc)) fail(where + "needs an IPC namespace of the container's own");
     if (uts && !own(NsType::uts)) fail(where + "needs a UTS namespace of the container's own");
-    if (net && !own(NsType::network)) fail(where + "needs a network namespace of the container's own");
+    if (net && !own(NsType::network))
+      fail(where + "needs a network namespace of the container's own");
     if (!ipc && !uts && !net) fail(where + "not a namespaced sysctl; it would change the host");
   }
 }
@@ -659,7 +710,8 @@ void finish_rootfs(const FsPlan& plan) {
     Fd fd(::open("/", O_PATH | O_CLOEXEC));
     unsigned long f = MS_REMOUNT | MS_BIND | MS_RDONLY;
     if (::mount(nullptr, "/", nullptr, f, nullptr) != 0 &&
-        (errno != EPERM || ::mount(nullptr, "/", nullptr, f | locked_flags(fd.get()), nullptr) != 0))
+        (errno != EPERM ||
+         ::mount(nullptr, "/", nullptr, f | locked_flags(fd.get()), nullptr) != 0))
       throw_sys("mount (remount root read-only)", "/");
   }
 }

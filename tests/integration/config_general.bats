@@ -51,6 +51,8 @@ add_hook() {
   # startContainer runs in the container: jq and the host's /bin are not there. Bind them.
   cfg '.mounts += [{destination: "/usr", type: "bind", source: "/usr", options: ["rbind", "ro"]}, {destination: "/lib", type: "bind", source: "/lib", options: ["rbind", "ro"]}, {destination: "/lib64", type: "bind", source: "/lib64", options: ["rbind", "ro"]}]'
   cfg --arg o "$out" '.mounts += [{destination: $o, type: "bind", source: $o, options: ["bind"]}]'
+  # startContainer's path is resolved in the container: the hook script must be there too
+  cfg --arg h "$TEST_DIR/hooks" '.mounts += [{destination: $h, type: "bind", source: $h, options: ["bind", "ro"]}]'
   set_args /probe sleep 1
   create_container hk1
   local pid

@@ -1,5 +1,6 @@
 #include "mounts.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
@@ -352,7 +353,23 @@ void make_device(const FsPlan& plan, int rootfd, const std::string& path, char t
     char buf[64];
     std::snprintf(buf, sizeof buf, "/dev/%s/%u:%u", type == 'b' ? "block" : "char", major, minor);
     host = buf;
-    if (::stat(host.c_str(), &st) != 0)
+    if (::stat(host.c_str(), &st) != 0) {
+      // No /dev/char (no udev): look for a node with that number directly in /dev.
+      host.clear();
+      if (DIR* d = ::opendir("/dev")) {
+        while (struct dirent* e = ::readdir(d)) {
+          std::string cand = std::string("/dev/") + e->d_name;
+          struct stat cs;
+          if (::lstat(cand.c_str(), &cs) == 0 && (cs.st_mode & S_IFMT) == fmt &&
+              cs.st_rdev == makedev(major, minor)) {
+            host = cand;
+            break;
+          }
+        }
+        ::closedir(d);
+      }
+    }
+    if (host.empty())
       fail("device " + path + " (" + std::to_string(major) + ":" + std::to_string(minor) +
            "): mknod is not allowed in a user namespace and the host has no such device to bind");
   }

@@ -59,9 +59,10 @@ void apply_rlimits(const std::vector<Rlimit>& rl) {
       int e = errno;
       struct rlimit cur = {};
       ::getrlimit(r.resource, &cur);
-      throw Error(sys_message("setrlimit", r.type + " soft=" + std::to_string(r.soft) + " hard=" +
-                                               std::to_string(r.hard) + " (current hard limit " +
-                                               std::to_string(cur.rlim_max) + ")",
+      throw Error(sys_message("setrlimit",
+                              r.type + " soft=" + std::to_string(r.soft) +
+                                  " hard=" + std::to_string(r.hard) + " (current hard limit " +
+                                  std::to_string(cur.rlim_max) + ")",
                               e),
                   e);
     }
@@ -72,7 +73,8 @@ void apply_sched_attrs(const Process& p, const Linux& linux) {
   if (p.oom_score_adj) {
     Fd fd(::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC));
     std::string v = std::to_string(*p.oom_score_adj);
-    if (!fd || ::write(fd.get(), v.data(), v.size()) < 0) throw_sys("write", "/proc/self/oom_score_adj");
+    if (!fd || ::write(fd.get(), v.data(), v.size()) < 0)
+      throw_sys("write", "/proc/self/oom_score_adj");
   }
   if (linux.personality) {
     unsigned long persona = linux.personality->domain == "LINUX32" ? PER_LINUX32 : PER_LINUX;
@@ -81,8 +83,8 @@ void apply_sched_attrs(const Process& p, const Linux& linux) {
   if (p.scheduler) {
     auto& s = *p.scheduler;
     static const std::pair<const char*, int> pol[] = {
-        {"SCHED_OTHER", SCHED_OTHER}, {"SCHED_FIFO", SCHED_FIFO},   {"SCHED_RR", SCHED_RR},
-        {"SCHED_BATCH", SCHED_BATCH}, {"SCHED_IDLE", SCHED_IDLE},   {"SCHED_DEADLINE", 6}};
+        {"SCHED_OTHER", SCHED_OTHER}, {"SCHED_FIFO", SCHED_FIFO}, {"SCHED_RR", SCHED_RR},
+        {"SCHED_BATCH", SCHED_BATCH}, {"SCHED_IDLE", SCHED_IDLE}, {"SCHED_DEADLINE", 6}};
     int policy = -1;
     for (auto& [n, v] : pol)
       if (s.policy == n) policy = v;
@@ -94,18 +96,30 @@ void apply_sched_attrs(const Process& p, const Linux& linux) {
       int32_t sched_nice;
       uint32_t sched_priority;
       uint64_t sched_runtime, sched_deadline, sched_period;
-    } attr = {48, static_cast<uint32_t>(policy), 0, s.nice, static_cast<uint32_t>(s.priority),
-              s.runtime, s.deadline, s.period};
+    } attr = {48,
+              static_cast<uint32_t>(policy),
+              0,
+              s.nice,
+              static_cast<uint32_t>(s.priority),
+              s.runtime,
+              s.deadline,
+              s.period};
     for (auto& f : s.flags) {
-      if (f == "SCHED_FLAG_RESET_ON_FORK") attr.sched_flags |= 0x01;
-      else if (f == "SCHED_FLAG_RECLAIM") attr.sched_flags |= 0x02;
-      else if (f == "SCHED_FLAG_DL_OVERRUN") attr.sched_flags |= 0x04;
-      else fail("process.scheduler.flags: unknown flag " + f);
+      if (f == "SCHED_FLAG_RESET_ON_FORK")
+        attr.sched_flags |= 0x01;
+      else if (f == "SCHED_FLAG_RECLAIM")
+        attr.sched_flags |= 0x02;
+      else if (f == "SCHED_FLAG_DL_OVERRUN")
+        attr.sched_flags |= 0x04;
+      else
+        fail("process.scheduler.flags: unknown flag " + f);
     }
     if (syscall(SYS_sched_setattr, 0, &attr, 0) != 0) throw_sys("sched_setattr", s.policy);
   }
   if (p.io_priority) {
-    int cls = p.io_priority->io_class == "IOPRIO_CLASS_RT" ? 1 : p.io_priority->io_class == "IOPRIO_CLASS_BE" ? 2 : 3;
+    int cls = p.io_priority->io_class == "IOPRIO_CLASS_RT"   ? 1
+              : p.io_priority->io_class == "IOPRIO_CLASS_BE" ? 2
+                                                             : 3;
     int prio = (cls << 13) | p.io_priority->priority;
     if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, prio) != 0)
       throw_sys("ioprio_set", p.io_priority->io_class);
@@ -115,14 +129,20 @@ void apply_sched_attrs(const Process& p, const Linux& linux) {
 void switch_user(const User& u, bool setgroups_ok) {
   if (setgroups_ok) {
     std::vector<gid_t> g(u.additional_gids.begin(), u.additional_gids.end());
+    // EPERM while holding CAP_SETGID means the user namespace we run in (or its ancestor:
+    // the setting is inherited) has setgroups "deny", e.g. a rootless Buildah or Podman that
+    // made its own single-ID namespace. That is the single-ID case below, not an error.
     if (syscall_unemulated(SYS_setgroups, static_cast<long>(g.size()),
-                           reinterpret_cast<long>(g.data())) != 0)
-      throw_sys("setgroups");
-  } else {
+                           reinterpret_cast<long>(g.data())) != 0) {
+      if (errno != EPERM) throw_sys("setgroups");
+      setgroups_ok = false;
+    }
+  }
+  if (!setgroups_ok) {
     for (auto g : u.additional_gids)
       if (g != u.gid) {
         log::warn("process.user.additionalGids: group " + std::to_string(g) +
-                  " not set: setgroups is denied in a single-ID user namespace");
+                  " not set: setgroups is denied in this user namespace");
         break;
       }
   }
@@ -150,8 +170,8 @@ void drop_bounding_set(const Capabilities& caps) {
   // effective: make the permitted set effective first.
   __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct cur[2] = {};
-  if (syscall(SYS_capget, &hdr, cur) == 0 && (cur[0].effective != cur[0].permitted ||
-                                               cur[1].effective != cur[1].permitted)) {
+  if (syscall(SYS_capget, &hdr, cur) == 0 &&
+      (cur[0].effective != cur[0].permitted || cur[1].effective != cur[1].permitted)) {
     cur[0].effective = cur[0].permitted;
     cur[1].effective = cur[1].permitted;
     syscall_unemulated(SYS_capset, reinterpret_cast<long>(&hdr), reinterpret_cast<long>(cur));
@@ -173,8 +193,8 @@ void apply_capabilities(const Capabilities& caps, bool drop_bounding) {
     data[i].permitted = static_cast<uint32_t>(caps.permitted >> (32 * i));
     data[i].inheritable = static_cast<uint32_t>(caps.inheritable >> (32 * i));
   }
-  if (syscall_unemulated(SYS_capset, reinterpret_cast<long>(&hdr),
-                         reinterpret_cast<long>(data)) != 0)
+  if (syscall_unemulated(SYS_capset, reinterpret_cast<long>(&hdr), reinterpret_cast<long>(data)) !=
+      0)
     throw_sys("capset");
   if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
     throw_sys("prctl PR_CAP_AMBIENT_CLEAR_ALL");
@@ -182,7 +202,7 @@ void apply_capabilities(const Capabilities& caps, bool drop_bounding) {
     if ((caps.ambient >> c) & 1) {
       if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) != 0)
         log::debug(std::string("process.capabilities.ambient: cannot raise ") + cap_name(c) +
-                  " (it must also be permitted and inheritable)");
+                   " (it must also be permitted and inheritable)");
     }
 }
 
@@ -238,7 +258,8 @@ void close_fds_except(int preserve, const std::vector<int>& keep) {
   std::sort(k.begin(), k.end());
   unsigned lo = static_cast<unsigned>(first);
   for (int fd : k) {
-    if (static_cast<unsigned>(fd) > lo) syscall(SYS_close_range, lo, static_cast<unsigned>(fd) - 1, 0);
+    if (static_cast<unsigned>(fd) > lo)
+      syscall(SYS_close_range, lo, static_cast<unsigned>(fd) - 1, 0);
     lo = static_cast<unsigned>(fd) + 1;
   }
   syscall(SYS_close_range, lo, ~0u, 0);

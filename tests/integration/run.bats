@@ -361,3 +361,16 @@ load ../lib/common
   assert_equal "$(xargs <<<"${lines[1]}")" "0 $NOOK_AS_USER_GID 1" "gid_map"
   assert_equal "${lines[2]}" deny "setgroups"
 }
+
+@test "run: as root of the caller's own single-ID user namespace (setgroups denied), as rootless Buildah runs nook" {
+  # `unshare -r` maps only the caller and writes "deny" to setgroups, as Buildah and Podman do
+  # for a user with no /etc/subuid entry. nook there is privileged (root with capabilities in
+  # its namespace) yet may not call setgroups(2): it must say so and run the program.
+  cfg '.process.user = {uid: 0, gid: 0, additionalGids: [0, 5]} | del(.linux.namespaces[] | select(.type == "user")) | del(.linux.uidMappings, .linux.gidMappings)'
+  set_args sh -c '/probe uid; /probe cat /proc/self/setgroups'
+  run --separate-stderr timeout 60 bash -c 'cd / && "$@"' _ as_user unshare -r "$NOOK_BIN" --root "$STATE_ROOT" run --bundle "$BUNDLE" sgdeny
+  assert_success
+  assert_equal "${lines[0]}" "0 0" "uid gid"
+  assert_equal "${lines[1]}" deny "setgroups inside"
+  output=$stderr assert_output_contains "additionalGids: group 5 not set: setgroups is denied"
+}

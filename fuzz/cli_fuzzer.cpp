@@ -36,7 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CLI::App app{"nook", "nook"};
   auto actions = nook::cli::build_app(app, g);
   try {
-    std::vector<std::string> args = nook::cli::normalise(static_cast<int>(argv.size() - 1), argv.data());
+    std::vector<std::string> args =
+        nook::cli::normalise(static_cast<int>(argv.size() - 1), argv.data());
     app.parse(args);
     for (auto* sub : app.get_subcommands())
       if (!actions.count(sub->get_name())) __builtin_trap();  // a verb without an action

@@ -36,7 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (c.root.path.empty()) broken("root.path accepted empty");
     if (c.process) check_process(*c.process);
     for (auto& m : c.mounts)
-      if (m.destination.empty() || m.destination[0] != '/') broken("mount destination not absolute");
+      if (m.destination.empty() || m.destination[0] != '/')
+        broken("mount destination not absolute");
   } catch (const nook::Error& e) {
     check_message(e);
   }

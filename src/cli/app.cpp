@@ -18,9 +18,13 @@ std::vector<std::pair<const char*, VerbSetup>>& verbs() {
   return v;
 }
 
-Verb::Verb(const char* name, VerbSetup setup) { verbs().emplace_back(name, setup); }
+Verb::Verb(const char* name, VerbSetup setup) {
+  verbs().emplace_back(name, setup);
+}
 
-std::string Globals::state_root() const { return root.empty() ? default_state_root() : root; }
+std::string Globals::state_root() const {
+  return root.empty() ? default_state_root() : root;
+}
 
 CLI::App* add_verb(CLI::App& app, const char* name, const char* description) {
   CLI::App* sub = app.add_subcommand(name, description);
@@ -31,26 +35,69 @@ CLI::App* add_verb(CLI::App& app, const char* name, const char* description) {
 // runc's CLI library also accepts long flags with one dash (-root, -bundle); rewrite those we
 // know to the two-dash form before parsing.
 std::vector<std::string> normalise(int argc, char** argv) {
-  static const std::set<std::string> long_names = {
-      "root",          "log",           "log-format",    "debug",        "systemd-cgroup",
-      "rootless",      "cgroup-manager", "bundle",       "pid-file",     "console-socket",
-      "no-pivot",      "no-new-keyring", "preserve-fds", "detach",       "force",
-      "all",           "format",        "process",       "tty",          "cwd",
-      "env",           "user",          "additional-gids", "no-new-privs", "cap",
-      "apparmor",      "process-label", "ignore-paused", "keep",         "quiet",
-      "no-subreaper",  "version",       "help"};
+  static const std::set<std::string> long_names = {"root",
+                                                   "log",
+                                                   "log-format",
+                                                   "debug",
+                                                   "systemd-cgroup",
+                                                   "rootless",
+                                                   "cgroup-manager",
+                                                   "bundle",
+                                                   "pid-file",
+                                                   "console-socket",
+                                                   "no-pivot",
+                                                   "no-new-keyring",
+                                                   "preserve-fds",
+                                                   "detach",
+                                                   "force",
+                                                   "all",
+                                                   "format",
+                                                   "process",
+                                                   "tty",
+                                                   "cwd",
+                                                   "env",
+                                                   "user",
+                                                   "additional-gids",
+                                                   "no-new-privs",
+                                                   "cap",
+                                                   "apparmor",
+                                                   "process-label",
+                                                   "ignore-paused",
+                                                   "keep",
+                                                   "quiet",
+                                                   "no-subreaper",
+                                                   "version",
+                                                   "help"};
   // exec: the words after the container ID are the command, passed as they are (`ls -all`).
-  static const std::set<std::string> takes_value = {
-      "--root", "--log",  "--log-format", "--rootless", "--cgroup-manager", "--process", "-p",
-      "--console-socket", "--cwd", "--env", "-e", "--user", "-u", "--additional-gids", "-g",
-      "--pid-file", "--preserve-fds", "--cap", "-c", "--apparmor", "--process-label"};
+  static const std::set<std::string> takes_value = {"--root",
+                                                    "--log",
+                                                    "--log-format",
+                                                    "--rootless",
+                                                    "--cgroup-manager",
+                                                    "--process",
+                                                    "-p",
+                                                    "--console-socket",
+                                                    "--cwd",
+                                                    "--env",
+                                                    "-e",
+                                                    "--user",
+                                                    "-u",
+                                                    "--additional-gids",
+                                                    "-g",
+                                                    "--pid-file",
+                                                    "--preserve-fds",
+                                                    "--cap",
+                                                    "-c",
+                                                    "--apparmor",
+                                                    "--process-label"};
   std::vector<std::string> out;
   bool passthrough = false, value_next = false, exec = false;
   int words = 0;
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
     if (!passthrough && a.size() > 2 && a[0] == '-' && a[1] != '-') {
-      std::string name = a.substr(1, a.find('=') == std::string::npos ? std::string::npos : a.find('=') - 1);
+      std::string name =
+          a.substr(1, a.find('=') == std::string::npos ? std::string::npos : a.find('=') - 1);
       if (long_names.count(name)) a = "-" + a;
     }
     if (a == "--") passthrough = true;
@@ -75,7 +122,9 @@ std::map<std::string, std::function<void()>> build_app(CLI::App& app, Globals& g
   app.set_version_flag("-v,--version",
                        std::string("nook version ") + NOOK_VERSION + "\nspec: " + kOciVersion);
   app.require_subcommand(1);
-  app.add_option("--root", g.root, "state directory (default /run/nook for root, $XDG_RUNTIME_DIR/nook, else /tmp/nook-UID)");
+  app.add_option(
+      "--root", g.root,
+      "state directory (default /run/nook for root, $XDG_RUNTIME_DIR/nook, else /tmp/nook-UID)");
   app.add_option("--log", g.log.file, "log file (default: errors and warnings to stderr)");
   app.add_option("--log-format", g.log_format, "log format: text or json")
       ->check(CLI::IsMember({"text", "json"}));
@@ -94,4 +143,3 @@ std::map<std::string, std::function<void()>> build_app(CLI::App& app, Globals& g
 }
 
 }  // namespace nook::cli
-

@@ -11,8 +11,8 @@
 namespace nook::cli {
 
 struct Globals {
-  std::string root;            // --root
-  log::Options log;            // --log, --log-format, --debug
+  std::string root;  // --root
+  log::Options log;  // --log, --log-format, --debug
   std::string log_format = "text";
   bool systemd_cgroup = false;  // --systemd-cgroup
   std::string rootless = "auto";

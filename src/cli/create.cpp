@@ -6,13 +6,15 @@ namespace nook::cli {
 
 // Options shared by create and run.
 void add_create_options(CLI::App* sub, CreateOptions& o, std::string& id) {
-  sub->add_option("-b,--bundle", o.bundle, "path to the bundle directory (default: current directory)");
+  sub->add_option("-b,--bundle", o.bundle,
+                  "path to the bundle directory (default: current directory)");
   sub->add_option("--pid-file", o.pid_file, "file to write the container process's PID to");
   sub->add_option("--console-socket", o.console_socket,
                   "AF_UNIX socket that receives the pty master (process.terminal)");
   sub->add_flag("--no-pivot", o.no_pivot, "enter the rootfs with MS_MOVE + chroot, not pivot_root");
   sub->add_flag("--no-new-keyring", o.no_new_keyring, "keep the caller's session keyring");
-  sub->add_option("--preserve-fds", o.preserve_fds, "pass N more descriptors (3..3+N-1) to the program")
+  sub->add_option("--preserve-fds", o.preserve_fds,
+                  "pass N more descriptors (3..3+N-1) to the program")
       ->check(CLI::Range(0, 1 << 20));
   sub->add_option("id", id, "container ID")->required();
 }

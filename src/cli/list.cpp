@@ -24,15 +24,16 @@ Verb reg("list", [](CLI::App& app, Globals& g) -> std::function<void()> {
     } else if (format == "json") {
       nlohmann::json arr = nlohmann::json::array();
       for (auto& e : entries)
-        arr.push_back({{"ociVersion", kOciVersion},
-                       {"id", e.state.id},
-                       {"pid", e.status == Status::stopped ? 0 : e.state.pid},
-                       {"status", status_name(e.status)},
-                       {"bundle", e.state.bundle},
-                       {"rootfs", e.state.rootfs},
-                       {"created", e.state.created},
-                       {"annotations", e.state.annotations},
-                       {"owner", e.state.owner == 0 ? std::string("root") : std::to_string(e.state.owner)}});
+        arr.push_back(
+            {{"ociVersion", kOciVersion},
+             {"id", e.state.id},
+             {"pid", e.status == Status::stopped ? 0 : e.state.pid},
+             {"status", status_name(e.status)},
+             {"bundle", e.state.bundle},
+             {"rootfs", e.state.rootfs},
+             {"created", e.state.created},
+             {"annotations", e.state.annotations},
+             {"owner", e.state.owner == 0 ? std::string("root") : std::to_string(e.state.owner)}});
       out = arr.dump() + "\n";
     } else {
       char line[4096];

@@ -6,7 +6,8 @@ int main(int argc, char** argv) {
   using namespace nook;
   using namespace nook::cli;
   Globals g;
-  CLI::App app{"nook: an unprivileged OCI container runtime (runc-compatible command line)", "nook"};
+  CLI::App app{"nook: an unprivileged OCI container runtime (runc-compatible command line)",
+               "nook"};
   auto actions = build_app(app, g);
   try {
     std::vector<std::string> args = normalise(argc, argv);

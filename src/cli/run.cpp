@@ -14,8 +14,11 @@ Verb reg("run", [](CLI::App& app, Globals& g) -> std::function<void()> {
   static bool detach = false, keep = false, no_subreaper = false;
   add_create_options(sub, o, id);
   sub->add_flag("-d,--detach", detach, "return once the program runs");
-  sub->add_flag("--keep", keep, "accepted for runc compatibility: nook always deletes a foreground container when it exits");
-  sub->add_flag("--no-subreaper", no_subreaper, "accepted for runc compatibility: nook is never a subreaper");
+  sub->add_flag(
+      "--keep", keep,
+      "accepted for runc compatibility: nook always deletes a foreground container when it exits");
+  sub->add_flag("--no-subreaper", no_subreaper,
+                "accepted for runc compatibility: nook is never a subreaper");
   return [&g] {
     o.systemd_cgroup = g.systemd_cgroup;
     o.no_cgroups = g.cgroup_manager == "disabled";

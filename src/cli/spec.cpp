@@ -1,10 +1,11 @@
 // nook spec: write a default config.json.
+#include "spec.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
 #include "cli.hpp"
 #include "error.hpp"
-#include "spec.hpp"
 
 namespace nook::cli {
 namespace {
@@ -12,7 +13,8 @@ Verb reg("spec", [](CLI::App& app, Globals&) -> std::function<void()> {
   auto* sub = add_verb(app, "spec", "write a default config.json into the bundle");
   static bool rootless = false;
   static std::string bundle = ".";
-  sub->add_flag("--rootless", rootless, "a config for an unprivileged user (user namespace, no cgroups)");
+  sub->add_flag("--rootless", rootless,
+                "a config for an unprivileged user (user namespace, no cgroups)");
   sub->add_option("-b,--bundle", bundle, "bundle directory (default: current directory)");
   return [] {
     std::string path = bundle + "/config.json";

@@ -68,7 +68,8 @@ class Reader {
   }
   uint32_t u32(const json& j, const std::string& ptr) const {
     uint64_t v = u64(j, ptr);
-    if (v > UINT32_MAX) bad(ptr, "value " + std::to_string(v) + " is out of range (max 4294967295)");
+    if (v > UINT32_MAX)
+      bad(ptr, "value " + std::to_string(v) + " is out of range (max 4294967295)");
     return static_cast<uint32_t>(v);
   }
   int64_t i64(const json& j, const std::string& ptr) const {
@@ -101,9 +102,12 @@ class Reader {
   static std::string escape(const std::string& k) {
     std::string out;
     for (char c : k) {
-      if (c == '~') out += "~0";
-      else if (c == '/') out += "~1";
-      else out += c;
+      if (c == '~')
+        out += "~0";
+      else if (c == '/')
+        out += "~1";
+      else
+        out += c;
     }
     return out;
   }
@@ -118,8 +122,12 @@ class Reader {
   const std::string& file_;
 };
 
-std::string join(const std::string& a, const char* b) { return a + "/" + b; }
-std::string idx(const std::string& a, size_t i) { return a + "/" + std::to_string(i); }
+std::string join(const std::string& a, const char* b) {
+  return a + "/" + b;
+}
+std::string idx(const std::string& a, size_t i) {
+  return a + "/" + std::to_string(i);
+}
 
 void require_absolute(const Reader& r, const std::string& p, const std::string& ptr) {
   if (p.empty() || p[0] != '/') r.bad(ptr, "path \"" + p + "\" must be absolute");
@@ -139,7 +147,8 @@ std::vector<IdMapping> parse_mappings(const Reader& r, const json& j, const std:
       *field = r.u32(*v, join(p, key));
     }
     if (m.size == 0) r.bad(join(p, "size"), "a mapping of size 0 maps nothing");
-    if (uint64_t(m.container_id) + m.size > (1ull << 32) || uint64_t(m.host_id) + m.size > (1ull << 32))
+    if (uint64_t(m.container_id) + m.size > (1ull << 32) ||
+        uint64_t(m.host_id) + m.size > (1ull << 32))
       r.bad(p, "mapping runs past the end of the 32-bit ID space");
     out.push_back(m);
   }
@@ -150,9 +159,10 @@ Capabilities parse_caps(const Reader& r, const json& j, const std::string& ptr) 
   r.object(j, ptr);
   Capabilities c;
   std::set<std::string> unknown;
-  for (auto [key, field] : {std::pair{"bounding", &c.bounding}, std::pair{"effective", &c.effective},
-                            std::pair{"inheritable", &c.inheritable},
-                            std::pair{"permitted", &c.permitted}, std::pair{"ambient", &c.ambient}}) {
+  for (auto [key, field] :
+       {std::pair{"bounding", &c.bounding}, std::pair{"effective", &c.effective},
+        std::pair{"inheritable", &c.inheritable}, std::pair{"permitted", &c.permitted},
+        std::pair{"ambient", &c.ambient}}) {
     auto* v = Reader::get(j, key);
     if (!v) continue;
     auto names = r.strings(*v, join(ptr, key));
@@ -204,7 +214,8 @@ Process parse_process_json(const Reader& r, const json& j, const std::string& pt
   auto* user = Reader::get(j, "user");
   if (user) p.user = parse_user(r, *user, join(ptr, "user"));
   auto* args = Reader::get(j, "args");
-  if (auto* cl = Reader::get(j, "commandLine")) p.command_line = r.str(*cl, join(ptr, "commandLine"));
+  if (auto* cl = Reader::get(j, "commandLine"))
+    p.command_line = r.str(*cl, join(ptr, "commandLine"));
   if (!args) r.bad(join(ptr, "args"), "required property is missing");
   p.args = r.strings(*args, join(ptr, "args"));
   if (p.args.empty()) r.bad(join(ptr, "args"), "must name at least the program to run");
@@ -248,7 +259,8 @@ Process parse_process_json(const Reader& r, const json& j, const std::string& pt
     p.no_new_privileges = r.boolean(*v, join(ptr, "noNewPrivileges"));
   if (auto* v = Reader::get(j, "apparmorProfile"))
     p.apparmor_profile = r.str(*v, join(ptr, "apparmorProfile"));
-  if (auto* v = Reader::get(j, "selinuxLabel")) p.selinux_label = r.str(*v, join(ptr, "selinuxLabel"));
+  if (auto* v = Reader::get(j, "selinuxLabel"))
+    p.selinux_label = r.str(*v, join(ptr, "selinuxLabel"));
   if (auto* v = Reader::get(j, "oomScoreAdj")) {
     int o = r.i32(*v, join(ptr, "oomScoreAdj"));
     if (o < -1000 || o > 1000) r.bad(join(ptr, "oomScoreAdj"), "must be between -1000 and 1000");
@@ -261,8 +273,8 @@ Process parse_process_json(const Reader& r, const json& j, const std::string& pt
     auto* pol = Reader::get(*v, "policy");
     if (!pol) r.bad(join(sp, "policy"), "required property is missing");
     s.policy = r.str(*pol, join(sp, "policy"));
-    static const std::set<std::string> policies = {"SCHED_OTHER", "SCHED_FIFO", "SCHED_RR",
-                                                   "SCHED_BATCH", "SCHED_ISO",  "SCHED_IDLE",
+    static const std::set<std::string> policies = {"SCHED_OTHER",   "SCHED_FIFO", "SCHED_RR",
+                                                   "SCHED_BATCH",   "SCHED_ISO",  "SCHED_IDLE",
                                                    "SCHED_DEADLINE"};
     if (!policies.count(s.policy)) r.bad(join(sp, "policy"), "unknown policy \"" + s.policy + "\"");
     if (auto* x = Reader::get(*v, "nice")) s.nice = r.i32(*x, join(sp, "nice"));
@@ -309,8 +321,8 @@ Hook parse_hook(const Reader& r, const json& j, const std::string& ptr) {
 
 std::optional<NsType> ns_type(const std::string& s) {
   static const std::pair<const char*, NsType> table[] = {
-      {"pid", NsType::pid},     {"network", NsType::network}, {"mount", NsType::mount},
-      {"ipc", NsType::ipc},     {"uts", NsType::uts},         {"user", NsType::user},
+      {"pid", NsType::pid},       {"network", NsType::network}, {"mount", NsType::mount},
+      {"ipc", NsType::ipc},       {"uts", NsType::uts},         {"user", NsType::user},
       {"cgroup", NsType::cgroup}, {"time", NsType::time}};
   for (auto& [n, t] : table)
     if (s == n) return t;
@@ -323,10 +335,13 @@ Seccomp parse_seccomp(const Reader& r, const json& j, const std::string& ptr) {
   auto* d = Reader::get(j, "defaultAction");
   if (!d) r.bad(join(ptr, "defaultAction"), "required property is missing");
   s.default_action = r.str(*d, join(ptr, "defaultAction"));
-  if (auto* v = Reader::get(j, "defaultErrnoRet")) s.default_errno_ret = r.u32(*v, join(ptr, "defaultErrnoRet"));
-  if (auto* v = Reader::get(j, "architectures")) s.architectures = r.strings(*v, join(ptr, "architectures"));
+  if (auto* v = Reader::get(j, "defaultErrnoRet"))
+    s.default_errno_ret = r.u32(*v, join(ptr, "defaultErrnoRet"));
+  if (auto* v = Reader::get(j, "architectures"))
+    s.architectures = r.strings(*v, join(ptr, "architectures"));
   if (auto* v = Reader::get(j, "flags")) s.flags = r.strings(*v, join(ptr, "flags"));
-  if (auto* v = Reader::get(j, "listenerPath")) s.listener_path = r.str(*v, join(ptr, "listenerPath"));
+  if (auto* v = Reader::get(j, "listenerPath"))
+    s.listener_path = r.str(*v, join(ptr, "listenerPath"));
   if (auto* v = Reader::get(j, "listenerMetadata"))
     s.listener_metadata = r.str(*v, join(ptr, "listenerMetadata"));
   if (auto* v = Reader::get(j, "syscalls")) {
@@ -359,7 +374,8 @@ Seccomp parse_seccomp(const Reader& r, const json& j, const std::string& ptr) {
           auto* val = Reader::get(ae, "value");
           if (!val) r.bad(join(kp, "value"), "required property is missing");
           arg.value = r.u64(*val, join(kp, "value"));
-          if (auto* v2 = Reader::get(ae, "valueTwo")) arg.value_two = r.u64(*v2, join(kp, "valueTwo"));
+          if (auto* v2 = Reader::get(ae, "valueTwo"))
+            arg.value_two = r.u64(*v2, join(kp, "valueTwo"));
           auto* op = Reader::get(ae, "op");
           if (!op) r.bad(join(kp, "op"), "required property is missing");
           arg.op = r.str(*op, join(kp, "op"));
@@ -387,7 +403,8 @@ std::vector<BlockIoDevice> parse_bio_devices(const Reader& r, const json& j, con
     d.major = r.i64(*ma, join(ip, "major"));
     d.minor = r.i64(*mi, join(ip, "minor"));
     if (weight) {
-      if (auto* w = Reader::get(j[i], "weight")) d.weight = static_cast<uint16_t>(r.u32(*w, join(ip, "weight")));
+      if (auto* w = Reader::get(j[i], "weight"))
+        d.weight = static_cast<uint16_t>(r.u32(*w, join(ip, "weight")));
       if (auto* w = Reader::get(j[i], "leafWeight"))
         d.leaf_weight = static_cast<uint16_t>(r.u32(*w, join(ip, "leafWeight")));
     } else {
@@ -426,12 +443,14 @@ Resources parse_resources(const Reader& r, const json& j, const std::string& ptr
     Resources::Memory m;
     for (auto [key, field] :
          {std::pair{"limit", &m.limit}, std::pair{"reservation", &m.reservation},
-          std::pair{"swap", &m.swap}, std::pair{"kernel", &m.kernel}, std::pair{"kernelTCP", &m.kernel_tcp}})
+          std::pair{"swap", &m.swap}, std::pair{"kernel", &m.kernel},
+          std::pair{"kernelTCP", &m.kernel_tcp}})
       if (auto* x = Reader::get(*v, key)) *field = r.i64(*x, join(mp, key));
     if (auto* x = Reader::get(*v, "swappiness")) m.swappiness = r.u64(*x, join(mp, "swappiness"));
     if (auto* x = Reader::get(*v, "disableOOMKiller"))
       m.disable_oom_killer = r.boolean(*x, join(mp, "disableOOMKiller"));
-    if (auto* x = Reader::get(*v, "useHierarchy")) m.use_hierarchy = r.boolean(*x, join(mp, "useHierarchy"));
+    if (auto* x = Reader::get(*v, "useHierarchy"))
+      m.use_hierarchy = r.boolean(*x, join(mp, "useHierarchy"));
     if (auto* x = Reader::get(*v, "checkBeforeUpdate"))
       m.check_before_update = r.boolean(*x, join(mp, "checkBeforeUpdate"));
     res.memory = m;
@@ -442,10 +461,12 @@ Resources parse_resources(const Reader& r, const json& j, const std::string& ptr
     Resources::Cpu c;
     if (auto* x = Reader::get(*v, "shares")) c.shares = r.u64(*x, join(cp, "shares"));
     if (auto* x = Reader::get(*v, "period")) c.period = r.u64(*x, join(cp, "period"));
-    if (auto* x = Reader::get(*v, "realtimePeriod")) c.realtime_period = r.u64(*x, join(cp, "realtimePeriod"));
+    if (auto* x = Reader::get(*v, "realtimePeriod"))
+      c.realtime_period = r.u64(*x, join(cp, "realtimePeriod"));
     if (auto* x = Reader::get(*v, "quota")) c.quota = r.i64(*x, join(cp, "quota"));
     if (auto* x = Reader::get(*v, "burst")) c.burst = r.i64(*x, join(cp, "burst"));
-    if (auto* x = Reader::get(*v, "realtimeRuntime")) c.realtime_runtime = r.i64(*x, join(cp, "realtimeRuntime"));
+    if (auto* x = Reader::get(*v, "realtimeRuntime"))
+      c.realtime_runtime = r.i64(*x, join(cp, "realtimeRuntime"));
     if (auto* x = Reader::get(*v, "idle")) c.idle = r.i64(*x, join(cp, "idle"));
     if (auto* x = Reader::get(*v, "cpus")) c.cpus = r.str(*x, join(cp, "cpus"));
     if (auto* x = Reader::get(*v, "mems")) c.mems = r.str(*x, join(cp, "mems"));
@@ -460,10 +481,12 @@ Resources parse_resources(const Reader& r, const json& j, const std::string& ptr
     std::string bp = join(ptr, "blockIO");
     r.object(*v, bp);
     Resources::BlockIo b;
-    if (auto* x = Reader::get(*v, "weight")) b.weight = static_cast<uint16_t>(r.u32(*x, join(bp, "weight")));
+    if (auto* x = Reader::get(*v, "weight"))
+      b.weight = static_cast<uint16_t>(r.u32(*x, join(bp, "weight")));
     if (auto* x = Reader::get(*v, "leafWeight"))
       b.leaf_weight = static_cast<uint16_t>(r.u32(*x, join(bp, "leafWeight")));
-    if (auto* x = Reader::get(*v, "weightDevice")) b.weight_device = parse_bio_devices(r, *x, join(bp, "weightDevice"), true);
+    if (auto* x = Reader::get(*v, "weightDevice"))
+      b.weight_device = parse_bio_devices(r, *x, join(bp, "weightDevice"), true);
     if (auto* x = Reader::get(*v, "throttleReadBpsDevice"))
       b.throttle_read_bps = parse_bio_devices(r, *x, join(bp, "throttleReadBpsDevice"), false);
     if (auto* x = Reader::get(*v, "throttleWriteBpsDevice"))
@@ -490,7 +513,8 @@ Resources parse_resources(const Reader& r, const json& j, const std::string& ptr
       res.hugepage_limits.push_back(h);
     }
   }
-  if (auto* v = Reader::get(j, "network")) res.has_network = !r.object(*v, join(ptr, "network")).empty();
+  if (auto* v = Reader::get(j, "network"))
+    res.has_network = !r.object(*v, join(ptr, "network")).empty();
   if (auto* v = Reader::get(j, "rdma")) res.has_rdma = !r.object(*v, join(ptr, "rdma")).empty();
   if (auto* v = Reader::get(j, "unified")) res.unified = r.string_map(*v, join(ptr, "unified"));
   return res;
@@ -519,13 +543,16 @@ Linux parse_linux(const Reader& r, const json& j, const std::string& ptr) {
       l.namespaces.push_back(ns);
     }
   }
-  if (auto* v = Reader::get(j, "uidMappings")) l.uid_mappings = parse_mappings(r, *v, join(ptr, "uidMappings"));
-  if (auto* v = Reader::get(j, "gidMappings")) l.gid_mappings = parse_mappings(r, *v, join(ptr, "gidMappings"));
+  if (auto* v = Reader::get(j, "uidMappings"))
+    l.uid_mappings = parse_mappings(r, *v, join(ptr, "uidMappings"));
+  if (auto* v = Reader::get(j, "gidMappings"))
+    l.gid_mappings = parse_mappings(r, *v, join(ptr, "gidMappings"));
   if (auto* v = Reader::get(j, "timeOffsets")) {
     std::string tp = join(ptr, "timeOffsets");
     r.object(*v, tp);
     for (auto& [k, off] : v->items()) {
-      if (k != "monotonic" && k != "boottime") r.bad(join(tp, k.c_str()), "unknown clock (monotonic or boottime)");
+      if (k != "monotonic" && k != "boottime")
+        r.bad(join(tp, k.c_str()), "unknown clock (monotonic or boottime)");
       std::string op = join(tp, k.c_str());
       r.object(off, op);
       l.time_offsets_secs[k] = 0;
@@ -570,13 +597,14 @@ Linux parse_linux(const Reader& r, const json& j, const std::string& ptr) {
     }
   }
   if (auto* v = Reader::get(j, "cgroupsPath")) l.cgroups_path = r.str(*v, join(ptr, "cgroupsPath"));
-  if (auto* v = Reader::get(j, "resources")) l.resources = parse_resources(r, *v, join(ptr, "resources"));
+  if (auto* v = Reader::get(j, "resources"))
+    l.resources = parse_resources(r, *v, join(ptr, "resources"));
   if (auto* v = Reader::get(j, "seccomp")) l.seccomp = parse_seccomp(r, *v, join(ptr, "seccomp"));
   if (auto* v = Reader::get(j, "rootfsPropagation")) {
     l.rootfs_propagation = r.str(*v, join(ptr, "rootfsPropagation"));
-    static const std::set<std::string> ok = {"",       "private", "rprivate", "slave",
-                                             "rslave", "shared",  "rshared",  "unbindable",
-                                             "runbindable"};
+    static const std::set<std::string> ok = {"",        "private",    "rprivate",
+                                             "slave",   "rslave",     "shared",
+                                             "rshared", "unbindable", "runbindable"};
     if (!ok.count(l.rootfs_propagation))
       r.bad(join(ptr, "rootfsPropagation"), "unknown propagation \"" + l.rootfs_propagation + "\"");
   }
@@ -604,26 +632,30 @@ Linux parse_linux(const Reader& r, const json& j, const std::string& ptr) {
     if (auto* f = Reader::get(*v, "flags")) p.flags = r.strings(*f, join(pp, "flags"));
     // runtime-spec 1.2: "currently no flag values are supported".
     if (!p.flags.empty())
-      r.bad(join(pp, "flags"), "personality flag \"" + p.flags[0] + "\" is not supported (the spec defines none)");
+      r.bad(join(pp, "flags"),
+            "personality flag \"" + p.flags[0] + "\" is not supported (the spec defines none)");
     l.personality = p;
   }
-  if (auto* v = Reader::get(j, "intelRdt")) l.has_intel_rdt = !r.object(*v, join(ptr, "intelRdt")).empty();
+  if (auto* v = Reader::get(j, "intelRdt"))
+    l.has_intel_rdt = !r.object(*v, join(ptr, "intelRdt")).empty();
   // The spec: a runtime MUST put the process in a resctrl group when intelRdt is set, and
   // MUST fail when it cannot. nook has no resctrl support, so it always fails.
   if (l.has_intel_rdt) r.bad(join(ptr, "intelRdt"), "Intel RDT (resctrl) is not supported by nook");
   // Semantic checks across keys.
   if ((!l.uid_mappings.empty() || !l.gid_mappings.empty()) && !l.find_ns(NsType::user))
-    r.bad(join(ptr, "uidMappings"), "mappings are given but linux.namespaces has no user namespace");
-  if (auto* u = l.find_ns(NsType::user); u && u->path.empty() && !l.uid_mappings.empty() &&
-                                         l.gid_mappings.empty())
+    r.bad(join(ptr, "uidMappings"),
+          "mappings are given but linux.namespaces has no user namespace");
+  if (auto* u = l.find_ns(NsType::user);
+      u && u->path.empty() && !l.uid_mappings.empty() && l.gid_mappings.empty())
     r.bad(join(ptr, "gidMappings"), "uidMappings are given without gidMappings");
   if (!l.time_offsets_secs.empty() && !l.find_ns(NsType::time))
     r.bad(join(ptr, "timeOffsets"), "time offsets need a time namespace in linux.namespaces");
   // A namespace joined by path is already set up: settings for it cannot be applied.
   if (auto* t = l.find_ns(NsType::time); t && !t->path.empty() && !l.time_offsets_secs.empty())
-    r.bad(join(ptr, "timeOffsets"), "time offsets cannot be set on a time namespace joined by path");
-  if (auto* u = l.find_ns(NsType::user); u && !u->path.empty() &&
-                                         (!l.uid_mappings.empty() || !l.gid_mappings.empty()))
+    r.bad(join(ptr, "timeOffsets"),
+          "time offsets cannot be set on a time namespace joined by path");
+  if (auto* u = l.find_ns(NsType::user);
+      u && !u->path.empty() && (!l.uid_mappings.empty() || !l.gid_mappings.empty()))
     r.bad(join(ptr, "uidMappings"), "mappings cannot be set on a user namespace joined by path");
   return l;
 }
@@ -634,12 +666,16 @@ void check_depth(std::string_view text, const std::string& name) {
   bool in_str = false, esc = false;
   for (char c : text) {
     if (in_str) {
-      if (esc) esc = false;
-      else if (c == '\\') esc = true;
-      else if (c == '"') in_str = false;
+      if (esc)
+        esc = false;
+      else if (c == '\\')
+        esc = true;
+      else if (c == '"')
+        in_str = false;
       continue;
     }
-    if (c == '"') in_str = true;
+    if (c == '"')
+      in_str = true;
     else if (c == '{' || c == '[') {
       if (++depth > kMaxDepth)
         throw Error(name + ": JSON nests deeper than " + std::to_string(kMaxDepth) + " levels");
@@ -708,12 +744,15 @@ Config parse_config(std::string_view text, const std::string& name) {
       if (!d) r.bad(join(ip, "destination"), "required property is missing");
       m.destination = r.str(*d, join(ip, "destination"));
       if (m.destination.empty()) r.bad(join(ip, "destination"), "destination is empty");
-      if (m.destination[0] != '/') m.destination = "/" + m.destination;  // runtime-spec 1.1: relative to /
+      if (m.destination[0] != '/')
+        m.destination = "/" + m.destination;  // runtime-spec 1.1: relative to /
       if (auto* x = Reader::get(e, "type")) m.type = r.str(*x, join(ip, "type"));
       if (auto* x = Reader::get(e, "source")) m.source = r.str(*x, join(ip, "source"));
       if (auto* x = Reader::get(e, "options")) m.options = r.strings(*x, join(ip, "options"));
-      if (auto* x = Reader::get(e, "uidMappings")) m.uid_mappings = parse_mappings(r, *x, join(ip, "uidMappings"));
-      if (auto* x = Reader::get(e, "gidMappings")) m.gid_mappings = parse_mappings(r, *x, join(ip, "gidMappings"));
+      if (auto* x = Reader::get(e, "uidMappings"))
+        m.uid_mappings = parse_mappings(r, *x, join(ip, "uidMappings"));
+      if (auto* x = Reader::get(e, "gidMappings"))
+        m.gid_mappings = parse_mappings(r, *x, join(ip, "gidMappings"));
       // ID-mapped mounts (like the idmap option) are not implemented: refuse rather than
       // mount with the wrong owners.
       if (!m.uid_mappings.empty() || !m.gid_mappings.empty())
@@ -724,12 +763,12 @@ Config parse_config(std::string_view text, const std::string& name) {
   }
   if (auto* v = Reader::get(j, "hooks")) {
     r.object(*v, "/hooks");
-    for (auto [key, list] : {std::pair{"prestart", &c.hooks.prestart},
-                             std::pair{"createRuntime", &c.hooks.create_runtime},
-                             std::pair{"createContainer", &c.hooks.create_container},
-                             std::pair{"startContainer", &c.hooks.start_container},
-                             std::pair{"poststart", &c.hooks.poststart},
-                             std::pair{"poststop", &c.hooks.poststop}}) {
+    for (auto [key, list] :
+         {std::pair{"prestart", &c.hooks.prestart},
+          std::pair{"createRuntime", &c.hooks.create_runtime},
+          std::pair{"createContainer", &c.hooks.create_container},
+          std::pair{"startContainer", &c.hooks.start_container},
+          std::pair{"poststart", &c.hooks.poststart}, std::pair{"poststop", &c.hooks.poststop}}) {
       auto* h = Reader::get(*v, key);
       if (!h) continue;
       std::string hp = join("/hooks", key);
@@ -745,11 +784,14 @@ Config parse_config(std::string_view text, const std::string& name) {
   // Setting a hostname outside a UTS namespace of the container's would rename the host
   // (as root) or fail half-way (unprivileged): refuse it up front, as runc does.
   if (!c.linux.find_ns(NsType::uts)) {
-    if (!c.hostname.empty()) r.bad("/hostname", "a hostname needs a uts namespace in linux.namespaces");
-    if (!c.domainname.empty()) r.bad("/domainname", "a domainname needs a uts namespace in linux.namespaces");
+    if (!c.hostname.empty())
+      r.bad("/hostname", "a hostname needs a uts namespace in linux.namespaces");
+    if (!c.domainname.empty())
+      r.bad("/domainname", "a domainname needs a uts namespace in linux.namespaces");
   }
   for (auto* key : {"solaris", "windows", "vm", "zos"})
-    if (Reader::get(j, key)) r.bad(std::string("/") + key, "platform is not Linux; nook runs Linux containers only");
+    if (Reader::get(j, key))
+      r.bad(std::string("/") + key, "platform is not Linux; nook runs Linux containers only");
   return c;
 }
 

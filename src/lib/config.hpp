@@ -89,8 +89,8 @@ struct Process {
 };
 
 enum class NsType { pid, network, mount, ipc, uts, user, cgroup, time };
-const char* ns_name(NsType t);  // "pid", "network", ...
-int ns_clone_flag(NsType t);    // CLONE_NEWPID, ...
+const char* ns_name(NsType t);       // "pid", "network", ...
+int ns_clone_flag(NsType t);         // CLONE_NEWPID, ...
 const char* ns_proc_name(NsType t);  // name under /proc/PID/ns: "pid", "net", "mnt", ...
 
 struct Namespace {
@@ -184,8 +184,8 @@ struct Resources {
   bool has_network = false, has_rdma = false;
   std::map<std::string, std::string> unified;
   bool empty() const {
-    return !memory && !cpu && !pids_limit && !block_io && hugepage_limits.empty() &&
-           !has_network && !has_rdma && unified.empty();
+    return !memory && !cpu && !pids_limit && !block_io && hugepage_limits.empty() && !has_network &&
+           !has_rdma && unified.empty();
   }
 };
 

@@ -70,17 +70,22 @@ void validate_for_host(const Config& cfg, const std::string& file) {
   if (!S_ISDIR(st.st_mode)) fail("rootfs " + cfg.root.path + ": not a directory");
   if (!cfg.process->apparmor_profile.empty()) {
     if (lsm_enabled("/sys/module/apparmor/parameters/enabled"))
-      fail(file + ": /process/apparmorProfile: AppArmor is enabled on this host and nook cannot apply profiles");
+      fail(file +
+           ": /process/apparmorProfile: AppArmor is enabled on this host and nook cannot apply "
+           "profiles");
     log::warn("process.apparmorProfile ignored: AppArmor is not enabled on this host");
   }
   if (!cfg.process->selinux_label.empty() || !cfg.linux.mount_label.empty()) {
     if (lsm_enabled("/sys/fs/selinux/enforce"))
       fail(file + ": SELinux labels are set, SELinux is enforcing, and nook cannot apply labels");
-    log::warn("process.selinuxLabel / linux.mountLabel ignored: SELinux is not enabled on this host");
+    log::warn(
+        "process.selinuxLabel / linux.mountLabel ignored: SELinux is not enabled on this host");
   }
   if (cfg.linux.has_intel_rdt) log::warn("linux.intelRdt ignored: nook does not manage resctrl");
   if (cfg.linux.resources && (cfg.linux.resources->has_network || cfg.linux.resources->has_rdma))
-    log::warn("linux.resources.network/rdma ignored: cgroup v1 net_cls/net_prio/rdma are not managed by nook");
+    log::warn(
+        "linux.resources.network/rdma ignored: cgroup v1 net_cls/net_prio/rdma are not managed by "
+        "nook");
   if (!cfg.process->command_line.empty()) log::warn("process.commandLine ignored: Windows only");
   if (!cfg.process->user.username.empty()) log::warn("process.user.username ignored: Windows only");
 }
@@ -150,9 +155,11 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
   if (!ids.reason.empty()) log::info(ids.reason);
   if (ids.new_userns && !ids.single_id) {
     if (!id_mapped(ids.uid_map, proc.user.uid))
-      fail(file + ": /process/user/uid: uid " + std::to_string(proc.user.uid) + " is not mapped by linux.uidMappings");
+      fail(file + ": /process/user/uid: uid " + std::to_string(proc.user.uid) +
+           " is not mapped by linux.uidMappings");
     if (!id_mapped(ids.gid_map, proc.user.gid))
-      fail(file + ": /process/user/gid: gid " + std::to_string(proc.user.gid) + " is not mapped by linux.gidMappings");
+      fail(file + ": /process/user/gid: gid " + std::to_string(proc.user.gid) +
+           " is not mapped by linux.gidMappings");
   }
   bool emulate = want_root_emulation(cfg, ids);
   int min_fd = 3 + std::max(o.preserve_fds, 0);
@@ -171,19 +178,26 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
 
   std::vector<Fd> owned;  // descriptors to close in the parent after clone
   auto joins = open_join_namespaces(cfg, file);
+  Fd join_pid;  // setns(CLONE_NEWPID) moves only later children: the parent joins, not the child
   for (auto& [t, fd] : joins) {
     Fd f = raise_fd(Fd(fd), min_fd);
     fd = f.get();
-    owned.push_back(std::move(f));
+    if (t == NsType::pid)
+      join_pid = std::move(f);
+    else
+      owned.push_back(std::move(f));
   }
+  std::erase_if(joins, [](auto& j) { return j.first == NsType::pid; });
   spec.join = joins;
 
   L.dir.emplace(ContainerDir::create(root, id));
   test_pause("create-dir");
   Fd fifo;
   if (mode != Mode::foreground) {
-    if (::mkfifoat(L.dir->fd(), "exec.fifo", 0600) != 0) throw_sys("mkfifo", L.dir->path() + "/exec.fifo");
-    fifo = raise_fd(Fd(::openat(L.dir->fd(), "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC)), min_fd);
+    if (::mkfifoat(L.dir->fd(), "exec.fifo", 0600) != 0)
+      throw_sys("mkfifo", L.dir->path() + "/exec.fifo");
+    fifo =
+        raise_fd(Fd(::openat(L.dir->fd(), "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC)), min_fd);
     if (!fifo) throw_sys("open", L.dir->path() + "/exec.fifo");
     spec.fifo_fd = fifo.get();
     test_pause("create-fifo");
@@ -194,14 +208,16 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
       console = raise_fd(connect_console(o.console_socket), min_fd);
     } else {
       int sp[2];
-      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) throw_sys("socketpair", "console");
+      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
+        throw_sys("socketpair", "console");
       console = raise_fd(Fd(sp[1]), min_fd);
       L.console_peer = Fd(sp[0]);
     }
     spec.console_fd = console.get();
   }
   int sp[2];
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0) throw_sys("socketpair", "sync");
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0)
+    throw_sys("socketpair", "sync");
   L.sync = Fd(sp[0]);
   Fd child_end = raise_fd(Fd(sp[1]), min_fd);
   spec.sync_fd = child_end.get();
@@ -215,17 +231,37 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
 
   unsigned long flags = SIGCHLD;
   for (auto& n : cfg.linux.namespaces)
-    if (n.path.empty() && n.type != NsType::cgroup && n.type != NsType::time && n.type != NsType::user)
+    if (n.path.empty() && n.type != NsType::cgroup && n.type != NsType::time &&
+        n.type != NsType::user)
       flags |= ns_clone_flag(n.type);
   if (ids.new_userns) flags |= CLONE_NEWUSER;
 
+  // Joining a PID namespace by path: our next child is born in it; we go back to our own for
+  // the children that follow (hooks), which setns(2) allows since ours is its ancestor.
+  Fd own_pid;
+  if (join_pid) {
+    own_pid = Fd(::open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));
+    if (!own_pid) throw_sys("open", "/proc/self/ns/pid");
+    if (::setns(join_pid.get(), CLONE_NEWPID) != 0)
+      throw_sys("setns", cfg.linux.find_ns(NsType::pid)->path + " (PID namespace)");
+  }
+
   // The container's process is our direct child: no re-exec of nook, no helper process.
   long pid = syscall(SYS_clone, flags, nullptr, nullptr, nullptr, nullptr);
-  if (pid < 0) throw_sys("clone", "container process");
+  int clone_errno = errno;
   if (pid == 0) {
     L.sync.release();  // not ours to close in the child: exit paths never return
     container_init(spec);
   }
+  if (own_pid && ::setns(own_pid.get(), CLONE_NEWPID) != 0) {
+    int e = errno;
+    if (pid > 0) L.pid = static_cast<pid_t>(pid);
+    throw_sys("setns", "/proc/self/ns/pid (back to nook's PID namespace)", e);
+  }
+  if (pid < 0 && join_pid && clone_errno == ENOMEM)
+    fail(file + ": /linux/namespaces: PID namespace " + cfg.linux.find_ns(NsType::pid)->path +
+         " has no init process any more");
+  if (pid < 0) throw_sys("clone", "container process", clone_errno);
   L.pid = static_cast<pid_t>(pid);
   child_end.reset();
   test_pause("create-clone");
@@ -259,7 +295,8 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
   test_pause("create-cgroup");
 
   std::string hook_state = st.hooks ? oci_state_json(st, Status::creating) : std::string();
-  if (!sync::send(L.sync.get(), sync::kGo, hook_state)) fail("container process exited during set-up");
+  if (!sync::send(L.sync.get(), sync::kGo, hook_state))
+    fail("container process exited during set-up");
   // Kept for exec and hooks: the config exactly as it was read.
   L.dir->write_file("config.json", raw);
   test_pause("create-go");
@@ -344,7 +381,9 @@ int exit_code(int status) {
 Loaded container_load(const std::string& root, const std::string& id, bool exclusive) {
   auto dir = ContainerDir::open(root, id, exclusive);
   auto st = dir->read_state();
-  if (!st) fail("container \"" + id + "\" has no state (its create was interrupted); delete --force removes it");
+  if (!st)
+    fail("container \"" + id +
+         "\" has no state (its create was interrupted); delete --force removes it");
   Status s = container_status(*st, dir->fd());
   return Loaded{std::move(*dir), std::move(*st), s};
 }
@@ -362,7 +401,8 @@ void container_start(const std::string& root, const std::string& id) {
     fail("cannot start container \"" + id + "\": it is " + status_name(c.status) + ", not created");
   Fd fifo(::openat(c.dir.fd(), "exec.fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC));
   if (!fifo) {
-    if (errno == ENXIO) fail("cannot start container \"" + id + "\": its process is not waiting (it exited)");
+    if (errno == ENXIO)
+      fail("cannot start container \"" + id + "\": its process is not waiting (it exited)");
     throw_sys("open", c.dir.path() + "/exec.fifo");
   }
   if (::write(fifo.get(), "0", 1) != 1) throw_sys("write", c.dir.path() + "/exec.fifo");
@@ -375,7 +415,8 @@ void container_start(const std::string& root, const std::string& id) {
   }
 }
 
-int container_run(const std::string& root, const std::string& id, const CreateOptions& o, bool detach) {
+int container_run(const std::string& root, const std::string& id, const CreateOptions& o,
+                  bool detach) {
   if (detach) {
     {
       Launch L;
@@ -394,7 +435,8 @@ int container_run(const std::string& root, const std::string& id, const CreateOp
   State st = L.state;
   Fd console = std::move(L.console_peer);
   L.dir->unlock();
-  if (st.hooks) run_hooks(L.cfg.hooks.poststart, oci_state_json(st, Status::running), "poststart", true);
+  if (st.hooks)
+    run_hooks(L.cfg.hooks.poststart, oci_state_json(st, Status::running), "poststart", true);
 
   int status = foreground_wait(pid, std::move(console), fwd);
   if (auto dir = ContainerDir::open(root, id, true, true)) {
@@ -513,13 +555,16 @@ void container_delete(const std::string& root, const std::string& id, bool force
   }
   if (!st) {
     // A create that died before writing its state: nothing runs; remove the debris.
-    if (!force) fail("container \"" + id + "\" has no state (its create was interrupted); use delete --force");
+    if (!force)
+      fail("container \"" + id +
+           "\" has no state (its create was interrupted); use delete --force");
     dir->remove();
     return;
   }
   Status s = container_status(*st, dir->fd());
   if (s != Status::stopped && !force)
-    fail("cannot delete container \"" + id + "\": it is " + status_name(s) + ", not stopped (use --force)");
+    fail("cannot delete container \"" + id + "\": it is " + status_name(s) +
+         ", not stopped (use --force)");
   if (s != Status::stopped) {
     if (s == Status::paused && !st->cgroup.empty()) {
       try {
@@ -528,7 +573,9 @@ void container_delete(const std::string& root, const std::string& id, bool force
       }
     }
     kill_all(*st, SIGKILL);
-    if (!wait_gone(*st, 2000)) log::warn("container " + id + ": process " + std::to_string(st->pid) + " still exists after SIGKILL");
+    if (!wait_gone(*st, 2000))
+      log::warn("container " + id + ": process " + std::to_string(st->pid) +
+                " still exists after SIGKILL");
     test_pause("delete-killed");
   }
   destroy(*dir, *st);

@@ -31,7 +31,8 @@ void container_start(const std::string& root, const std::string& id);
 // run: create + start. In the foreground, waits for the program, forwards signals, deletes
 // the container and returns the exit status (128+N for a death by signal N). With detach,
 // returns 0 once the program runs.
-int container_run(const std::string& root, const std::string& id, const CreateOptions& o, bool detach);
+int container_run(const std::string& root, const std::string& id, const CreateOptions& o,
+                  bool detach);
 
 // The OCI state JSON.
 std::string container_state(const std::string& root, const std::string& id);

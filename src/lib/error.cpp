@@ -19,6 +19,8 @@ void throw_sys(std::string_view call, std::string_view what, int err) {
   throw Error(sys_message(call, what, err), err);
 }
 
-void fail(const std::string& msg) { throw Error(msg); }
+void fail(const std::string& msg) {
+  throw Error(msg);
+}
 
 }  // namespace nook

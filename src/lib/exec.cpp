@@ -51,7 +51,8 @@ namespace {
 // --- The process ------------------------------------------------------------------------------
 
 uint32_t parse_u32(const std::string& s, const std::string& what) {
-  if (s.empty() || s.size() > 10 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
+  if (s.empty() || s.size() > 10 ||
+      !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
     fail(what + ": \"" + s + "\" is not a number");
   unsigned long long v = std::stoull(s);
   if (v > 0xfffffffeULL) fail(what + ": " + s + " is out of range");
@@ -90,8 +91,8 @@ struct NsInfo {
 // this by itself; the one-by-one fallback follows this order). mnt last, so the others are
 // still opened through the host's /proc.
 constexpr NsInfo kNamespaces[] = {
-    {NsType::user, "user"}, {NsType::pid, "pid"},       {NsType::ipc, "ipc"},
-    {NsType::uts, "uts"},   {NsType::network, "net"},   {NsType::cgroup, "cgroup"},
+    {NsType::user, "user"}, {NsType::pid, "pid"},     {NsType::ipc, "ipc"},
+    {NsType::uts, "uts"},   {NsType::network, "net"}, {NsType::cgroup, "cgroup"},
     {NsType::time, "time"}, {NsType::mount, "mnt"},
 };
 
@@ -139,13 +140,6 @@ bool lsm_enabled(const char* file) {
   return fd && ::read(fd.get(), &c, 1) == 1 && (c == 'Y' || c == '1');
 }
 
-bool has_cap(int cap) {
-  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[2] = {};
-  if (syscall(SYS_capget, &hdr, data) != 0) return false;
-  return (data[cap / 32].effective >> (cap % 32)) & 1u;
-}
-
 // --- The child --------------------------------------------------------------------------------
 
 // What the child needs, prepared before clone(); the child reads its copy-on-write image.
@@ -156,11 +150,11 @@ struct ExecChild {
   int sync_fd = -1;     // child's end of the channel
   int console_fd = -1;  // where the pty master goes (terminal)
   int log_fd = -1;
-  int pidfd = -1;       // the container's process (-1: kernel without pidfd_open)
-  int nsdir = -1;       // /proc/PID/ns of the container's process
-  int root_fd = -1;     // /proc/PID/root of the container's process
-  int ns_flags = 0;     // CLONE_NEW* to join in the child
-  bool wait_go = false; // the parent still has to place us in the cgroup
+  int pidfd = -1;        // the container's process (-1: kernel without pidfd_open)
+  int nsdir = -1;        // /proc/PID/ns of the container's process
+  int root_fd = -1;      // /proc/PID/root of the container's process
+  int ns_flags = 0;      // CLONE_NEW* to join in the child
+  bool wait_go = false;  // the parent still has to place us in the cgroup
   bool setgroups_ok = true;
   bool emulate_root = false;
   int preserve_fds = 0;
@@ -186,18 +180,14 @@ void join_namespaces(const ExecChild& c) {
   for (auto& n : kNamespaces) {
     if (!(c.ns_flags & ns_clone_flag(n.type))) continue;
     Fd fd(::openat(c.nsdir, n.file, O_RDONLY | O_CLOEXEC));
-    if (!fd) throw_sys("open", std::string("/proc/PID/ns/") + n.file + " of the container's process");
+    if (!fd)
+      throw_sys("open", std::string("/proc/PID/ns/") + n.file + " of the container's process");
     fds.emplace_back(&n, std::move(fd));
   }
   for (auto& [n, fd] : fds)
     if (::setns(fd.get(), ns_clone_flag(n->type)) != 0)
       throw_sys("setns", std::string(ns_name(n->type)) + " namespace of the container");
 }
-
-struct Prepared {
-  std::string exe;
-  std::vector<std::string> env;
-};
 
 Prepared prepare(const ExecChild& c) {
   const Process& proc = *c.proc;
@@ -214,8 +204,10 @@ Prepared prepare(const ExecChild& c) {
   // preserved ones and our channels (close-on-exec).
   close_fds_except(c.preserve_fds, {c.sync_fd, c.console_fd, c.log_fd});
 
-  if (proc.terminal && c.console_fd >= 0) setup_terminal(c.console_fd, proc);
-  else if (::setsid() < 0 && errno != EPERM) throw_sys("setsid");
+  if (proc.terminal && c.console_fd >= 0)
+    setup_terminal(c.console_fd, proc);
+  else if (::setsid() < 0 && errno != EPERM)
+    throw_sys("setsid");
   // The container's session keyring (runc names it _ses.ID): joined, or made if it is gone.
   std::string keyring = "_ses." + c.id;
   if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, keyring.c_str()) < 0 && errno != ENOSYS &&
@@ -224,41 +216,14 @@ Prepared prepare(const ExecChild& c) {
 
   apply_rlimits(proc.rlimits);
   apply_sched_attrs(proc, cfg.linux);
-  std::vector<std::string> env = container_env(proc);
-  // Same order as init.cpp: the profile before the user switch when the process keeps the
-  // ability to gain privileges (we still may load it), otherwise as late as possible.
-  const Seccomp* profile = cfg.linux.seccomp ? &*cfg.linux.seccomp : nullptr;
-  const bool want_filters = profile || c.emulate_root;
-  bool filters_loaded = false;
-  if (want_filters && !proc.no_new_privileges) {
-    if (c.emulate_root && !has_cap(CAP_SYS_ADMIN) && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-      throw_sys("prctl", "PR_SET_NO_NEW_PRIVS");
-    seccomp_load(profile, c.emulate_root);
-    filters_loaded = true;
-  }
-  // The bounding set needs CAP_SETPCAP, which a non-root user no longer has effective after
-  // the switch; the other sets come after it (PR_SET_KEEPCAPS keeps permitted).
-  if (proc.capabilities) drop_bounding_set(*proc.capabilities);
-  switch_user(proc.user, c.setgroups_ok);
-  if (proc.capabilities) apply_capabilities(*proc.capabilities, false);
-  if (proc.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-    throw_sys("prctl", "PR_SET_NO_NEW_PRIVS");
-  ::umask(proc.user.umask.value_or(022));
-  if (::chdir(proc.cwd.c_str()) != 0) throw_sys("chdir", proc.cwd);
-  char cwd[4096];
-  if (!::getcwd(cwd, sizeof cwd) || cwd[0] != '/')
-    fail("process.cwd " + proc.cwd + " is outside the container's root");
-  std::string exe;
-  try {
-    exe = find_executable(proc.args[0], env);
-  } catch (const Error& e) {
-    throw ExecError(e.what());
-  }
-  if (want_filters && !filters_loaded) seccomp_load(profile, c.emulate_root);
-  return {exe, std::move(env)};
+  return finish_process(proc, cfg.linux.seccomp ? &*cfg.linux.seccomp : nullptr, c.emulate_root,
+                        c.setgroups_ok);
 }
 
 [[noreturn]] void exec_child(const ExecChild& c) {
+  // Not dumpable until execve: while it joins the container, a process in there must not be
+  // able to ptrace it or open its /proc entries (fds of the host, CVE-2016-9962).
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   ::sigprocmask(SIG_SETMASK, &c.parent_mask, nullptr);
   // Until the program runs, we die with nook exec (cleared again just before execve: the
   // program itself outlives a killed or detached nook, as with runc).
@@ -315,7 +280,8 @@ long clone_into(int cgroup_fd) {
 std::string init_cgroup_v2(pid_t pid, const CgroupPlacement& cg) {
   try {
     std::string rel;
-    for (auto& [ctl, path] : cgroup_parse_proc(read_small("/proc/" + std::to_string(pid) + "/cgroup")))
+    for (auto& [ctl, path] :
+         cgroup_parse_proc(read_small("/proc/" + std::to_string(pid) + "/cgroup")))
       if (ctl.empty()) rel = path;
     if (rel.empty()) return {};
     for (auto& m : cgroup_parse_mountinfo(read_small("/proc/self/mountinfo"))) {
@@ -334,8 +300,10 @@ std::string init_cgroup_v2(pid_t pid, const CgroupPlacement& cg) {
 void parse_exec_user(const std::string& spec, uint32_t* uid, std::optional<uint32_t>* gid) {
   auto colon = spec.find(':');
   *uid = parse_u32(spec.substr(0, colon), "--user");
-  if (colon == std::string::npos) gid->reset();
-  else *gid = parse_u32(spec.substr(colon + 1), "--user");
+  if (colon == std::string::npos)
+    gid->reset();
+  else
+    *gid = parse_u32(spec.substr(colon + 1), "--user");
 }
 
 Process exec_process_for(const Config& cfg, const ExecOptions& o, const std::string& process_text) {
@@ -346,7 +314,8 @@ Process exec_process_for(const Config& cfg, const ExecOptions& o, const std::str
     if (p.rlimits.empty() && cfg.process) p.rlimits = cfg.process->rlimits;
     return p;
   }
-  if (!cfg.process) fail("config.json of the container has no process to take defaults from; use --process");
+  if (!cfg.process)
+    fail("config.json of the container has no process to take defaults from; use --process");
   if (o.args.empty()) fail("exec needs a command after the container ID, or --process FILE");
   if (o.args[0].empty()) fail("exec: the program name is empty");
   Process p = *cfg.process;
@@ -364,7 +333,8 @@ Process exec_process_for(const Config& cfg, const ExecOptions& o, const std::str
     if (gid) p.user.gid = *gid;
   }
   for (auto g : o.additional_gids) {
-    if (g < 0 || g > 0xfffffffeLL) fail("--additional-gids " + std::to_string(g) + ": out of range");
+    if (g < 0 || g > 0xfffffffeLL)
+      fail("--additional-gids " + std::to_string(g) + ": out of range");
     p.user.additional_gids.push_back(static_cast<uint32_t>(g));
   }
   if (!o.caps.empty()) {
@@ -390,23 +360,27 @@ int container_exec(const std::string& root, const std::string& id, const ExecOpt
   if (c.status == Status::paused && !o.ignore_paused)
     fail("cannot exec in container \"" + id + "\": it is paused (--ignore-paused to exec anyway)");
   if (c.status != Status::running && c.status != Status::paused)
-    fail("cannot exec in container \"" + id + "\": it is " + status_name(c.status) + ", not running");
+    fail("cannot exec in container \"" + id + "\": it is " + status_name(c.status) +
+         ", not running");
   const State& st = c.state;
   Config cfg = parse_config(c.dir.read_file("config.json"), c.dir.path() + "/config.json");
   std::string text;
   if (!o.process_file.empty()) {
     text = read_small(o.process_file);
-    if (!o.args.empty()) log::warn("arguments after the container ID ignored: --process gives the process");
+    if (!o.args.empty())
+      log::warn("arguments after the container ID ignored: --process gives the process");
   }
   const Process proc = exec_process_for(cfg, o, text);
   if (!proc.apparmor_profile.empty()) {
     if (lsm_enabled("/sys/module/apparmor/parameters/enabled"))
-      fail("apparmor profile " + proc.apparmor_profile + ": AppArmor is enabled on this host and nook cannot apply profiles");
+      fail("apparmor profile " + proc.apparmor_profile +
+           ": AppArmor is enabled on this host and nook cannot apply profiles");
     log::warn("apparmor profile ignored: AppArmor is not enabled on this host");
   }
   if (!proc.selinux_label.empty()) {
     if (lsm_enabled("/sys/fs/selinux/enforce"))
-      fail("process label " + proc.selinux_label + ": SELinux is enforcing and nook cannot apply labels");
+      fail("process label " + proc.selinux_label +
+           ": SELinux is enforcing and nook cannot apply labels");
     log::warn("process label ignored: SELinux is not enabled on this host");
   }
   if (proc.terminal && o.console_socket.empty() && o.detach)
@@ -420,13 +394,19 @@ int container_exec(const std::string& root, const std::string& id, const ExecOpt
   // The container's process, pinned: a pidfd, its namespaces and its root, then the start
   // time once more so that none of them belongs to a process that reused the PID.
   Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, st.pid, 0)));
-  if (!pidfd && errno == ESRCH) fail("cannot exec in container \"" + id + "\": its process has exited");
-  if (!pidfd && errno != ENOSYS) throw_sys("pidfd_open", "container process " + std::to_string(st.pid));
+  if (!pidfd && errno == ESRCH)
+    fail("cannot exec in container \"" + id + "\": its process has exited");
+  if (!pidfd && errno != ENOSYS)
+    throw_sys("pidfd_open", "container process " + std::to_string(st.pid));
   pidfd = raise_fd(std::move(pidfd), min_fd);
-  Fd nsdir = raise_fd(Fd(::open((proc_dir + "/ns").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)), min_fd);
+  Fd nsdir =
+      raise_fd(Fd(::open((proc_dir + "/ns").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)), min_fd);
   if (!nsdir) throw_sys("open", proc_dir + "/ns");
-  Fd root_fd = raise_fd(Fd(::open((proc_dir + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)), min_fd);
-  if (!root_fd) log::debug(sys_message("open", proc_dir + "/root", errno) + ": using the mount namespace's root");
+  Fd root_fd =
+      raise_fd(Fd(::open((proc_dir + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)), min_fd);
+  if (!root_fd)
+    log::debug(sys_message("open", proc_dir + "/root", errno) +
+               ": using the mount namespace's root");
   std::vector<IdMapping> uid_map = parse_id_map(read_small(proc_dir + "/uid_map"));
   std::vector<IdMapping> gid_map = parse_id_map(read_small(proc_dir + "/gid_map"));
   bool setgroups_ok = read_small(proc_dir + "/setgroups").rfind("allow", 0) == 0;
@@ -435,13 +415,16 @@ int container_exec(const std::string& root, const std::string& id, const ExecOpt
 
   // Only the IDs the container's user namespace maps exist in it.
   if (!id_mapped(uid_map, proc.user.uid) || !id_mapped(gid_map, proc.user.gid)) {
-    std::string who = "uid " + std::to_string(proc.user.uid) + " gid " + std::to_string(proc.user.gid);
+    std::string who =
+        "uid " + std::to_string(proc.user.uid) + " gid " + std::to_string(proc.user.gid);
     if (st.single_id && !uid_map.empty() && !gid_map.empty())
       fail("cannot exec as " + who + " in container \"" + id +
            "\": it has a single-ID user namespace where only uid " +
-           std::to_string(uid_map[0].container_id) + " gid " + std::to_string(gid_map[0].container_id) +
+           std::to_string(uid_map[0].container_id) + " gid " +
+           std::to_string(gid_map[0].container_id) +
            " exist (an unprivileged caller can map no other IDs)");
-    fail("cannot exec as " + who + " in container \"" + id + "\": not mapped in its user namespace");
+    fail("cannot exec as " + who + " in container \"" + id +
+         "\": not mapped in its user namespace");
   }
 
   ExecChild ch;
@@ -467,14 +450,16 @@ int container_exec(const std::string& root, const std::string& id, const ExecOpt
       console = raise_fd(connect_console(o.console_socket), min_fd);
     } else {
       int sp[2];
-      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) throw_sys("socketpair", "console");
+      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
+        throw_sys("socketpair", "console");
       console = raise_fd(Fd(sp[1]), min_fd);
       console_peer = Fd(sp[0]);
     }
     ch.console_fd = console.get();
   }
   int sp[2];
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0) throw_sys("socketpair", "sync");
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0)
+    throw_sys("socketpair", "sync");
   Fd sync_fd(sp[0]);
   Fd child_end = raise_fd(Fd(sp[1]), min_fd);
   ch.sync_fd = child_end.get();
@@ -485,13 +470,16 @@ int container_exec(const std::string& root, const std::string& id, const ExecOpt
   }
   Fd cgroup_fd;
   if (!st.cgroup.v2.empty()) {
-    cgroup_fd = raise_fd(Fd(::open(st.cgroup.v2.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)), min_fd);
+    cgroup_fd =
+        raise_fd(Fd(::open(st.cgroup.v2.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)), min_fd);
     if (!cgroup_fd) throw_sys("open", st.cgroup.v2);
   }
 
   sigset_t fwd = forwarded_signals();
-  if (o.detach) ::sigprocmask(SIG_SETMASK, nullptr, &ch.parent_mask);
-  else ::sigprocmask(SIG_BLOCK, &fwd, &ch.parent_mask);
+  if (o.detach)
+    ::sigprocmask(SIG_SETMASK, nullptr, &ch.parent_mask);
+  else
+    ::sigprocmask(SIG_BLOCK, &fwd, &ch.parent_mask);
 
   // Our children go to the container's PID namespace; this process stays where it is.
   // setns(CLONE_NEWPID) needs CAP_SYS_ADMIN over the namespace and in our own user namespace:
@@ -509,7 +497,8 @@ int container_exec(const std::string& root, const std::string& id, const ExecOpt
         int type = f[0] == 'u' ? CLONE_NEWUSER : CLONE_NEWPID;
         if (!(flags & type)) continue;
         Fd nfd(::openat(nsdir.get(), f, O_RDONLY | O_CLOEXEC));
-        if (!nfd || ::setns(nfd.get(), type) != 0) throw_sys("setns", std::string(f) + " namespace of the container");
+        if (!nfd || ::setns(nfd.get(), type) != 0)
+          throw_sys("setns", std::string(f) + " namespace of the container");
       }
       done = true;
     }

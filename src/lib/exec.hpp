@@ -13,22 +13,22 @@ namespace nook {
 
 // `nook exec` flags (runc's).
 struct ExecOptions {
-  std::string process_file;        // --process: the whole process, as JSON
-  std::vector<std::string> args;   // the command after the container ID
-  bool tty = false;                // --tty
-  std::string console_socket;      // --console-socket
-  std::string cwd;                 // --cwd
-  std::vector<std::string> env;    // --env NAME=VALUE (repeatable)
-  std::string user;                // --user UID[:GID]
+  std::string process_file;              // --process: the whole process, as JSON
+  std::vector<std::string> args;         // the command after the container ID
+  bool tty = false;                      // --tty
+  std::string console_socket;            // --console-socket
+  std::string cwd;                       // --cwd
+  std::vector<std::string> env;          // --env NAME=VALUE (repeatable)
+  std::string user;                      // --user UID[:GID]
   std::vector<int64_t> additional_gids;  // --additional-gids
-  bool detach = false;             // --detach
-  std::string pid_file;            // --pid-file
-  int preserve_fds = 0;            // --preserve-fds
-  bool no_new_privs = false;       // --no-new-privs
-  std::vector<std::string> caps;   // --cap (repeatable)
-  std::string apparmor;            // --apparmor
-  std::string process_label;       // --process-label
-  bool ignore_paused = false;      // --ignore-paused
+  bool detach = false;                   // --detach
+  std::string pid_file;                  // --pid-file
+  int preserve_fds = 0;                  // --preserve-fds
+  bool no_new_privs = false;             // --no-new-privs
+  std::vector<std::string> caps;         // --cap (repeatable)
+  std::string apparmor;                  // --apparmor
+  std::string process_label;             // --process-label
+  bool ignore_paused = false;            // --ignore-paused
 };
 
 // Parses --user "UID[:GID]" (numbers only, as runc). Throws nook::Error.

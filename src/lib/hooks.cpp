@@ -36,7 +36,8 @@ void run_one(const Hook& h, const std::string& state, const char* phase) {
     ::sigprocmask(SIG_SETMASK, &old, nullptr);
     ::dup2(rd.get(), 0);
     ::execve(h.path.c_str(), argv.data(), envp.data());
-    std::string m = std::string("nook: ") + phase + " hook " + h.path + ": exec: " + std::strerror(errno) + "\n";
+    std::string m = std::string("nook: ") + phase + " hook " + h.path +
+                    ": exec: " + std::strerror(errno) + "\n";
     (void)!::write(2, m.data(), m.size());
     _exit(127);
   }
@@ -66,7 +67,8 @@ void run_one(const Hook& h, const std::string& state, const char* phase) {
     if (r == 0) {
       ::kill(pid, SIGKILL);
       ::waitpid(pid, nullptr, 0);
-      fail(std::string(phase) + " hook " + h.path + ": timed out after " + std::to_string(*h.timeout) + "s");
+      fail(std::string(phase) + " hook " + h.path + ": timed out after " +
+           std::to_string(*h.timeout) + "s");
     }
   }
   int status = 0;
@@ -74,8 +76,10 @@ void run_one(const Hook& h, const std::string& state, const char* phase) {
     if (errno != EINTR) throw_sys("waitpid", h.path);
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
   if (WIFEXITED(status))
-    fail(std::string(phase) + " hook " + h.path + ": exited with status " + std::to_string(WEXITSTATUS(status)));
-  fail(std::string(phase) + " hook " + h.path + ": killed by signal " + std::to_string(WTERMSIG(status)));
+    fail(std::string(phase) + " hook " + h.path + ": exited with status " +
+         std::to_string(WEXITSTATUS(status)));
+  fail(std::string(phase) + " hook " + h.path + ": killed by signal " +
+       std::to_string(WTERMSIG(status)));
 }
 
 }  // namespace

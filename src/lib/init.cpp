@@ -71,18 +71,6 @@ bool in_initial_userns() {
   return std::sscanf(buf, "%u %u %lu", &a, &b, &n) == 3 && a == 0 && b == 0 && n == 4294967295ul;
 }
 
-bool has_cap(int cap) {
-  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[2] = {};
-  if (syscall(SYS_capget, &hdr, data) != 0) return false;
-  return (data[cap / 32].effective >> (cap % 32)) & 1u;
-}
-
-struct Prepared {
-  std::string exe;
-  std::vector<std::string> env;
-};
-
 // Set-up up to the point where the program may be started. Errors throw nook::Error.
 Prepared prepare(const InitSpec& s, const std::string& state_json) {
   const Config& cfg = *s.cfg;
@@ -171,8 +159,12 @@ Prepared prepare(const InitSpec& s, const std::string& state_json) {
     fail("linux.namespaces has no mount namespace; nook needs one to enter the rootfs");
   }
 
-  if (proc.terminal && s.console_fd >= 0) setup_terminal(s.console_fd, proc);
-  else if (::setsid() < 0 && errno != EPERM) throw_sys("setsid");
+  if (proc.terminal && s.console_fd >= 0) {
+    setup_terminal(s.console_fd, proc);
+    bind_console(0);  // the program's stdin is now the pty's slave
+  } else if (::setsid() < 0 && errno != EPERM) {
+    throw_sys("setsid");
+  }
 
   apply_rlimits(proc.rlimits);
   // apply_sched_attrs may write /proc/self/oom_score_adj (see container_init on dumpable).
@@ -180,49 +172,15 @@ Prepared prepare(const InitSpec& s, const std::string& state_json) {
   apply_sched_attrs(proc, cfg.linux);
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
-  std::vector<std::string> env = container_env(proc);
-  // Seccomp (docs/root-emulation.md): the root emulation filter, then the config's profile,
-  // in one call. Without no_new_privs the filters need CAP_SYS_ADMIN, so they go in now,
-  // before the user switch and the capability drop (those use syscall_unemulated(), which
-  // the emulation lets through); with no_new_privs, as late as possible.
-  const Seccomp* profile = cfg.linux.seccomp ? &*cfg.linux.seccomp : nullptr;
-  const bool want_filters = profile || s.emulate_root;
-  bool filters_loaded = false;
-  if (want_filters && !proc.no_new_privileges) {
-    // In single-ID mode no_new_privs changes nothing a process could otherwise do.
-    if (s.emulate_root && !has_cap(CAP_SYS_ADMIN) && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-      throw_sys("prctl", "PR_SET_NO_NEW_PRIVS");
-    seccomp_load(profile, s.emulate_root);
-    filters_loaded = true;
-  }
-  // The bounding set needs CAP_SETPCAP, which a non-root process.user no longer has
-  // effective after the switch; the other sets are set after it (KEEPCAPS keeps permitted).
-  if (proc.capabilities) drop_bounding_set(*proc.capabilities);
-  switch_user(proc.user, !s.ids.single_id || s.ids.privileged);
-  if (proc.capabilities) apply_capabilities(*proc.capabilities, false);
-  if (proc.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-    throw_sys("prctl", "PR_SET_NO_NEW_PRIVS");
-  ::umask(proc.user.umask.value_or(022));
-  if (::chdir(proc.cwd.c_str()) != 0) throw_sys("chdir", proc.cwd);
-  // The cwd must be inside the container's root (CVE-2024-21626: a leaked host directory
-  // reached through /proc/self/fd). getcwd() reports "(unreachable)" otherwise.
-  char cwd[4096];
-  if (!::getcwd(cwd, sizeof cwd) || cwd[0] != '/')
-    fail("process.cwd " + proc.cwd + " is outside the container's root");
-  std::string exe;
-  try {
-    exe = find_executable(proc.args[0], env);
-  } catch (const Error& e) {
-    throw ExecError(e.what());
-  }
-
-  if (want_filters && !filters_loaded) seccomp_load(profile, s.emulate_root);
-  return {exe, std::move(env)};
+  // Seccomp, user, capabilities, cwd, executable: as for exec.
+  return finish_process(proc, cfg.linux.seccomp ? &*cfg.linux.seccomp : nullptr, s.emulate_root,
+                        !s.ids.single_id || s.ids.privileged);
 }
 
 }  // namespace
 
-std::vector<std::pair<NsType, int>> open_join_namespaces(const Config& cfg, const std::string& file) {
+std::vector<std::pair<NsType, int>> open_join_namespaces(const Config& cfg,
+                                                         const std::string& file) {
   std::vector<std::pair<NsType, int>> out;
   for (size_t i = 0; i < cfg.linux.namespaces.size(); i++) {
     auto& n = cfg.linux.namespaces[i];
@@ -240,8 +198,10 @@ std::vector<std::pair<NsType, int>> open_join_namespaces(const Config& cfg, cons
       ::close(fd);
       fail(where + n.path + " is not a " + ns_name(n.type) + " namespace");
     }
-    if (n.type == NsType::user) out.insert(out.begin(), {n.type, fd});
-    else out.emplace_back(n.type, fd);
+    if (n.type == NsType::user)
+      out.insert(out.begin(), {n.type, fd});
+    else
+      out.emplace_back(n.type, fd);
   }
   return out;
 }
@@ -260,7 +220,8 @@ void container_init(const InitSpec& s) {
   // so nothing in the container can take hold of nook's binary or our descriptors
   // (CVE-2019-5736 class; docs/errors.md). execve makes the program dumpable again. Set
   // after GO: the parent has written our uid/gid maps, which needs us dumpable.
-  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) die(s, sync::kError, sys_message("prctl", "PR_SET_DUMPABLE", errno));
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+    die(s, sync::kError, sys_message("prctl", "PR_SET_DUMPABLE", errno));
   test_pause("init-go");
   Prepared p;
   try {

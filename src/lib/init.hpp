@@ -22,14 +22,14 @@ struct InitSpec {
   bool emulate_root = false;
   bool no_pivot = false;
   bool no_new_keyring = false;
-  bool foreground = false;   // `run` without --detach: no exec fifo, nook stays the parent
+  bool foreground = false;  // `run` without --detach: no exec fifo, nook stays the parent
   int preserve_fds = 0;
-  int sync_fd = -1;          // child's end of the socketpair
-  int fifo_fd = -1;          // exec.fifo, read end (create)
-  int console_fd = -1;       // where to send the pty master (terminal)
-  int log_fd = -1;           // kept open until execve (close-on-exec)
+  int sync_fd = -1;                          // child's end of the socketpair
+  int fifo_fd = -1;                          // exec.fifo, read end (create)
+  int console_fd = -1;                       // where to send the pty master (terminal)
+  int log_fd = -1;                           // kept open until execve (close-on-exec)
   std::vector<std::pair<NsType, int>> join;  // namespaces to setns into, user first
-  sigset_t parent_mask;      // signal mask to restore
+  sigset_t parent_mask;                      // signal mask to restore
 };
 
 // Runs in the cloned child; never returns. Reports set-up errors to the parent over sync_fd.
@@ -37,6 +37,7 @@ struct InitSpec {
 
 // Opens the namespaces to join (linux.namespaces[].path), checking each is of the right type.
 // Throws nook::Error naming the file and JSON pointer.
-std::vector<std::pair<NsType, int>> open_join_namespaces(const Config& cfg, const std::string& file);
+std::vector<std::pair<NsType, int>> open_join_namespaces(const Config& cfg,
+                                                         const std::string& file);
 
 }  // namespace nook

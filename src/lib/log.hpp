@@ -8,17 +8,25 @@ namespace nook::log {
 enum class Level { debug, info, warn, error };
 
 struct Options {
-  std::string file;         // --log; empty: warnings and errors go to stderr only
-  bool json = false;        // --log-format json
-  bool debug = false;       // --debug
+  std::string file;    // --log; empty: warnings and errors go to stderr only
+  bool json = false;   // --log-format json
+  bool debug = false;  // --debug
 };
 
 void init(const Options& o);
 void write(Level lvl, std::string_view msg);
-inline void debug(std::string_view m) { write(Level::debug, m); }
-inline void info(std::string_view m) { write(Level::info, m); }
-inline void warn(std::string_view m) { write(Level::warn, m); }
-inline void error(std::string_view m) { write(Level::error, m); }
+inline void debug(std::string_view m) {
+  write(Level::debug, m);
+}
+inline void info(std::string_view m) {
+  write(Level::info, m);
+}
+inline void warn(std::string_view m) {
+  write(Level::warn, m);
+}
+inline void error(std::string_view m) {
+  write(Level::error, m);
+}
 bool debug_enabled();
 
 // Opens the log file now (before clone) and returns its fd, or -1 without --log.

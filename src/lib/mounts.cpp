@@ -733,4 +733,42 @@ void finish_rootfs(const FsPlan& plan) {
   }
 }
 
+void bind_console(int tty_fd) {
+  Fd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) throw_sys("open", "/");
+  // No symlink anywhere on the way: the mount must land on the container's own /dev/console,
+  // not on a file an image (or a racing process) points it to, such as one in /proc/sys.
+  auto open_no_links = [&](const char* path, uint64_t flags) {
+    struct open_how how = {};
+    how.flags = flags | O_CLOEXEC | O_NOFOLLOW;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS;
+    return Fd(static_cast<int>(syscall(SYS_openat2, root.get(), path, &how, sizeof how)));
+  };
+  Fd target = open_no_links("/dev/console", O_PATH);
+  if (!target && errno == ENOENT) {
+    Fd dev = open_no_links("/dev", O_PATH | O_DIRECTORY);
+    if (dev)
+      target.reset(::openat(dev.get(), "console",
+                            O_CREAT | O_EXCL | O_NOFOLLOW | O_RDONLY | O_CLOEXEC, 0600));
+    if (!target) {
+      log::warn(sys_message("create", "/dev/console", errno) + ": the terminal is not bound there");
+      return;
+    }
+  }
+  if (!target) throw_sys("open", "/dev/console (symlinks refused)");
+  struct stat st;
+  struct statfs sf;
+  if (::fstat(target.get(), &st) != 0) throw_sys("stat", "/dev/console");
+  if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+    fail("/dev/console in the container is a " + std::string(file_kind(st.st_mode)) +
+         ", not a file or a character device");
+  if (::fstatfs(target.get(), &sf) != 0) throw_sys("statfs", "/dev/console");
+  if (sf.f_type == PROC_SUPER_MAGIC || sf.f_type == SYSFS_MAGIC)
+    fail("/dev/console in the container is on procfs or sysfs");
+  Fd tree(static_cast<int>(
+      syscall(SYS_open_tree, tty_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH)));
+  if (!tree) throw_sys("open_tree (terminal)", "/dev/console");
+  attach(tree.get(), target.get(), "terminal", "/dev/console");
+}
+
 }  // namespace nook

@@ -11,9 +11,9 @@ namespace nook {
 
 // mount(2) flags and data decoded from an OCI mount's options.
 struct MountOptions {
-  unsigned long flags = 0;        // MS_* to set
-  unsigned long clear = 0;        // MS_* explicitly cleared (rw, suid, dev, exec, ...)
-  unsigned long propagation = 0;  // MS_PRIVATE/MS_SHARED/MS_SLAVE/MS_UNBINDABLE, | MS_REC
+  unsigned long flags = 0;               // MS_* to set
+  unsigned long clear = 0;               // MS_* explicitly cleared (rw, suid, dev, exec, ...)
+  unsigned long propagation = 0;         // MS_PRIVATE/MS_SHARED/MS_SLAVE/MS_UNBINDABLE, | MS_REC
   bool bind = false, recursive = false;  // bind / rbind
   uint64_t attr_set = 0, attr_clr = 0;   // recursive mount_setattr (rro, rnosuid, ...)
   bool atime_given = false;              // an atime option was given (relatime family)
@@ -27,8 +27,8 @@ MountOptions parse_mount_options(const std::vector<std::string>& opts, const std
 struct FsPlan {
   const Config* cfg = nullptr;
   std::string bundle;
-  bool userns = false;      // the container has its own (or a joined) user namespace
-  bool can_mknod = false;   // real root in the initial user namespace
+  bool userns = false;     // the container has its own (or a joined) user namespace
+  bool can_mknod = false;  // real root in the initial user namespace
   bool new_pidns = false, new_netns = false, new_ipcns = false, new_cgroupns = false;
   bool no_pivot = false;
 };
@@ -41,6 +41,12 @@ void enter_rootfs(const FsPlan& plan);
 
 // After pivot_root: sysctls, read-only paths, masked paths, read-only root.
 void finish_rootfs(const FsPlan& plan);
+
+// After pivot_root: binds the terminal `tty_fd` (the pty's slave) over /dev/console, creating
+// an empty file there when there is none, as the spec's default devices ask. Symlinks on the
+// way, or a /dev/console on procfs or sysfs, are refused; a /dev that cannot take the new file
+// (read-only image /dev) gets a warning.
+void bind_console(int tty_fd);
 
 // Opens `path` inside the directory tree rooted at `rootfd` (openat2 RESOLVE_IN_ROOT), creating
 // missing components (directories, and the last one as a file when `file` is true).

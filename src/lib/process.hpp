@@ -36,6 +36,24 @@ std::vector<std::string> container_env(const Process& p);
 [[noreturn]] void exec_process(const std::string& path, const std::vector<std::string>& args,
                                const std::vector<std::string>& env);
 
+// True when `cap` is in the effective set.
+bool has_cap(int cap);
+
+// What a container process needs to call exec_process().
+struct Prepared {
+  std::string exe;
+  std::vector<std::string> env;
+};
+
+// The last steps before execve, shared by create/run (init.cpp) and exec (exec.cpp), in this
+// order: seccomp filters (early when the process keeps the ability to gain privileges, as
+// they then need CAP_SYS_ADMIN; else last), bounding set, user switch, capabilities,
+// no_new_privs, umask, cwd (checked to be inside the root: CVE-2024-21626), the executable.
+// `profile` may be null; `emulate_root` adds the root emulation filter
+// (docs/root-emulation.md). Throws ExecError when the executable is not found.
+Prepared finish_process(const Process& proc, const Seccomp* profile, bool emulate_root,
+                        bool setgroups_ok);
+
 // Keeps fds 0..2 and 3..3+preserve-1 (clearing their close-on-exec flag) and every fd in
 // `keep`; closes everything else.
 void close_fds_except(int preserve, const std::vector<int>& keep);

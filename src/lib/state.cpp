@@ -20,11 +20,16 @@ using json = nlohmann::json;
 
 const char* status_name(Status s) {
   switch (s) {
-    case Status::creating: return "creating";
-    case Status::created: return "created";
-    case Status::running: return "running";
-    case Status::paused: return "paused";
-    case Status::stopped: return "stopped";
+    case Status::creating:
+      return "creating";
+    case Status::created:
+      return "created";
+    case Status::running:
+      return "running";
+    case Status::paused:
+      return "paused";
+    case Status::stopped:
+      return "stopped";
   }
   return "unknown";
 }
@@ -41,8 +46,7 @@ void validate_id(const std::string& id) {
       char buf[8];
       std::snprintf(buf, sizeof buf, "\\x%02x", c);
       std::string shown = (c >= 0x20 && c < 0x7f) ? std::string(1, static_cast<char>(c)) : buf;
-      fail("container ID contains \"" + shown +
-           "\": only letters, digits and _ + - . are allowed");
+      fail("container ID contains \"" + shown + "\": only letters, digits and _ + - . are allowed");
     }
   }
 }
@@ -186,7 +190,9 @@ std::optional<ContainerDir> ContainerDir::open(const std::string& root, const st
   return ContainerDir(std::move(fd), std::move(path), id);
 }
 
-void ContainerDir::write_state(const State& s) { write_atomic(fd(), "state.json", state_to_json(s), path_); }
+void ContainerDir::write_state(const State& s) {
+  write_atomic(fd(), "state.json", state_to_json(s), path_);
+}
 
 void ContainerDir::write_file(const char* name, const std::string& data) {
   write_atomic(fd(), name, data, path_);
@@ -234,11 +240,14 @@ void ContainerDir::remove() {
   }
   ::closedir(dir);
   for (auto& n : names)
-    if (::unlinkat(fd(), n.c_str(), 0) != 0 && errno != ENOENT) throw_sys("unlink", path_ + "/" + n);
+    if (::unlinkat(fd(), n.c_str(), 0) != 0 && errno != ENOENT)
+      throw_sys("unlink", path_ + "/" + n);
   if (::rmdir(path_.c_str()) != 0 && errno != ENOENT) throw_sys("rmdir", path_);
 }
 
-void ContainerDir::unlock() { ::flock(fd(), LOCK_UN); }
+void ContainerDir::unlock() {
+  ::flock(fd(), LOCK_UN);
+}
 
 std::vector<std::string> list_ids(const std::string& root) {
   std::vector<std::string> out;
@@ -294,7 +303,8 @@ uint64_t state_int(const json& j, const char* key, uint64_t hi, const std::strin
     return dflt;
   }
   if (!it->is_number_unsigned() || it->get<uint64_t>() > hi)
-    fail(name + ": corrupt state file: \"" + key + "\" is not an integer in 0.." + std::to_string(hi));
+    fail(name + ": corrupt state file: \"" + key + "\" is not an integer in 0.." +
+         std::to_string(hi));
   return it->get<uint64_t>();
 }
 

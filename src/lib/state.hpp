@@ -28,9 +28,9 @@ struct State {
   bool root_emulation = false;  // seccomp root emulation filter loaded
   CgroupPlacement cgroup;
   std::string rootfs;
-  bool hooks = false;     // config.json has hooks (start/delete must read it)
-  bool own_pidns = false; // the container has a PID namespace of its own
-  bool creating = false;  // written by create before READY; cleared when set-up is done
+  bool hooks = false;      // config.json has hooks (start/delete must read it)
+  bool own_pidns = false;  // the container has a PID namespace of its own
+  bool creating = false;   // written by create before READY; cleared when set-up is done
 };
 
 // "creating", "created", ... for a State and its directory; checks the process liveness and

@@ -5,12 +5,12 @@
 namespace nook::sync {
 
 enum Msg : char {
-  kGo = 'G',           // parent -> child: IDs mapped, cgroup joined; carry on
-  kReady = 'R',        // child -> parent: set up, waiting for start (create)
-  kError = 'E',        // child -> parent: set-up failed; payload is the message
-  kHooks = 'H',        // child -> parent: run prestart + createRuntime hooks now
-  kHooksDone = 'h',    // parent -> child: hooks ran
-  kExecFailed = 'X',   // child -> parent: execve failed (run); payload is the message
+  kGo = 'G',          // parent -> child: IDs mapped, cgroup joined; carry on
+  kReady = 'R',       // child -> parent: set up, waiting for start (create)
+  kError = 'E',       // child -> parent: set-up failed; payload is the message
+  kHooks = 'H',       // child -> parent: run prestart + createRuntime hooks now
+  kHooksDone = 'h',   // parent -> child: hooks ran
+  kExecFailed = 'X',  // child -> parent: execve failed (run); payload is the message
 };
 
 // Sends one message; returns false when the peer is gone.

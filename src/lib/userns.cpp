@@ -40,10 +40,9 @@ IdPlan plan_ids(const Config& cfg, bool privileged) {
     p.single_id = true;
     p.uid_map = {{cuid, p.host_uid, 1}};
     p.gid_map = {{cgid, p.host_gid, 1}};
-    p.reason = why + ": single-ID user namespace, container uid " + std::to_string(cuid) +
-               " gid " + std::to_string(cgid) + " mapped to host uid " +
-               std::to_string(p.host_uid) + " gid " + std::to_string(p.host_gid) +
-               ", setgroups denied";
+    p.reason = why + ": single-ID user namespace, container uid " + std::to_string(cuid) + " gid " +
+               std::to_string(cgid) + " mapped to host uid " + std::to_string(p.host_uid) +
+               " gid " + std::to_string(p.host_gid) + ", setgroups denied";
   };
   if (userns && !userns->path.empty()) {
     p.join_path = userns->path;

@@ -10,14 +10,14 @@
 namespace nook {
 
 struct IdPlan {
-  bool new_userns = false;     // clone with CLONE_NEWUSER
-  std::string join_path;       // setns into this user namespace instead
-  bool single_id = false;      // Charliecloud mapping: one ID, setgroups denied
+  bool new_userns = false;  // clone with CLONE_NEWUSER
+  std::string join_path;    // setns into this user namespace instead
+  bool single_id = false;   // Charliecloud mapping: one ID, setgroups denied
   std::vector<IdMapping> uid_map, gid_map;
-  uid_t host_uid = 0;          // caller's effective IDs
+  uid_t host_uid = 0;  // caller's effective IDs
   gid_t host_gid = 0;
-  bool privileged = false;     // caller may grant mappings / mount without a new userns
-  std::string reason;          // why nook made or changed the user namespace (for the log)
+  bool privileged = false;  // caller may grant mappings / mount without a new userns
+  std::string reason;       // why nook made or changed the user namespace (for the log)
 };
 
 // True when the caller is uid 0 with CAP_SYS_ADMIN, CAP_SETUID and CAP_SETGID in its own user

@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+// clang-format off
 static const char* errno_name(int e) {
   switch (e) {
 #define E(x) \
@@ -47,9 +48,10 @@ static const char* errno_name(int e) {
     E(ENOENT) E(EACCES) E(EINVAL) E(EROFS) E(ENOEXEC) E(ENOTDIR) E(EISDIR) E(ENODEV) E(EBUSY)
         E(EEXIST) E(ENOSYS) E(ELOOP) E(EXDEV) E(ENXIO) E(EIO)
 #undef E
-            default : return "EUNKNOWN";
+    default: return "EUNKNOWN";
   }
 }
+// clang-format on
 
 static int usage(void) {
   fprintf(stderr,

@@ -32,7 +32,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *errno_name(int e) {
+// clang-format off
+static const char* errno_name(int e) {
   switch (e) {
 #define E(x) case x: return #x;
     E(EPERM) E(ENOENT) E(ESRCH) E(EINTR) E(EIO) E(ENXIO) E(E2BIG) E(ENOEXEC)
@@ -42,24 +43,27 @@ static const char *errno_name(int e) {
     E(EMLINK) E(EPIPE) E(ERANGE) E(ENAMETOOLONG) E(ENOSYS) E(ENOTEMPTY)
     E(ELOOP) E(EOPNOTSUPP) E(EOVERFLOW) E(EDQUOT)
 #undef E
-  default: return "EUNKNOWN";
+    default: return "EUNKNOWN";
   }
 }
+// clang-format on
 
-static int die(const char *what) {
+static int die(const char* what) {
   fprintf(stderr, "probe: %s: %s (%s)\n", what, errno_name(errno), strerror(errno));
   exit(3);
 }
 
 static void usage(void) {
-  fprintf(stderr,
-          "usage: probe CHECK [ARGS]\n"
-          "checks: cwd uid ids groups env NAME environ isatty FD ttyname FD ctty winsize fds fdinfo\n"
-          "        fdstat FD hostname pid ppid mounts DEST mountinfo write PATH caps rlimit NAME umask\n"
-          "        nnp seccomp chown PATH UID GID setuid UID mknod PATH sethostname NAME\n"
-          "        stat PATH exit N sleep SECONDS kill-self SIG ignore-term-sleep SECONDS\n"
-          "        sigwait FILE SECONDS cat PATH ls PATH readlink PATH cwd-escape\n"
-          "        echo ARGS... read-line\n");
+  fprintf(
+      stderr,
+      "usage: probe CHECK [ARGS]\n"
+      "checks: cwd uid ids groups env NAME environ isatty FD ttyname FD ctty winsize fds fdinfo\n"
+      "        fdstat FD hostname pid ppid mounts DEST mountinfo write PATH caps rlimit NAME "
+      "umask\n"
+      "        nnp seccomp chown PATH UID GID setuid UID mknod PATH sethostname NAME\n"
+      "        stat PATH exit N sleep SECONDS kill-self SIG ignore-term-sleep SECONDS\n"
+      "        sigwait FILE SECONDS cat PATH ls PATH readlink PATH cwd-escape\n"
+      "        echo ARGS... read-line\n");
   exit(2);
 }
 
@@ -69,11 +73,14 @@ static int need(int argc, int n) {
 }
 
 /* Signal numbers by name, accepting "TERM", "SIGTERM" or "15". */
-static int signum(const char *s) {
-  static const struct { const char *n; int v; } t[] = {
-      {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"ABRT", SIGABRT},
-      {"KILL", SIGKILL}, {"USR1", SIGUSR1}, {"SEGV", SIGSEGV}, {"USR2", SIGUSR2},
-      {"PIPE", SIGPIPE}, {"ALRM", SIGALRM}, {"TERM", SIGTERM}, {"CHLD", SIGCHLD},
+static int signum(const char* s) {
+  static const struct {
+    const char* n;
+    int v;
+  } t[] = {
+      {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT},   {"ABRT", SIGABRT},
+      {"KILL", SIGKILL}, {"USR1", SIGUSR1}, {"SEGV", SIGSEGV},   {"USR2", SIGUSR2},
+      {"PIPE", SIGPIPE}, {"ALRM", SIGALRM}, {"TERM", SIGTERM},   {"CHLD", SIGCHLD},
       {"CONT", SIGCONT}, {"STOP", SIGSTOP}, {"WINCH", SIGWINCH},
   };
   if (isdigit((unsigned char)s[0])) return atoi(s);
@@ -84,25 +91,46 @@ static int signum(const char *s) {
   exit(2);
 }
 
-static const char *signame(int sig) {
+static const char* signame(int sig) {
   switch (sig) {
-    case SIGHUP: return "SIGHUP"; case SIGINT: return "SIGINT";
-    case SIGQUIT: return "SIGQUIT"; case SIGUSR1: return "SIGUSR1";
-    case SIGUSR2: return "SIGUSR2"; case SIGTERM: return "SIGTERM";
-    case SIGALRM: return "SIGALRM"; case SIGWINCH: return "SIGWINCH";
-    case SIGPIPE: return "SIGPIPE"; case SIGCONT: return "SIGCONT";
-    default: return "SIG?";
+    case SIGHUP:
+      return "SIGHUP";
+    case SIGINT:
+      return "SIGINT";
+    case SIGQUIT:
+      return "SIGQUIT";
+    case SIGUSR1:
+      return "SIGUSR1";
+    case SIGUSR2:
+      return "SIGUSR2";
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGALRM:
+      return "SIGALRM";
+    case SIGWINCH:
+      return "SIGWINCH";
+    case SIGPIPE:
+      return "SIGPIPE";
+    case SIGCONT:
+      return "SIGCONT";
+    default:
+      return "SIG?";
   }
 }
 
-static int resource(const char *s) {
-  static const struct { const char *n; int v; } t[] = {
-      {"CPU", RLIMIT_CPU},         {"FSIZE", RLIMIT_FSIZE},   {"DATA", RLIMIT_DATA},
-      {"STACK", RLIMIT_STACK},     {"CORE", RLIMIT_CORE},     {"RSS", RLIMIT_RSS},
-      {"NPROC", RLIMIT_NPROC},     {"NOFILE", RLIMIT_NOFILE}, {"MEMLOCK", RLIMIT_MEMLOCK},
-      {"AS", RLIMIT_AS},           {"LOCKS", RLIMIT_LOCKS},   {"SIGPENDING", RLIMIT_SIGPENDING},
-      {"MSGQUEUE", RLIMIT_MSGQUEUE}, {"NICE", RLIMIT_NICE},   {"RTPRIO", RLIMIT_RTPRIO},
-      {"RTTIME", RLIMIT_RTTIME},
+static int resource(const char* s) {
+  static const struct {
+    const char* n;
+    int v;
+  } t[] = {
+      {"CPU", RLIMIT_CPU},           {"FSIZE", RLIMIT_FSIZE},
+      {"DATA", RLIMIT_DATA},         {"STACK", RLIMIT_STACK},
+      {"CORE", RLIMIT_CORE},         {"RSS", RLIMIT_RSS},
+      {"NPROC", RLIMIT_NPROC},       {"NOFILE", RLIMIT_NOFILE},
+      {"MEMLOCK", RLIMIT_MEMLOCK},   {"AS", RLIMIT_AS},
+      {"LOCKS", RLIMIT_LOCKS},       {"SIGPENDING", RLIMIT_SIGPENDING},
+      {"MSGQUEUE", RLIMIT_MSGQUEUE}, {"NICE", RLIMIT_NICE},
+      {"RTPRIO", RLIMIT_RTPRIO},     {"RTTIME", RLIMIT_RTTIME},
   };
   if (strncmp(s, "RLIMIT_", 7) == 0) s += 7;
   for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
@@ -119,14 +147,14 @@ static void print_limit(rlim_t v) {
 }
 
 /* Print the lines of a /proc/self/status-like file that start with one of the prefixes. */
-static void grep_status(const char *const *keys) {
-  FILE *f = fopen("/proc/self/status", "re");
+static void grep_status(const char* const* keys) {
+  FILE* f = fopen("/proc/self/status", "re");
   if (!f) die("open /proc/self/status");
   char line[512];
   while (fgets(line, sizeof line, f))
-    for (const char *const *k = keys; *k; k++)
+    for (const char* const* k = keys; *k; k++)
       if (strncmp(line, *k, strlen(*k)) == 0 && line[strlen(*k)] == ':') {
-        char *v = line + strlen(*k) + 1;
+        char* v = line + strlen(*k) + 1;
         while (*v == ' ' || *v == '\t') v++;
         printf("%s %s", *k, v);
       }
@@ -142,7 +170,7 @@ static int report(int rc, int err) {
   return 1;
 }
 
-static int cat_file(const char *path) {
+static int cat_file(const char* path) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     printf("%s\n", errno_name(errno));
@@ -156,12 +184,14 @@ static int cat_file(const char *path) {
 }
 
 static volatile sig_atomic_t got_signal;
-static void on_signal(int sig) { got_signal = sig; }
+static void on_signal(int sig) {
+  got_signal = sig;
+}
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (argc < 2) usage();
-  const char *c = argv[1];
+  const char* c = argv[1];
 
   if (!strcmp(c, "cwd")) {
     char buf[PATH_MAX];
@@ -183,21 +213,21 @@ int main(int argc, char **argv) {
     printf("\n");
   } else if (!strcmp(c, "env")) {
     need(argc, 3);
-    const char *v = getenv(argv[2]);
+    const char* v = getenv(argv[2]);
     if (!v) {
       printf("unset\n");
       return 1;
     }
     printf("%s\n", v);
   } else if (!strcmp(c, "environ")) {
-    extern char **environ;
-    for (char **e = environ; *e; e++) printf("%s\n", *e);
+    extern char** environ;
+    for (char** e = environ; *e; e++) printf("%s\n", *e);
   } else if (!strcmp(c, "isatty")) {
     need(argc, 3);
     printf("%d\n", isatty(atoi(argv[2])) ? 1 : 0);
   } else if (!strcmp(c, "ttyname")) {
     need(argc, 3);
-    char *n = ttyname(atoi(argv[2]));
+    char* n = ttyname(atoi(argv[2]));
     printf("%s\n", n ? n : errno_name(errno));
     return n ? 0 : 1;
   } else if (!strcmp(c, "ctty")) {
@@ -215,11 +245,11 @@ int main(int argc, char **argv) {
     if (ioctl(0, TIOCGWINSZ, &ws) < 0) die("TIOCGWINSZ on stdin");
     printf("%u %u\n", ws.ws_row, ws.ws_col);
   } else if (!strcmp(c, "fds")) {
-    DIR *d = opendir("/proc/self/fd");
+    DIR* d = opendir("/proc/self/fd");
     if (!d) die("opendir /proc/self/fd");
     int self = dirfd(d), first = 1;
     int fds[1024], n = 0;
-    struct dirent *e;
+    struct dirent* e;
     while ((e = readdir(d)) && n < 1024) {
       if (e->d_name[0] == '.') continue;
       int fd = atoi(e->d_name);
@@ -229,7 +259,11 @@ int main(int argc, char **argv) {
     /* sort, tiny n */
     for (int i = 0; i < n; i++)
       for (int j = i + 1; j < n; j++)
-        if (fds[j] < fds[i]) { int t = fds[i]; fds[i] = fds[j]; fds[j] = t; }
+        if (fds[j] < fds[i]) {
+          int t = fds[i];
+          fds[i] = fds[j];
+          fds[j] = t;
+        }
     for (int i = 0; i < n; i++) {
       printf("%s%d", first ? "" : " ", fds[i]);
       first = 0;
@@ -237,9 +271,9 @@ int main(int argc, char **argv) {
     printf("\n");
   } else if (!strcmp(c, "fdinfo")) {
     /* every open fd with what it points at, for debugging leaks */
-    DIR *d = opendir("/proc/self/fd");
+    DIR* d = opendir("/proc/self/fd");
     if (!d) die("opendir /proc/self/fd");
-    struct dirent *e;
+    struct dirent* e;
     while ((e = readdir(d))) {
       if (e->d_name[0] == '.' || atoi(e->d_name) == dirfd(d)) continue;
       char p[300], t[PATH_MAX];
@@ -268,7 +302,7 @@ int main(int argc, char **argv) {
   } else if (!strcmp(c, "mounts")) {
     /* mountinfo lines whose mount point is DEST: "<mount options> <fstype> <super options>" */
     need(argc, 3);
-    FILE *f = fopen("/proc/self/mountinfo", "re");
+    FILE* f = fopen("/proc/self/mountinfo", "re");
     if (!f) die("open /proc/self/mountinfo");
     char line[4096];
     int found = 0;
@@ -276,7 +310,7 @@ int main(int argc, char **argv) {
       char mp[4096], opts[1024], fstype[256], src[1024], sopts[2048];
       /* id parent maj:min root mountpoint options [optional...] - fstype source superopts */
       if (sscanf(line, "%*d %*d %*s %*s %4095s %1023s", mp, opts) != 2) continue;
-      char *dash = strstr(line, " - ");
+      char* dash = strstr(line, " - ");
       if (!dash || sscanf(dash + 3, "%255s %1023s %2047s", fstype, src, sopts) != 3) continue;
       if (strcmp(mp, argv[2]) == 0) {
         printf("%s %s %s\n", opts, fstype, sopts);
@@ -298,7 +332,7 @@ int main(int argc, char **argv) {
     if (close(fd) < 0) return report(-1, errno);
     return report(0, 0);
   } else if (!strcmp(c, "caps")) {
-    static const char *const k[] = {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", NULL};
+    static const char* const k[] = {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", NULL};
     grep_status(k);
   } else if (!strcmp(c, "rlimit")) {
     need(argc, 3);
@@ -312,10 +346,10 @@ int main(int argc, char **argv) {
     mode_t m = umask(0);
     printf("%04o\n", (unsigned)m);
   } else if (!strcmp(c, "nnp")) {
-    static const char *const k[] = {"NoNewPrivs", NULL};
+    static const char* const k[] = {"NoNewPrivs", NULL};
     grep_status(k);
   } else if (!strcmp(c, "seccomp")) {
-    static const char *const k[] = {"Seccomp", NULL};
+    static const char* const k[] = {"Seccomp", NULL};
     grep_status(k);
   } else if (!strcmp(c, "chown")) {
     need(argc, 5);
@@ -336,12 +370,16 @@ int main(int argc, char **argv) {
       printf("%s\n", errno_name(errno));
       return 1;
     }
-    char kind = S_ISDIR(st.st_mode) ? 'd' : S_ISCHR(st.st_mode) ? 'c' : S_ISBLK(st.st_mode) ? 'b'
-              : S_ISLNK(st.st_mode) ? 'l' : S_ISFIFO(st.st_mode) ? 'p' : S_ISSOCK(st.st_mode) ? 's' : 'f';
+    char kind = S_ISDIR(st.st_mode)    ? 'd'
+                : S_ISCHR(st.st_mode)  ? 'c'
+                : S_ISBLK(st.st_mode)  ? 'b'
+                : S_ISLNK(st.st_mode)  ? 'l'
+                : S_ISFIFO(st.st_mode) ? 'p'
+                : S_ISSOCK(st.st_mode) ? 's'
+                                       : 'f';
     printf("%u %u %04o %c", (unsigned)st.st_uid, (unsigned)st.st_gid,
            (unsigned)(st.st_mode & 07777), kind);
-    if (kind == 'c' || kind == 'b')
-      printf(" %u:%u", major(st.st_rdev), minor(st.st_rdev));
+    if (kind == 'c' || kind == 'b') printf(" %u:%u", major(st.st_rdev), minor(st.st_rdev));
     printf("\n");
   } else if (!strcmp(c, "exit")) {
     need(argc, 3);
@@ -350,7 +388,8 @@ int main(int argc, char **argv) {
     need(argc, 3);
     double s = atof(argv[2]);
     struct timespec ts = {(time_t)s, (long)((s - (time_t)s) * 1e9)};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+    }
   } else if (!strcmp(c, "kill-self")) {
     need(argc, 3);
     int sig = signum(argv[2]);
@@ -388,7 +427,7 @@ int main(int argc, char **argv) {
       printf("timeout\n");
       return 1;
     }
-    FILE *f = fopen(argv[2], "we");
+    FILE* f = fopen(argv[2], "we");
     if (f) {
       fprintf(f, "%s\n", signame(got_signal));
       fclose(f);
@@ -399,20 +438,24 @@ int main(int argc, char **argv) {
     return cat_file(argv[2]);
   } else if (!strcmp(c, "ls")) {
     need(argc, 3);
-    DIR *d = opendir(argv[2]);
+    DIR* d = opendir(argv[2]);
     if (!d) {
       printf("%s\n", errno_name(errno));
       return 1;
     }
-    struct dirent *e;
-    char *names[4096];
+    struct dirent* e;
+    char* names[4096];
     int n = 0;
     while ((e = readdir(d)) && n < 4096)
       if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) names[n++] = strdup(e->d_name);
     closedir(d);
     for (int i = 0; i < n; i++)
       for (int j = i + 1; j < n; j++)
-        if (strcmp(names[j], names[i]) < 0) { char *t = names[i]; names[i] = names[j]; names[j] = t; }
+        if (strcmp(names[j], names[i]) < 0) {
+          char* t = names[i];
+          names[i] = names[j];
+          names[j] = t;
+        }
     for (int i = 0; i < n; i++) printf("%s\n", names[i]);
   } else if (!strcmp(c, "readlink")) {
     need(argc, 3);

@@ -28,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static void fail(const char *what) {
+static void fail(const char* what) {
   fprintf(stderr, "recvtty: %s: %s\n", what, strerror(errno));
   exit(3);
 }
@@ -39,15 +39,21 @@ static double now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   const char *input = NULL, *wsfile = NULL;
   double timeout = 20;
   int opt;
   while ((opt = getopt(argc, argv, "i:t:w:")) != -1) {
     switch (opt) {
-      case 'i': input = optarg; break;
-      case 't': timeout = atof(optarg); break;
-      case 'w': wsfile = optarg; break;
+      case 'i':
+        input = optarg;
+        break;
+      case 't':
+        timeout = atof(optarg);
+        break;
+      case 'w':
+        wsfile = optarg;
+        break;
       default:
         fprintf(stderr, "usage: recvtty SOCKET [-i INPUT] [-t SECONDS] [-w FILE]\n");
         return 2;
@@ -57,8 +63,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: recvtty SOCKET [-i INPUT] [-t SECONDS] [-w FILE]\n");
     return 2;
   }
-  const char *path = argv[optind];
-  char tmp[sizeof(((struct sockaddr_un *)0)->sun_path)];
+  const char* path = argv[optind];
+  char tmp[sizeof(((struct sockaddr_un*)0)->sun_path)];
   if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
     fprintf(stderr, "recvtty: socket path too long: %s\n", path);
     return 2;
@@ -71,7 +77,7 @@ int main(int argc, char **argv) {
   sa.sun_family = AF_UNIX;
   strcpy(sa.sun_path, tmp);
   unlink(tmp);
-  if (bind(ls, (struct sockaddr *)&sa, sizeof sa) < 0) fail("bind");
+  if (bind(ls, (struct sockaddr*)&sa, sizeof sa) < 0) fail("bind");
   if (listen(ls, 1) < 0) fail("listen");
   if (rename(tmp, path) < 0) fail("rename socket into place");
 
@@ -101,7 +107,7 @@ int main(int argc, char **argv) {
   mh.msg_controllen = sizeof u.buf;
   ssize_t n = recvmsg(c, &mh, MSG_CMSG_CLOEXEC);
   if (n < 0) fail("recvmsg");
-  struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+  struct cmsghdr* cm = CMSG_FIRSTHDR(&mh);
   if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) {
     fprintf(stderr, "recvtty: message carried no SCM_RIGHTS descriptor\n");
     return 3;
@@ -120,7 +126,7 @@ int main(int argc, char **argv) {
   if (wsfile) {
     struct winsize ws;
     if (ioctl(master, TIOCGWINSZ, &ws) < 0) fail("TIOCGWINSZ");
-    FILE *f = fopen(wsfile, "we");
+    FILE* f = fopen(wsfile, "we");
     if (!f) fail("open winsize file");
     fprintf(f, "%u %u\n", ws.ws_row, ws.ws_col);
     fclose(f);

@@ -172,18 +172,26 @@ host_ns() { stat -L -c %i "/proc/self/ns/$1"; }
 }
 
 @test "namespaces: joining a PID namespace by path puts the process in it" {
-  skip "known gap (docs/config-keys.md): setns(CLONE_NEWPID) in the container process moves only its children"
   set_args /probe sleep 60
   create_container first
   local pid
   pid=$(container_pid first)
   cfg --arg p "$pid" '.linux.namespaces |= map(if .type == "pid" then {type, path: "/proc/\($p)/ns/pid"} else . end)'
   if is_user_mode; then
+    # as for the other namespaces: the first container's /proc/PID/ns is closed to the caller
     cfg --arg p "$pid" 'del(.linux.uidMappings) | del(.linux.gidMappings) | .linux.namespaces |= map(if .type == "user" then {type, path: "/proc/\($p)/ns/user"} else . end)'
+    expect_create_error second "/proc/$pid/ns"
+    return
   fi
-  inside second /keyprobe ns pid
+  # the process itself (not only its children) is in the joined namespace, and is not its
+  # PID 1: the first container's program is
+  # and a prestart hook (run by nook after the clone) is back in nook's own PID namespace
+  cfg --arg f "$TEST_DIR/hook-pidns" '.hooks.prestart = [{path: "/bin/sh", args: ["sh", "-c", "readlink /proc/self/ns/pid > \($f)"]}]'
+  inside_sh second '/keyprobe ns pid; /probe pid'
   assert_success
-  assert_output "$(stat -L -c %i "/proc/$pid/ns/pid")"
+  assert_equal "${lines[0]}" "$(stat -L -c %i "/proc/$pid/ns/pid")" "pid namespace"
+  [[ ${lines[1]} != 1 ]] || { echo "the second program is PID 1 of the joined namespace" >&2; return 1; }
+  assert_equal "$(cat "$TEST_DIR/hook-pidns")" "$(readlink /proc/self/ns/pid)" "hook's pid namespace"
 }
 
 # ---------------------------------------------------------------------------------------------

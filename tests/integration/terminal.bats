@@ -132,3 +132,38 @@ wait_receiver() {
   assert_output_contains $'1\n1\n/dev/pts/0\nok sid='
   assert_no_container fgtty
 }
+
+@test "terminal: /dev/console is the pty the program has as stdin" {
+  cfg '.process.terminal = true'
+  set_args sh -c 'stat -L -c "%t:%T" /dev/console /proc/self/fd/0; echo console-done'
+  start_receiver
+  create_container con1 --console-socket "$SOCK"
+  run nook start con1
+  assert_success
+  wait_receiver
+  assert_output_contains "console-done"
+  local a b
+  a=$(sed -n 1p <<<"$output")
+  b=$(sed -n 2p <<<"$output")
+  assert_equal "$a" "$b" "/dev/console and stdin"
+  [[ $a == 88:* ]] || { echo "stdin is not a pty (major 136..143 hex 88..8f): $a" >&2; return 1; }
+}
+
+@test "terminal: a /dev/console that is a symlink in the image is refused, not followed" {
+  # The image's own /dev (no tmpfs over it), where /dev/console points into /proc/sys.
+  cfg '.process.terminal = true | del(.mounts[] | select(.destination == "/dev"))'
+  mkdir -p "$ROOTFS/dev/pts"
+  rm -f "$ROOTFS/dev/console"
+  ln -s /proc/sys/kernel/core_pattern "$ROOTFS/dev/console"
+  local before
+  before=$(cat /proc/sys/kernel/core_pattern)
+  set_args /probe cwd
+  start_receiver
+  run nook create --bundle "$BUNDLE" --console-socket "$SOCK" con2
+  assert_failure
+  assert_output_contains "/dev/console"
+  assert_equal "$(cat /proc/sys/kernel/core_pattern)" "$before" "host core_pattern"
+  run nook state con2
+  assert_failure
+  kill "$RECV_PID" 2>/dev/null || true
+}

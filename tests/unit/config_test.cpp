@@ -1,10 +1,11 @@
 // config.json parsing and validation: the typed model and every error path's message.
+#include "config.hpp"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <sstream>
 
-#include "config.hpp"
 #include "error.hpp"
 #include "state.hpp"
 
@@ -42,11 +43,16 @@ TEST(Config, MinimalParses) {
 }
 
 TEST(Config, WrongTypeNamesPointerAndValue) {
-  EXPECT_EQ(error_of(R"({"ociVersion":"1.0.0","root":{"path":"r"},"process":{"args":["a",42],"cwd":"/"}})"),
-            "config.json: /process/args/1: expected a string, got 42");
-  EXPECT_EQ(error_of(R"({"ociVersion":"1.0.0","root":{"path":"r"},"process":{"args":["a"],"cwd":"/","user":{"uid":-1}}})"),
-            "config.json: /process/user/uid: expected a non-negative integer, got -1");
-  EXPECT_EQ(error_of(R"({"ociVersion":"1.0.0","root":"r"})"), "config.json: /root: expected an object, got \"r\"");
+  EXPECT_EQ(
+      error_of(
+          R"({"ociVersion":"1.0.0","root":{"path":"r"},"process":{"args":["a",42],"cwd":"/"}})"),
+      "config.json: /process/args/1: expected a string, got 42");
+  EXPECT_EQ(
+      error_of(
+          R"({"ociVersion":"1.0.0","root":{"path":"r"},"process":{"args":["a"],"cwd":"/","user":{"uid":-1}}})"),
+      "config.json: /process/user/uid: expected a non-negative integer, got -1");
+  EXPECT_EQ(error_of(R"({"ociVersion":"1.0.0","root":"r"})"),
+            "config.json: /root: expected an object, got \"r\"");
   EXPECT_EQ(error_of(R"([1])"), "config.json: /: expected an object, got [1]");
 }
 
@@ -71,8 +77,10 @@ TEST(Config, OciVersionRange) {
   for (auto v : {"0.9.0", "2.0.0", "1.3.0", "1", "1.0", "x.y.z", "1.0.0garbage", ""})
     EXPECT_FALSE(oci_version_supported(v)) << v;
   EXPECT_EQ(error_of(R"({"ociVersion":"2.0.0","root":{"path":"r"}})"),
-            "config.json: /ociVersion: version \"2.0.0\" is not supported (nook supports 1.0.0 through 1.2.x)");
-  EXPECT_EQ(error_of(R"({"root":{"path":"r"}})"), "config.json: /ociVersion: required property is missing");
+            "config.json: /ociVersion: version \"2.0.0\" is not supported (nook supports 1.0.0 "
+            "through 1.2.x)");
+  EXPECT_EQ(error_of(R"({"root":{"path":"r"}})"),
+            "config.json: /ociVersion: required property is missing");
 }
 
 TEST(Config, UnknownPropertiesAreIgnored) {
@@ -80,24 +88,36 @@ TEST(Config, UnknownPropertiesAreIgnored) {
 }
 
 TEST(Config, ProcessRules) {
-  EXPECT_EQ(error_of(R"({"ociVersion":"1.0.0","root":{"path":"r"},"process":{"args":[],"cwd":"/"}})"),
-            "config.json: /process/args: must name at least the program to run");
-  EXPECT_EQ(error_of(R"({"ociVersion":"1.0.0","root":{"path":"r"},"process":{"args":["a"],"cwd":"rel"}})"),
-            "config.json: /process/cwd: path \"rel\" must be absolute");
+  EXPECT_EQ(
+      error_of(R"({"ociVersion":"1.0.0","root":{"path":"r"},"process":{"args":[],"cwd":"/"}})"),
+      "config.json: /process/args: must name at least the program to run");
+  EXPECT_EQ(
+      error_of(
+          R"({"ociVersion":"1.0.0","root":{"path":"r"},"process":{"args":["a"],"cwd":"rel"}})"),
+      "config.json: /process/cwd: path \"rel\" must be absolute");
   EXPECT_EQ(error_of(R"({"ociVersion":"1.0.0","root":{"path":"r"},"process":{"args":["a"]}})"),
             "config.json: /process/cwd: required property is missing");
-  EXPECT_EQ(error_of(R"({"ociVersion":"1.0.0","root":{"path":"r"},"process":{"args":["a"],"cwd":"/","rlimits":[{"type":"RLIMIT_FOO","soft":1,"hard":1}]}})"),
-            "config.json: /process/rlimits/0/type: unknown rlimit \"RLIMIT_FOO\"");
-  EXPECT_EQ(error_of(R"({"ociVersion":"1.0.0","root":{"path":"r"},"process":{"args":["a"],"cwd":"/","rlimits":[{"type":"RLIMIT_NOFILE","soft":2,"hard":1}]}})"),
-            "config.json: /process/rlimits/0: soft limit 2 is above hard limit 1");
-  EXPECT_EQ(error_of(R"({"ociVersion":"1.0.0","root":{"path":"r"},"process":{"args":["a"],"cwd":"/","rlimits":[{"type":"RLIMIT_NOFILE","soft":1,"hard":1},{"type":"RLIMIT_NOFILE","soft":1,"hard":1}]}})"),
-            "config.json: /process/rlimits/1/type: rlimit RLIMIT_NOFILE is given twice");
-  EXPECT_EQ(error_of(R"({"ociVersion":"1.0.0","root":{"path":"r"},"process":{"args":["a"],"cwd":"/","oomScoreAdj":5000}})"),
-            "config.json: /process/oomScoreAdj: must be between -1000 and 1000");
+  EXPECT_EQ(
+      error_of(
+          R"({"ociVersion":"1.0.0","root":{"path":"r"},"process":{"args":["a"],"cwd":"/","rlimits":[{"type":"RLIMIT_FOO","soft":1,"hard":1}]}})"),
+      "config.json: /process/rlimits/0/type: unknown rlimit \"RLIMIT_FOO\"");
+  EXPECT_EQ(
+      error_of(
+          R"({"ociVersion":"1.0.0","root":{"path":"r"},"process":{"args":["a"],"cwd":"/","rlimits":[{"type":"RLIMIT_NOFILE","soft":2,"hard":1}]}})"),
+      "config.json: /process/rlimits/0: soft limit 2 is above hard limit 1");
+  EXPECT_EQ(
+      error_of(
+          R"({"ociVersion":"1.0.0","root":{"path":"r"},"process":{"args":["a"],"cwd":"/","rlimits":[{"type":"RLIMIT_NOFILE","soft":1,"hard":1},{"type":"RLIMIT_NOFILE","soft":1,"hard":1}]}})"),
+      "config.json: /process/rlimits/1/type: rlimit RLIMIT_NOFILE is given twice");
+  EXPECT_EQ(
+      error_of(
+          R"({"ociVersion":"1.0.0","root":{"path":"r"},"process":{"args":["a"],"cwd":"/","oomScoreAdj":5000}})"),
+      "config.json: /process/oomScoreAdj: must be between -1000 and 1000");
 }
 
 TEST(Config, CapabilitiesBecomeMasksAndUnknownNamesAreKept) {
-  Config c = parse_config(R"({"ociVersion":"1.0.0","root":{"path":"r"},"process":{"args":["a"],"cwd":"/",
+  Config c =
+      parse_config(R"({"ociVersion":"1.0.0","root":{"path":"r"},"process":{"args":["a"],"cwd":"/",
     "capabilities":{"bounding":["CAP_KILL","CAP_SYS_ADMIN","CAP_FUTURE"],"effective":["CAP_CHOWN"]}}})");
   ASSERT_TRUE(c.process->capabilities);
   EXPECT_EQ(c.process->capabilities->bounding, (1ull << 5) | (1ull << 21));
@@ -115,15 +135,19 @@ TEST(Config, LinuxRules) {
   EXPECT_EQ(error_of(with(R"("linux":{"namespaces":[{"type":"network","path":"rel"}]})")),
             "config.json: /linux/namespaces/0/path: path \"rel\" must be absolute");
   EXPECT_EQ(error_of(with(R"("linux":{"uidMappings":[{"containerID":0,"hostID":1000,"size":1}]})")),
-            "config.json: /linux/uidMappings: mappings are given but linux.namespaces has no user namespace");
-  EXPECT_EQ(error_of(with(R"("linux":{"namespaces":[{"type":"user"}],"uidMappings":[{"containerID":0,"hostID":1000,"size":0}]})")),
-            "config.json: /linux/uidMappings/0/size: a mapping of size 0 maps nothing");
+            "config.json: /linux/uidMappings: mappings are given but linux.namespaces has no user "
+            "namespace");
+  EXPECT_EQ(
+      error_of(with(
+          R"("linux":{"namespaces":[{"type":"user"}],"uidMappings":[{"containerID":0,"hostID":1000,"size":0}]})")),
+      "config.json: /linux/uidMappings/0/size: a mapping of size 0 maps nothing");
   EXPECT_EQ(error_of(with(R"("linux":{"devices":[{"type":"x","path":"/dev/x"}]})")),
             "config.json: /linux/devices/0/type: device type must be c, b, u or p, got \"x\"");
   EXPECT_EQ(error_of(with(R"("linux":{"rootfsPropagation":"sideways"})")),
             "config.json: /linux/rootfsPropagation: unknown propagation \"sideways\"");
-  EXPECT_EQ(error_of(with(R"("linux":{"timeOffsets":{"monotonic":{"secs":1}}})")),
-            "config.json: /linux/timeOffsets: time offsets need a time namespace in linux.namespaces");
+  EXPECT_EQ(
+      error_of(with(R"("linux":{"timeOffsets":{"monotonic":{"secs":1}}})")),
+      "config.json: /linux/timeOffsets: time offsets need a time namespace in linux.namespaces");
   EXPECT_EQ(error_of(with(R"("linux":{"maskedPaths":["proc/kcore"]})")),
             "config.json: /linux/maskedPaths/0: path \"proc/kcore\" must be absolute");
 }
@@ -134,7 +158,8 @@ TEST(Config, OtherPlatformsAreRefused) {
 }
 
 TEST(Config, HooksAndMounts) {
-  Config c = parse_config(with(R"("mounts":[{"destination":"dev/shm","type":"tmpfs","options":["size=1k"]}],
+  Config c = parse_config(
+      with(R"("mounts":[{"destination":"dev/shm","type":"tmpfs","options":["size=1k"]}],
     "hooks":{"poststop":[{"path":"/bin/true","timeout":3}]})"));
   ASSERT_EQ(c.mounts.size(), 1u);
   EXPECT_EQ(c.mounts[0].destination, "/dev/shm");
@@ -151,10 +176,10 @@ TEST(Config, SharedClientConfigsParse) {
   for (auto dir : {"/work/shared/configs", "../shared/configs", "../../shared/configs"}) {
     std::ifstream probe(std::string(dir) + "/podman-run-root.config.json");
     if (!probe) continue;
-    for (auto name : {"buildah-bud-root-RUN1", "buildah-bud-rootless-RUN1", "buildah-run-root-tty",
-                      "podman-run-root", "podman-run-rootless", "podman-run-it-root",
-                      "containerd-run.create", "containerd-memory-limit.create",
-                      "slurm-srun-tuser.run"}) {
+    for (auto name :
+         {"buildah-bud-root-RUN1", "buildah-bud-rootless-RUN1", "buildah-run-root-tty",
+          "podman-run-root", "podman-run-rootless", "podman-run-it-root", "containerd-run.create",
+          "containerd-memory-limit.create", "slurm-srun-tuser.run"}) {
       std::ifstream f(std::string(dir) + "/" + name + ".config.json");
       ASSERT_TRUE(f) << name;
       std::stringstream ss;
@@ -191,8 +216,10 @@ TEST(State, IdValidation) {
   };
   EXPECT_EQ(msg(""), "container ID is empty");
   EXPECT_EQ(msg(".."), "container ID \"..\" is not allowed");
-  EXPECT_EQ(msg("a/b"), "container ID contains \"/\": only letters, digits and _ + - . are allowed");
-  EXPECT_EQ(msg(std::string("a\0b", 3)), "container ID contains \"\\x00\": only letters, digits and _ + - . are allowed");
+  EXPECT_EQ(msg("a/b"),
+            "container ID contains \"/\": only letters, digits and _ + - . are allowed");
+  EXPECT_EQ(msg(std::string("a\0b", 3)),
+            "container ID contains \"\\x00\": only letters, digits and _ + - . are allowed");
   EXPECT_EQ(msg(std::string(10240, 'a')), "container ID is longer than 1024 bytes");
 }
 

@@ -35,9 +35,13 @@ const char* kConfig = R"({
   "linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}]}
 })";
 
-Config config() { return parse_config(kConfig, "config.json"); }
+Config config() {
+  return parse_config(kConfig, "config.json");
+}
 
-uint64_t bit(int cap) { return 1ULL << cap; }
+uint64_t bit(int cap) {
+  return 1ULL << cap;
+}
 
 ExecOptions with_args(std::vector<std::string> args) {
   ExecOptions o;
@@ -80,8 +84,8 @@ TEST(ExecProcess, EnvIsAppendedAndALaterNameWins) {
   ExecOptions o = with_args({"env"});
   o.env = {"NEW=1", "FOO=flag", "EMPTY=", "NEW=2"};
   Process p = exec_process_for(config(), o, "");
-  EXPECT_EQ(p.env, (std::vector<std::string>{"PATH=/bin:/usr/bin", "TERM=xterm", "FOO=flag", "NEW=2",
-                                             "EMPTY="}));
+  EXPECT_EQ(p.env, (std::vector<std::string>{"PATH=/bin:/usr/bin", "TERM=xterm", "FOO=flag",
+                                             "NEW=2", "EMPTY="}));
 }
 
 TEST(ExecProcess, EnvWithoutValueIsAnError) {
@@ -101,7 +105,8 @@ TEST(ExecProcess, Cwd) {
     exec_process_for(config(), o, "");
     FAIL() << "relative --cwd accepted";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("--cwd tmp: must be an absolute path"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("--cwd tmp: must be an absolute path"), std::string::npos)
+        << e.what();
   }
 }
 
@@ -238,9 +243,10 @@ TEST(ExecProcess, ProcessFileErrorsNameTheFileAndPointer) {
 TEST(ExecProcess, ClientProcessFiles) {
   const char* dir = "/work/shared/configs/";
   int seen = 0;
-  for (const char* name : {"podman-exec-root.process.json", "podman-exec-rootless.process.json",
-                           "podman-exec-it-root.process.json", "podman-exec-root-u1000-w-e.process.json",
-                           "containerd-exec.process.json"}) {
+  for (const char* name :
+       {"podman-exec-root.process.json", "podman-exec-rootless.process.json",
+        "podman-exec-it-root.process.json", "podman-exec-root-u1000-w-e.process.json",
+        "containerd-exec.process.json"}) {
     std::string text = slurp(std::string(dir) + name);
     if (text.empty()) continue;
     seen++;
@@ -274,8 +280,8 @@ TEST(ExecUser, Parse) {
 TEST(ExecUser, Rejects) {
   uint32_t uid;
   std::optional<uint32_t> gid;
-  for (const char* bad : {"", ":", "root", "1000:", ":1000", "-1", "1 2", "1000:users", "4294967295",
-                          "99999999999", "0x10", "1:2:3"}) {
+  for (const char* bad : {"", ":", "root", "1000:", ":1000", "-1", "1 2", "1000:users",
+                          "4294967295", "99999999999", "0x10", "1:2:3"}) {
     EXPECT_THROW(parse_exec_user(bad, &uid, &gid), Error) << "\"" << bad << "\"";
   }
 }

@@ -42,6 +42,7 @@
 #include "seccomp.hpp"
 #include "state.hpp"
 #include "sync.hpp"
+#include "testpause.hpp"
 #include "tty.hpp"
 #include "userns.hpp"
 
@@ -193,6 +194,7 @@ Prepared prepare(const ExecChild& c) {
   const Process& proc = *c.proc;
   const Config& cfg = *c.cfg;
   join_namespaces(c);
+  test_pause("exec-joined");
   // setns(CLONE_NEWNS) put us at the root of the mount namespace, which pivot_root made the
   // container's root; after --no-pivot the container's root is a chroot below it. Taking
   // the root of the container's process covers both.

@@ -550,3 +550,26 @@ fit_rlimits() {
   assert_status 7
   assert_output $'exec-ok\nID=nooktest'
 }
+
+@test "exec: the cloned process is not dumpable while it joins the container" {
+  skip_in_root_mode "as root /proc/PID of the child is root's either way; only an unprivileged caller's shows the difference"
+  start_sleeper $C
+  NOOK_TEST_PAUSE=exec-joined exec_bg "$TEST_DIR/ex" exec $C /probe exit 0
+  local child="" i p
+  for ((i = 0; i < 100; i++)); do
+    for p in $(pgrep -f -- "exec $C /probe exit 0"); do
+      [[ $(awk '/^State:/ {print $2}' "/proc/$p/status" 2>/dev/null) == T ]] && child=$p
+    done
+    [[ -z $child ]] || break
+    sleep 0.1
+  done
+  [[ -n $child ]] || { echo "no stopped exec child: $(cat "$TEST_DIR/ex.err")" >&2; return 1; }
+  # it is in the container's namespaces now; non-dumpable, its /proc entries are root's, not
+  # the caller's, so the container (and the caller) cannot ptrace it or open its fds
+  assert_equal "$(ns_of "$child" mnt)" "$(ns_of "$(container_pid $C)" mnt)" "mount namespace"
+  assert_equal "$(stat -c %u "/proc/$child/environ")" 0 "owner of /proc/$child/environ"
+  run as_user cat "/proc/$child/environ"
+  assert_failure
+  kill -CONT "$child"
+  wait "$NOOK_BG_PID"
+}

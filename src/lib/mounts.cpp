@@ -149,11 +149,6 @@ void bind_onto(const std::string& source, int fd, bool recursive, const Mount& m
     mount_fail(("(bind " + source + ")").c_str(), m, errno);
 }
 
-bool is_dir(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 // Drops `key=...` from a comma-separated option string.
 std::string drop_option(const std::string& data, const std::string& key) {
   std::string out;
@@ -176,6 +171,77 @@ bool has_option(const std::string& data, const std::string& key) {
          data.find("," + key + "=") != std::string::npos;
 }
 
+// The per-mount flags of a bind (ro, nosuid, nodev, noexec, nodiratime, nosymfollow, the
+// atime mode) as mount_setattr(2) attributes for the top mount of the new tree.
+mount_attr bind_attrs(const MountOptions& o) {
+  auto attrs = [](unsigned long ms) {
+    uint64_t a = 0;
+    if (ms & MS_RDONLY) a |= MOUNT_ATTR_RDONLY;
+    if (ms & MS_NOSUID) a |= MOUNT_ATTR_NOSUID;
+    if (ms & MS_NODEV) a |= MOUNT_ATTR_NODEV;
+    if (ms & MS_NOEXEC) a |= MOUNT_ATTR_NOEXEC;
+    if (ms & MS_NODIRATIME) a |= MOUNT_ATTR_NODIRATIME;
+    if (ms & MS_NOSYMFOLLOW) a |= MOUNT_ATTR_NOSYMFOLLOW;
+    return a;
+  };
+  mount_attr a = {};
+  a.attr_set = attrs(o.flags);
+  a.attr_clr = attrs(o.clear);
+  // The atime mode is one field: noatime, strictatime or relatime replace it; clearing one
+  // of them ("atime", "nostrictatime") returns to the default, relatime.
+  if (o.flags & MS_NOATIME)
+    a.attr_set |= MOUNT_ATTR_NOATIME;
+  else if (o.flags & MS_STRICTATIME)
+    a.attr_set |= MOUNT_ATTR_STRICTATIME;
+  if ((o.flags | o.clear) & (MS_NOATIME | MS_STRICTATIME | MS_RELATIME))
+    a.attr_clr |= MOUNT_ATTR__ATIME;
+  return a;
+}
+
+// A bind mount with the new mount API: the source tree is cloned (open_tree; recursively for
+// rbind), its flags set while it is still detached (mount_setattr), and it is attached to the
+// destination opened inside the rootfs (move_mount). No path is resolved twice and no
+// /proc/self/fd path is walked. In a user namespace the kernel refuses to clear flags the
+// source's mount has locked (EPERM); they are then kept, as runc does.
+void bind_mount(int rootfd, const Mount& m, const MountOptions& o, const std::string& source) {
+  unsigned otf = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (o.recursive ? AT_RECURSIVE : 0);
+  Fd tree(static_cast<int>(syscall(SYS_open_tree, AT_FDCWD, source.c_str(), otf)));
+  if (!tree) {
+    if (errno == ENOENT || errno == ENOTDIR || errno == EACCES)
+      throw_sys("mount " + m.destination + ": source", source);
+    mount_fail(("(bind " + source + ")").c_str(), m, errno);
+  }
+  struct stat st;
+  if (::fstat(tree.get(), &st) != 0) throw_sys("stat", source);
+  Fd target = open_in_root(rootfd, m.destination, true, !S_ISDIR(st.st_mode), false);
+
+  mount_attr a = bind_attrs(o);
+  if (a.attr_set || a.attr_clr) {
+    if (syscall(SYS_mount_setattr, tree.get(), "", AT_EMPTY_PATH, &a, sizeof a) != 0) {
+      int e = errno;
+      if (e != EPERM) mount_fail("(mount_setattr)", m, e);
+      // Keep what the source has locked: do not clear its flags or change its atime mode.
+      a.attr_clr &= ~(MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
+                      MOUNT_ATTR__ATIME | MOUNT_ATTR_NODIRATIME);
+      a.attr_set &= ~MOUNT_ATTR__ATIME;
+      if (syscall(SYS_mount_setattr, tree.get(), "", AT_EMPTY_PATH, &a, sizeof a) != 0)
+        mount_fail("(mount_setattr)", m, errno);
+    }
+  }
+  if (o.attr_set || o.attr_clr) {  // rro, rnosuid, ...: every mount of the tree
+    mount_attr r = {};
+    r.attr_set = o.attr_set;
+    r.attr_clr = o.attr_clr;
+    if (syscall(SYS_mount_setattr, tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &r, sizeof r) != 0)
+      mount_fail("(mount_setattr)", m, errno);
+  }
+  if (syscall(SYS_move_mount, tree.get(), "", target.get(), "",
+              MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+    mount_fail(("(bind " + source + ")").c_str(), m, errno);
+  // Attached now; the tree descriptor addresses the new mount.
+  set_propagation(fd_path(tree.get()), o.propagation, m);
+}
+
 void mount_one(const FsPlan& plan, int rootfd, const Mount& m) {
   MountOptions o = parse_mount_options(m.options, m.destination);
   bool bind = o.bind || m.type == "bind";
@@ -185,27 +251,15 @@ void mount_one(const FsPlan& plan, int rootfd, const Mount& m) {
 
   std::string source = m.source;
   if (bind && !source.empty() && source[0] != '/') source = plan.bundle + "/" + source;
-  bool source_is_dir = !bind || is_dir(source);
   if (bind) {
-    struct stat st;
-    if (::stat(source.c_str(), &st) != 0) throw_sys("mount " + m.destination + ": source", source);
+    bind_mount(rootfd, m, o, source);
+    return;
   }
   // proc and sysfs must land on a real directory: a symlink placed there by the image could
   // otherwise redirect them (CVE-2019-19921).
   bool strict = type == "proc" || type == "sysfs";
-  Fd target = open_in_root(rootfd, m.destination, true, !source_is_dir, strict);
+  Fd target = open_in_root(rootfd, m.destination, true, false, strict);
   std::string tpath = fd_path(target.get());
-
-  if (bind) {
-    bind_onto(source, target.get(), o.recursive, m);
-    // The bind is now on top of `target`; reopen it to address the new mount.
-    Fd top = open_in_root(rootfd, m.destination, false, false);
-    std::string top_path = fd_path(top.get());
-    if (o.flags & ~MS_REC) remount_bind(top_path, top.get(), o.flags, m);
-    set_attrs(top.get(), o, m);
-    set_propagation(top_path, o.propagation, m);
-    return;
-  }
 
   std::string data = o.data;
   unsigned long flags = o.flags;

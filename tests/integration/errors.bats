@@ -5,7 +5,7 @@
 # test directory lists the same files before and after) and no cgroup.
 # (tests/integration/badinput.bats, by the tests' owner, covers more of the same kind.)
 
-load ../../lib/common
+load ../lib/common
 
 # start_detached ID: create (stdio in files, see nook_create) and start; waits for running.
 start_detached() {

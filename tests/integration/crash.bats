@@ -7,7 +7,7 @@
 # (src/lib/testpause.hpp); the test waits for the stop, SIGKILLs nook there, then recovers.
 # Steps init-* stop the container process instead; the test then kills nook, its parent.
 
-load ../../lib/common
+load ../lib/common
 
 # wait_stopped PID: until PID is stopped (state T); fails if it exits first.
 wait_stopped() {

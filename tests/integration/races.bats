@@ -5,7 +5,7 @@
 # every directory in it is a container `state` can read, and once all is deleted it is empty,
 # with no process, mount or cgroup left.
 
-load ../../lib/common
+load ../lib/common
 
 CLIENTS=6
 

@@ -518,8 +518,20 @@ std::vector<pid_t> pids_of(const State& st) {
 }
 
 void kill_all(const State& st, int sig) {
-  // Freeze first where we can, so nothing forks away while we signal.
-  for (pid_t p : pids_of(st)) ::kill(p, sig);
+  bool done = false;
+  if (!st.cgroup.empty()) {
+    // cgroup.kill for SIGKILL on cgroup v2; otherwise freeze, signal every member, thaw, so
+    // nothing forks away while we signal.
+    try {
+      cgroup_signal_all(st.cgroup, sig, st.id);
+      done = true;
+    } catch (const Error& e) {
+      log::debug(std::string(e.what()) + "; signalling the processes found by a scan instead");
+    }
+  }
+  if (!done)
+    for (pid_t p : pids_without_cgroup(st)) ::kill(p, sig);
+  // The container's process itself, in case the cgroup did not hold it.
   if (proc_start_time(st.pid) == st.start_time) ::kill(st.pid, sig);
 }
 

@@ -186,9 +186,10 @@ while time.time() < end:
     for other in ("link", "rlink", "real"):
         libc.renameat2(-100, (d + "/dst").encode(), -100, (d + "/" + other).encode(), RENAME_EXCHANGE)
 PY
-  local swapper=$! i ok=0
-  for ((i = 0; i < 8; i++)); do
-    run --separate-stderr nook run --bundle "$BUNDLE" "swap-$i"
+  # (not `i`: bats' own version check, run by `run --separate-stderr`, sets a global i)
+  local swapper=$! round ok=0
+  for ((round = 0; round < 8; round++)); do
+    run --separate-stderr nook run --bundle "$BUNDLE" "swap-$round"
     [[ $status -eq 0 ]] && ok=$((ok + 1))
   done
   kill "$swapper" 2>/dev/null || true

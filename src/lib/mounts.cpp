@@ -88,6 +88,15 @@ constexpr AttrOpt kAttrOpts[] = {
     {"rsymfollow", true, MOUNT_ATTR_NOSYMFOLLOW},
 };
 
+// openat2(2); EAGAIN (a rename raced with the ".." walk of RESOLVE_IN_ROOT: the kernel could
+// not prove the result stays inside) is retried, as the man page asks.
+int openat2_retry(int dirfd, const char* path, struct open_how* how) {
+  for (int i = 0;; i++) {
+    int fd = static_cast<int>(syscall(SYS_openat2, dirfd, path, how, sizeof *how));
+    if (fd >= 0 || errno != EAGAIN || i == 64) return fd;
+  }
+}
+
 std::string fd_path(int fd) {
   return "/proc/self/fd/" + std::to_string(fd);
 }
@@ -496,7 +505,7 @@ Fd resolve_in_container(const std::string& path) {
   struct open_how how = {};
   how.flags = O_PATH | O_CLOEXEC;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  return Fd(static_cast<int>(syscall(SYS_openat2, root.get(), path.c_str(), &how, sizeof how)));
+  return Fd(openat2_retry(root.get(), path.c_str(), &how));
 }
 
 void attach(int tree, int target, const char* what, const std::string& path) {
@@ -623,9 +632,7 @@ Fd open_in_root_at_depth(int rootfd, const std::string& path, bool create, bool 
   struct open_how how = {};
   how.flags = O_PATH | O_CLOEXEC;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | (no_symlinks ? RESOLVE_NO_SYMLINKS : 0);
-  auto try_open = [&](const std::string& p) {
-    return static_cast<int>(syscall(SYS_openat2, rootfd, p.c_str(), &how, sizeof how));
-  };
+  auto try_open = [&](const std::string& p) { return openat2_retry(rootfd, p.c_str(), &how); };
   int fd = try_open(path);
   if (fd >= 0) return Fd(fd);
   if (errno == ELOOP && no_symlinks)
@@ -796,7 +803,7 @@ void bind_console(int tty_fd) {
     struct open_how how = {};
     how.flags = flags | O_CLOEXEC | O_NOFOLLOW;
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS;
-    return Fd(static_cast<int>(syscall(SYS_openat2, root.get(), path, &how, sizeof how)));
+    return Fd(openat2_retry(root.get(), path, &how));
   };
   Fd target = open_no_links("/dev/console", O_PATH);
   if (!target && errno == ENOENT) {

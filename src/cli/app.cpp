@@ -34,7 +34,7 @@ CLI::App* add_verb(CLI::App& app, const char* name, const char* description) {
 
 // runc's CLI library also accepts long flags with one dash (-root, -bundle); rewrite those we
 // know to the two-dash form before parsing.
-std::vector<std::string> normalise(int argc, char** argv) {
+std::vector<std::string> normalise(int argc, char** argv, std::string* verb) {
   static const std::set<std::string> long_names = {"root",
                                                    "log",
                                                    "log-format",
@@ -108,6 +108,7 @@ std::vector<std::string> normalise(int argc, char** argv) {
         value_next = takes_value.count(a) > 0;
       } else if (++words == 1) {
         exec = a == "exec";
+        if (verb) *verb = a;
       } else if (exec && words == 2) {
         passthrough = true;  // the container ID
       }
@@ -118,7 +119,8 @@ std::vector<std::string> normalise(int argc, char** argv) {
   return out;
 }
 
-std::map<std::string, std::function<void()>> build_app(CLI::App& app, Globals& g) {
+std::map<std::string, std::function<void()>> build_app(CLI::App& app, Globals& g,
+                                                       const std::string& only) {
   app.set_version_flag("-v,--version",
                        std::string("nook version ") + NOOK_VERSION + "\nspec: " + kOciVersion);
   app.require_subcommand(1);
@@ -138,7 +140,12 @@ std::map<std::string, std::function<void()>> build_app(CLI::App& app, Globals& g
   app.add_option("--cgroup-manager", g.cgroup_manager,
                  "accepted for crun compatibility (cgroupfs|systemd|disabled)");
   std::map<std::string, std::function<void()>> actions;
-  for (auto& [name, setup] : verbs()) actions[name] = setup(app, g);
+  // Registering every verb's options is most of the work of a short call like `state` (CLI11
+  // builds each option): when the verb is known, only it is registered.
+  bool known = false;
+  for (auto& v : verbs()) known = known || only == v.first;
+  for (auto& [name, setup] : verbs())
+    if (!known || only == name) actions[name] = setup(app, g);
   return actions;
 }
 

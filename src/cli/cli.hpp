@@ -35,12 +35,15 @@ std::vector<std::pair<const char*, VerbSetup>>& verbs();
 // Adds a subcommand with nook's conventions: global flags accepted after it too.
 CLI::App* add_verb(CLI::App& app, const char* name, const char* description);
 
-// Adds the global options and every registered verb to `app`; returns each verb's action by
-// name (run after a successful parse: app.get_subcommands() names the chosen one).
-std::map<std::string, std::function<void()>> build_app(CLI::App& app, Globals& g);
+// Adds the global options and the registered verbs to `app`: only the verb `only` when it is
+// one (the word normalise() found), else all of them (help, unknown verbs). Returns each added
+// verb's action by name (run after a successful parse: app.get_subcommands() names it).
+std::map<std::string, std::function<void()>> build_app(CLI::App& app, Globals& g,
+                                                       const std::string& only = {});
 
 // argv[1..] with runc's one-dash long flags (-root) rewritten to two dashes, reversed as
-// CLI11's App::parse(std::vector<std::string>&) expects.
-std::vector<std::string> normalise(int argc, char** argv);
+// CLI11's App::parse(std::vector<std::string>&) expects. `verb`, when given, receives the
+// first word that is not an option (the verb, if the command line has one).
+std::vector<std::string> normalise(int argc, char** argv, std::string* verb = nullptr);
 
 }  // namespace nook::cli

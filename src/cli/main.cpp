@@ -8,9 +8,10 @@ int main(int argc, char** argv) {
   Globals g;
   CLI::App app{"nook: an unprivileged OCI container runtime (runc-compatible command line)",
                "nook"};
-  auto actions = build_app(app, g);
+  std::string verb;
+  std::vector<std::string> args = normalise(argc, argv, &verb);
+  auto actions = build_app(app, g, verb);
   try {
-    std::vector<std::string> args = normalise(argc, argv);
     app.parse(args);
     g.log.json = g.log_format == "json";
     log::init(g.log);

@@ -92,7 +92,7 @@ void validate_for_host(const Config& cfg, const std::string& file) {
 
 bool want_root_emulation(const Config& cfg, const IdPlan& ids) {
   auto it = cfg.annotations.find(kRootEmulationAnnotation);
-  if (it == cfg.annotations.end()) return ids.single_id;
+  if (it == cfg.annotations.end()) return ids.single_id || ids.inherited_single_id;
   if (it->second == "true" || it->second == "on" || it->second == "1") return true;
   if (it->second == "false" || it->second == "off" || it->second == "0") return false;
   fail(std::string("annotation ") + kRootEmulationAnnotation + ": expected true or false, got \"" +

@@ -21,6 +21,20 @@ bool caller_privileged() {
   return has(CAP_SYS_ADMIN) && has(CAP_SETUID) && has(CAP_SETGID);
 }
 
+bool own_userns_single_id() {
+  Fd fd(::open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC));
+  char buf[256] = {};
+  if (!fd || ::read(fd.get(), buf, sizeof buf - 1) <= 0) return false;
+  unsigned inside = 0, outside = 0;
+  unsigned long count = 0;
+  int n = 0;
+  if (std::sscanf(buf, "%u %u %lu%n", &inside, &outside, &count, &n) != 3) return false;
+  // One line, one ID.
+  for (const char* p = buf + n; *p; p++)
+    if (*p != '\n' && *p != ' ') return false;
+  return count == 1;
+}
+
 bool id_mapped(const std::vector<IdMapping>& map, uint32_t id) {
   for (auto& m : map)
     if (id >= m.container_id && uint64_t(id) < uint64_t(m.container_id) + m.size) return true;
@@ -50,6 +64,7 @@ IdPlan plan_ids(const Config& cfg, bool privileged) {
   }
   if (userns) {
     if (privileged && !cfg.linux.uid_mappings.empty()) {
+      p.inherited_single_id = own_userns_single_id();
       p.new_userns = true;
       p.uid_map = cfg.linux.uid_mappings;
       p.gid_map = cfg.linux.gid_mappings;
@@ -59,7 +74,10 @@ IdPlan plan_ids(const Config& cfg, bool privileged) {
                       : "unprivileged caller cannot grant the config's mappings");
     return p;
   }
-  if (privileged) return p;  // no user namespace, as runc does
+  if (privileged) {  // no user namespace, as runc does
+    p.inherited_single_id = own_userns_single_id();
+    return p;
+  }
   single("unprivileged caller and no user namespace in the config");
   return p;
 }

@@ -226,3 +226,20 @@ assert_host_file_unchanged() {
   assert_equal "$(grep -c . "$TEST_DIR/changes")" 2 "changed lines"
   grep -q '^> ./tmp/f .* 755 f$' "$TEST_DIR/changes"
 }
+
+@test "rootemu: on by default as root of the caller's own single-ID namespace (rootless Buildah without subuid)" {
+  # Buildah or Podman run as a user with no /etc/subuid entry make a namespace that maps one
+  # ID and run the runtime as its root, with a config that has no user namespace. nook is
+  # privileged there, yet chown to another ID fails as in single-ID mode: emulation is on.
+  cfg 'del(.linux.namespaces[] | select(.type == "user")) | del(.linux.uidMappings, .linux.gidMappings)'
+  set_args sh -c '/sysprobe chown /tmp/f 1000 1000 , setuid 1000 , ids; chown -R 1000:1000 /tmp/dir && echo chown-R-ok'
+  run --separate-stderr timeout 60 bash -c 'cd / && "$@"' _ as_user unshare -r "$NOOK_BIN" --root "$STATE_ROOT" run --bundle "$BUNDLE" re-inherited
+  assert_success
+  assert_output_matches $'^ok\nok\n0 0 0 0 0 0 groups:.*\nchown-R-ok$'
+  assert_host_file_unchanged
+  # and the annotation still turns it off: chown then fails as it would without nook
+  set_annotation false
+  set_args /sysprobe chown /tmp/f 1000 1000
+  run --separate-stderr timeout 60 bash -c 'cd / && "$@"' _ as_user unshare -r "$NOOK_BIN" --root "$STATE_ROOT" run --bundle "$BUNDLE" re-inherited2
+  assert_output_matches "EINVAL|EPERM"
+}

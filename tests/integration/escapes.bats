@@ -2,7 +2,7 @@
 # Escapes (issue 8): regression tests for the classic runtime CVEs, as root and unprivileged.
 # What nook claims and why is written down in docs/errors.md ("Escapes").
 
-load ../../lib/common
+load ../lib/common
 
 # start_detached ID: create (stdio in files, see nook_create) and start; waits for running.
 start_detached() {

@@ -60,7 +60,8 @@ crash_at() {
   wait "$NOOK_BG_PID" 2>/dev/null || true
 }
 
-# cgroups_named ID: cgroup directories whose name is ID (nook's default /nook/ID).
+# cgroups_named ID: cgroup directories whose name is ID (nook's default /nook/ID). IDs carry
+# the mode: the root and the unprivileged run of this file may run at the same time.
 cgroups_named() {
   find /sys/fs/cgroup -type d -name "$1" 2>/dev/null
 }
@@ -100,7 +101,7 @@ setup() {
   local step id pid
   for step in create-dir create-fifo create-clone create-cgroup create-go create-ready \
     create-state create-pidfile init-go init-rootfs init-ready; do
-    id=c-$step
+    id=c-$step-$NOOK_TEST_MODE
     crash_at "$step" create --bundle "$BUNDLE" --pid-file "$TEST_DIR/$id.pid" "$id"
     pid=$(pid_of_state "$id")
     echo "# $step: state pid ${pid:-none}, container process ${CRASH_CHILD:-?}" >&3
@@ -110,15 +111,15 @@ setup() {
 }
 
 @test "crash: create killed after the process is set up: list says creating, not created" {
-  crash_at create-ready create --bundle "$BUNDLE" c-ready
-  run nook state c-ready
+  crash_at create-ready create --bundle "$BUNDLE" c-ready-$NOOK_TEST_MODE
+  run nook state c-ready-$NOOK_TEST_MODE
   assert_success
   assert_equal "$(jq -r .status <<<"$output")" creating "status"
-  run nook start c-ready
+  run nook start c-ready-$NOOK_TEST_MODE
   assert_failure
-  run nook delete c-ready
+  run nook delete c-ready-$NOOK_TEST_MODE
   assert_failure
-  recovered c-ready
+  recovered c-ready-$NOOK_TEST_MODE
 }
 
 @test "crash: run -d killed during create recovers" {
@@ -129,7 +130,7 @@ setup() {
 @test "crash: start killed at every step recovers" {
   local step id pid
   for step in start-locked start-fifo; do
-    id=s-$step
+    id=s-$step-$NOOK_TEST_MODE
     create_container "$id"
     pid=$(container_pid "$id")
     crash_at "$step" start "$id"
@@ -138,19 +139,19 @@ setup() {
 }
 
 @test "crash: start killed before it wrote the fifo: the container can still be started" {
-  create_container s-again
-  crash_at start-locked start s-again
-  run nook start s-again
+  create_container s-again-$NOOK_TEST_MODE
+  crash_at start-locked start s-again-$NOOK_TEST_MODE
+  run nook start s-again-$NOOK_TEST_MODE
   assert_success
-  wait_for_status s-again running
-  recovered s-again
+  wait_for_status s-again-$NOOK_TEST_MODE running
+  recovered s-again-$NOOK_TEST_MODE
 }
 
 @test "crash: delete killed at every step recovers" {
   local step id pid
   for step in delete-locked delete-killed delete-cgroup; do
     for how in created running; do
-      id=d-$step-$how
+      id=d-$step-$how-$NOOK_TEST_MODE
       create_container "$id"
       pid=$(container_pid "$id")
       if [[ $how == running ]]; then
@@ -164,28 +165,28 @@ setup() {
 }
 
 @test "crash: a state dir with a torn write (temporary file left) is still recoverable" {
-  create_container torn
+  create_container torn-$NOOK_TEST_MODE
   local pid
-  pid=$(container_pid torn)
+  pid=$(container_pid torn-$NOOK_TEST_MODE)
   # what a kill between open and rename of an atomic write leaves
-  cp "$STATE_ROOT/torn/state.json" "$STATE_ROOT/torn/.state.json.tmp"
-  head -c 10 "$STATE_ROOT/torn/state.json" >"$STATE_ROOT/torn/.state.json.tmp"
-  run nook state torn
+  cp "$STATE_ROOT/torn-$NOOK_TEST_MODE/state.json" "$STATE_ROOT/torn-$NOOK_TEST_MODE/.state.json.tmp"
+  head -c 10 "$STATE_ROOT/torn-$NOOK_TEST_MODE/state.json" >"$STATE_ROOT/torn-$NOOK_TEST_MODE/.state.json.tmp"
+  run nook state torn-$NOOK_TEST_MODE
   assert_success
-  recovered torn "$pid"
+  recovered torn-$NOOK_TEST_MODE "$pid"
 }
 
 @test "crash: a corrupt state.json: list warns, delete --force removes it" {
-  create_container corrupt
+  create_container corrupt-$NOOK_TEST_MODE
   local pid
-  pid=$(container_pid corrupt)
-  nook kill corrupt KILL || true
+  pid=$(container_pid corrupt-$NOOK_TEST_MODE)
+  nook kill corrupt-$NOOK_TEST_MODE KILL || true
   wait_pid_gone "$pid"
-  echo '{"id": "corrupt", "pid": ' >"$STATE_ROOT/corrupt/state.json"
+  echo "{\"id\": \"corrupt-$NOOK_TEST_MODE\", \"pid\": " >"$STATE_ROOT/corrupt-$NOOK_TEST_MODE/state.json"
   run nook list
   assert_success
-  run nook delete --force corrupt
+  run nook delete --force corrupt-$NOOK_TEST_MODE
   echo "# delete --force of a corrupt state: status $status: $output" >&3
   assert_success
-  assert_no_container corrupt
+  assert_no_container corrupt-$NOOK_TEST_MODE
 }

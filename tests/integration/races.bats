@@ -133,10 +133,12 @@ setup() {
   pids=()
   for ((i = 0; i < CLIENTS; i++)); do
     call "$LOG.kill" kill "$id" KILL &
+    pids+=($!)
     call "$LOG.state" state "$id" &
     pids+=($!)
   done
-  wait
+  # not a bare `wait`: it would also wait for bats' own BATS_TEST_TIMEOUT watchdog
+  wait "${pids[@]}"
   check_log "$LOG.kill"
   check_log "$LOG.state"
   wait_for_status "$id" stopped

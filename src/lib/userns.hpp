@@ -21,7 +21,7 @@ struct IdPlan {
   // maps one ID: root of rootless Buildah's or Podman's namespace for a user with no
   // /etc/subuid entry. chown to another ID fails there exactly as in single-ID mode.
   bool inherited_single_id = false;
-  std::string reason;       // why nook made or changed the user namespace (for the log)
+  std::string reason;  // why nook made or changed the user namespace (for the log)
 };
 
 // True when the caller is uid 0 with CAP_SYS_ADMIN, CAP_SETUID and CAP_SETGID in its own user

@@ -34,7 +34,7 @@ regex="^(${regex%|})-(root|user)\$"
 
 cd "$build_dir"
 status=0
-ctest --output-on-failure -j "$jobs" -L unit "$@" || status=1
+ctest --output-on-failure -j "$jobs" -L unit -E "^clang-format$" "$@" || status=1
 # One suite at a time: the root and unprivileged runs of a suite use the same container IDs,
 # and as root the default cgroup is /nook/ID whatever the --root.
 ASAN_OPTIONS=${NOOK_ASAN_OPTIONS_INTEGRATION:-$asan_common:detect_leaks=0} \

@@ -204,15 +204,7 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
   }
   Fd console;
   if (proc.terminal) {
-    if (!o.console_socket.empty()) {
-      console = raise_fd(connect_console(o.console_socket), min_fd);
-    } else {
-      int sp[2];
-      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
-        throw_sys("socketpair", "console");
-      console = raise_fd(Fd(sp[1]), min_fd);
-      L.console_peer = Fd(sp[0]);
-    }
+    console = console_channel(o.console_socket, min_fd, &L.console_peer);
     spec.console_fd = console.get();
   }
   int sp[2];

@@ -448,15 +448,7 @@ int container_exec(const std::string& root, const std::string& id, const ExecOpt
 
   Fd console, console_peer;
   if (proc.terminal) {
-    if (!o.console_socket.empty()) {
-      console = raise_fd(connect_console(o.console_socket), min_fd);
-    } else {
-      int sp[2];
-      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
-        throw_sys("socketpair", "console");
-      console = raise_fd(Fd(sp[1]), min_fd);
-      console_peer = Fd(sp[0]);
-    }
+    console = console_channel(o.console_socket, min_fd, &console_peer);
     ch.console_fd = console.get();
   }
   int sp[2];

@@ -69,6 +69,15 @@ Fd connect_console(const std::string& path) {
   return s;
 }
 
+Fd console_channel(const std::string& socket, int min_fd, Fd* peer) {
+  if (!socket.empty()) return raise_fd(connect_console(socket), min_fd);
+  int sp[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
+    throw_sys("socketpair", "console");
+  *peer = Fd(sp[0]);
+  return raise_fd(Fd(sp[1]), min_fd);
+}
+
 void setup_terminal(int console_fd, const Process& proc) {
   Fd master(::open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
   if (!master) master.reset(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));

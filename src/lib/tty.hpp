@@ -15,6 +15,11 @@ namespace nook {
 // Connects to the AF_UNIX stream socket of --console-socket (close-on-exec).
 Fd connect_console(const std::string& path);
 
+// The channel a process with a terminal sends its pty master over, at fd >= min_fd: connected
+// to `socket` (--console-socket), or, with none, one end of a socketpair whose other end goes
+// to `*peer` (run/exec in the foreground proxy the pty themselves).
+Fd console_channel(const std::string& socket, int min_fd, Fd* peer);
+
 // In the container process (inside its mount namespace): allocates a pty in the container's
 // devpts, sends the master with its name to `console_fd` (SCM_RIGHTS), makes the slave the
 // controlling terminal of a new session and dup2s it over stdio. The slave is chowned to

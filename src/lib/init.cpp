@@ -62,15 +62,6 @@ void write_file(const char* path, const std::string& text) {
     throw_sys("write", path);
 }
 
-bool in_initial_userns() {
-  Fd fd(::open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC));
-  char buf[128] = {};
-  if (!fd || ::read(fd.get(), buf, sizeof buf - 1) <= 0) return false;
-  unsigned a = 1, b = 1;
-  unsigned long n = 0;
-  return std::sscanf(buf, "%u %u %lu", &a, &b, &n) == 3 && a == 0 && b == 0 && n == 4294967295ul;
-}
-
 // Set-up up to the point where the program may be started. Errors throw nook::Error.
 Prepared prepare(const InitSpec& s, const std::string& state_json) {
   const Config& cfg = *s.cfg;
@@ -127,7 +118,8 @@ Prepared prepare(const InitSpec& s, const std::string& state_json) {
   fs.userns = s.ids.new_userns || !s.ids.join_path.empty();
   // Device nodes need CAP_MKNOD in the initial user namespace; root inside Buildah's or
   // Podman's user namespace has it only there, so it binds the host's nodes instead.
-  fs.can_mknod = !fs.userns && s.ids.privileged && has_cap(CAP_MKNOD) && in_initial_userns();
+  fs.can_mknod =
+      !fs.userns && s.ids.privileged && has_cap(CAP_MKNOD) && s.ids.caller_in_initial_userns;
   {
     auto own = [&](NsType t) {
       auto* n = cfg.linux.find_ns(t);

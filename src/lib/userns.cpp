@@ -21,25 +21,38 @@ bool caller_privileged() {
   return has(CAP_SYS_ADMIN) && has(CAP_SETUID) && has(CAP_SETGID);
 }
 
-bool own_userns_single_id() {
-  Fd fd(::open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC));
-  char buf[256] = {};
-  if (!fd || ::read(fd.get(), buf, sizeof buf - 1) <= 0) return false;
-  unsigned inside = 0, outside = 0;
-  unsigned long count = 0;
-  int n = 0;
-  if (std::sscanf(buf, "%u %u %lu%n", &inside, &outside, &count, &n) != 3) return false;
-  // One line, one ID.
-  for (const char* p = buf + n; *p; p++)
-    if (*p != '\n' && *p != ' ') return false;
-  return count == 1;
-}
-
 bool id_mapped(const std::vector<IdMapping>& map, uint32_t id) {
   for (auto& m : map)
     if (id >= m.container_id && uint64_t(id) < uint64_t(m.container_id) + m.size) return true;
   return false;
 }
+
+namespace {
+// The caller's /proc/self/uid_map; empty when it cannot be read.
+std::vector<IdMapping> own_uid_map() {
+  std::vector<IdMapping> map;
+  Fd fd(::open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC));
+  char buf[1024] = {};
+  if (!fd || ::read(fd.get(), buf, sizeof buf - 1) <= 0) return map;
+  const char* p = buf;
+  unsigned inside = 0, outside = 0, count = 0;
+  int n = 0;
+  while (std::sscanf(p, "%u %u %u%n", &inside, &outside, &count, &n) == 3) {
+    map.push_back({inside, outside, count});
+    p += n;
+  }
+  return map;
+}
+
+// Sets the two facts about the caller's own user namespace a privileged caller needs.
+void read_own_userns(IdPlan& p) {
+  auto map = own_uid_map();
+  p.caller_in_initial_userns = map.size() == 1 && map[0].container_id == 0 && map[0].host_id == 0 &&
+                               map[0].size == 4294967295u;
+  p.inherited_single_id = map.size() == 1 && map[0].size == 1;
+}
+
+}  // namespace
 
 IdPlan plan_ids(const Config& cfg, bool privileged) {
   IdPlan p;
@@ -64,7 +77,7 @@ IdPlan plan_ids(const Config& cfg, bool privileged) {
   }
   if (userns) {
     if (privileged && !cfg.linux.uid_mappings.empty()) {
-      p.inherited_single_id = own_userns_single_id();
+      read_own_userns(p);
       p.new_userns = true;
       p.uid_map = cfg.linux.uid_mappings;
       p.gid_map = cfg.linux.gid_mappings;
@@ -75,7 +88,7 @@ IdPlan plan_ids(const Config& cfg, bool privileged) {
     return p;
   }
   if (privileged) {  // no user namespace, as runc does
-    p.inherited_single_id = own_userns_single_id();
+    read_own_userns(p);
     return p;
   }
   single("unprivileged caller and no user namespace in the config");

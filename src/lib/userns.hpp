@@ -17,9 +17,11 @@ struct IdPlan {
   uid_t host_uid = 0;  // caller's effective IDs
   gid_t host_gid = 0;
   bool privileged = false;  // caller may grant mappings / mount without a new userns
-  // The container stays in (or under) the caller's own user namespace, and that namespace
-  // maps one ID: root of rootless Buildah's or Podman's namespace for a user with no
-  // /etc/subuid entry. chown to another ID fails there exactly as in single-ID mode.
+  // The caller's own user namespace, read once (/proc/self/uid_map) for a privileged caller:
+  // the initial one (real root: device nodes can be made), or one that maps a single ID
+  // (root of rootless Buildah's or Podman's namespace for a user with no /etc/subuid entry,
+  // where chown to another ID fails exactly as in single-ID mode).
+  bool caller_in_initial_userns = false;
   bool inherited_single_id = false;
   std::string reason;  // why nook made or changed the user namespace (for the log)
 };
@@ -27,9 +29,6 @@ struct IdPlan {
 // True when the caller is uid 0 with CAP_SYS_ADMIN, CAP_SETUID and CAP_SETGID in its own user
 // namespace (real root, or root inside Buildah's or Podman's user namespace).
 bool caller_privileged();
-
-// True when the calling process's user namespace maps exactly one uid (/proc/self/uid_map).
-bool own_userns_single_id();
 
 // Decides the user namespace for `cfg` as run by the current caller.
 IdPlan plan_ids(const Config& cfg, bool privileged);

@@ -64,9 +64,12 @@ runuser -u "$USER_NAME" -- env -u XDG_RUNTIME_DIR WORK="$WORK" MODE=user bash -c
 
 ls "$WORK/out" | grep -- -user | sed "s/\..*//" | sort | uniq -c | xargs echo "callgrind outputs (user):"
 # Functions by instructions executed, summed over all processes (self cost, "fn=" records).
-python3 - "$WORK/out" "$HERE/symbol-order.txt" <<'EOF'
-import os, re, sys, collections
-out, dest = sys.argv[1], sys.argv[2]
+# The pre-libc `state` path (src/fast/state.cpp) goes first: a `state` call then touches only
+# the first pages of .text.
+FASTOBJ=$(find "$(dirname "$NOOK")" -path '*nookfast.dir*' -name 'state.cpp.o' | head -1)
+python3 - "$WORK/out" "$HERE/symbol-order.txt" "$FASTOBJ" <<'EOF'
+import os, re, sys, collections, subprocess
+out, dest, fastobj = sys.argv[1], sys.argv[2], sys.argv[3]
 cost = collections.Counter()
 for f in [f for f in os.listdir(out) if os.path.isfile(os.path.join(out, f))]:
     names, cur, skip = {}, None, False
@@ -89,6 +92,12 @@ for f in [f for f in os.listdir(out) if os.path.isfile(os.path.join(out, f))]:
                 cost[re.sub(r"'\d+$", "", cur)] += int(parts[1])
             skip = False
 syms = [s for s, _ in cost.most_common() if s and not s.startswith("0x")]
+fast = []
+if fastobj:
+    nm = subprocess.run(["nm", "--defined-only", fastobj], capture_output=True, text=True).stdout
+    fast = ["nook_entry", "nook_prelibc"] + [l.split()[2] for l in nm.splitlines()
+                                            if l.split()[1] in "tT" and "nook_" not in l]
+syms = fast + [s for s in syms if s not in fast]
 with open(dest, "w") as fh:
     fh.write("\n".join(syms) + "\n")
 print(f"{len(syms)} functions -> {dest}")

@@ -112,7 +112,7 @@ setup() {
 
 @test "crash: create killed after the process is set up: list says creating, not created" {
   crash_at create-ready create --bundle "$BUNDLE" c-ready-$NOOK_TEST_MODE
-  run nook state c-ready-$NOOK_TEST_MODE
+  state_both state c-ready-$NOOK_TEST_MODE
   assert_success
   assert_equal "$(jq -r .status <<<"$output")" creating "status"
   run nook start c-ready-$NOOK_TEST_MODE

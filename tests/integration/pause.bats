@@ -133,7 +133,7 @@ needs_freezer() {
   start_counter p2-$CG_TAG
   run nook pause p2-$CG_TAG
   assert_success
-  run nook state p2-$CG_TAG
+  state_both state p2-$CG_TAG
   assert_success
   assert_equal "$(jq -r .status <<<"$output")" paused "state .status"
   run nook list

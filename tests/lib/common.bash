@@ -182,6 +182,23 @@ state_field() {
   out=$(nook state "$1" 2>/dev/null) || return 1
   jq -r "$2" <<<"$out"
 }
+# state_both ARGS...: `nook ARGS` (a `state` call) answered by the pre-libc path
+# (src/fast/state.cpp) and by the full command line (NOOK_NO_FAST_STATE=1): stdout, stderr and
+# exit status must be the same bytes. Sets $output (stdout) and $status like `run`.
+state_both() {
+  local d=$TEST_DIR fs=0 ss=0
+  nook "$@" >"$d/fast.out" 2>"$d/fast.err" || fs=$?
+  NOOK_NO_FAST_STATE=1 nook "$@" >"$d/slow.out" 2>"$d/slow.err" || ss=$?
+  if ! cmp -s "$d/fast.out" "$d/slow.out" || ! cmp -s "$d/fast.err" "$d/slow.err" ||
+    [[ $fs != "$ss" ]]; then
+    echo "state $*: the fast and the full path differ (exit $fs vs $ss)" >&2
+    diff "$d/fast.out" "$d/slow.out" >&2
+    diff "$d/fast.err" "$d/slow.err" >&2
+    return 1
+  fi
+  output=$(cat "$d/fast.out")
+  status=$fs
+}
 container_status() { state_field "$1" .status; }
 container_pid() { state_field "$1" .pid; }
 

@@ -16,7 +16,9 @@
 namespace nook {
 namespace {
 
-using json = nlohmann::json;
+// ordered_json: an object is one vector of members, not a tree of nodes: the parsed config
+// takes about half the heap pages (each page first touched is a fault; docs/performance.md).
+using json = nlohmann::ordered_json;
 
 // The largest config.json nook reads, and the deepest nesting it accepts. Real configs are
 // tens of kilobytes and nest about six levels; the limits keep hostile input from costing
@@ -735,6 +737,7 @@ Config parse_config(std::string_view text, const std::string& name) {
   if (c.domainname.size() > 64) r.bad("/domainname", "longer than 64 bytes");
   if (auto* v = Reader::get(j, "mounts")) {
     r.array(*v, "/mounts");
+    c.mounts.reserve(v->size());
     for (size_t i = 0; i < v->size(); i++) {
       std::string ip = idx("/mounts", i);
       const json& e = (*v)[i];

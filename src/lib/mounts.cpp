@@ -97,6 +97,16 @@ int openat2_retry(int dirfd, const char* path, struct open_how* how) {
   }
 }
 
+// `path` opened O_PATH inside the root; an empty Fd when it does not exist.
+Fd open_existing_in_root(int rootfd, const std::string& path) {
+  struct open_how how = {};
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  int fd = openat2_retry(rootfd, path.c_str(), &how);
+  if (fd < 0 && errno != ENOENT) throw_sys("open (in container root)", path);
+  return Fd(fd);
+}
+
 std::string fd_path(int fd) {
   return "/proc/self/fd/" + std::to_string(fd);
 }
@@ -220,9 +230,13 @@ void bind_mount(int rootfd, const Mount& m, const MountOptions& o, const std::st
       throw_sys("mount " + m.destination + ": source", source);
     mount_fail(("(bind " + source + ")").c_str(), m, errno);
   }
-  struct stat st;
-  if (::fstat(tree.get(), &st) != 0) throw_sys("stat", source);
-  Fd target = open_in_root(rootfd, m.destination, true, !S_ISDIR(st.st_mode), false);
+  // Most destinations exist: the source's type is looked at only to create a missing one.
+  Fd target = open_existing_in_root(rootfd, m.destination);
+  if (!target) {
+    struct stat st;
+    if (::fstat(tree.get(), &st) != 0) throw_sys("stat", source);
+    target = open_in_root(rootfd, m.destination, true, !S_ISDIR(st.st_mode), false);
+  }
 
   mount_attr a = bind_attrs(o);
   if (a.attr_set || a.attr_clr) {

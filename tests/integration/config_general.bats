@@ -88,6 +88,23 @@ createContainer arg-createContainer createContainer creating hk1 $pid v"
 createContainer inside-ns"
 }
 
+@test "hooks: createContainer runs in nook's working directory, also after plain binds" {
+  local out=$TEST_DIR/cwd.out
+  user_file "$out"
+  user_dir "$TEST_DIR/bsrc"
+  mkdir -p "$ROOTFS/mnt/pb"
+  # a plain bind is mounted onto "." after a chdir into its destination; nook returns after
+  add_mount /mnt/pb bind "$TEST_DIR/bsrc" bind
+  add_hook createContainer cwd "pwd >>$out"
+  mkdir -p "$TEST_DIR/here"
+  chmod 0755 "$TEST_DIR/here"
+  cd "$TEST_DIR/here"
+  inside hkcwd /probe echo ok
+  assert_success
+  run cat "$out"
+  assert_output "$TEST_DIR/here"
+}
+
 @test "hooks: a failing prestart, createRuntime or createContainer hook fails create, leaving nothing" {
   for ph in prestart createRuntime createContainer; do
     cfg 'del(.hooks)'

@@ -155,6 +155,11 @@ in_container() {
   ln -s ../../../../../../../../"$TEST_DIR/outside" "$ROOTFS/rel-link"
   add_mount /abs-link/sub tmpfs tmpfs
   add_mount /rel-link/sub2 tmpfs tmpfs
+  # plain binds (no flags: mounted onto the destination as the working directory) onto
+  # destinations that exist only through the links
+  mkdir -p "$TEST_DIR/bsrc" "$ROOTFS$TEST_DIR/outside/pb1" "$ROOTFS$TEST_DIR/outside/pb2"
+  add_mount /abs-link/pb1 bind "$TEST_DIR/bsrc" bind
+  add_mount /rel-link/pb2 bind "$TEST_DIR/bsrc" rbind
   in_container /bin/sh -c 'grep -c " tmpfs " /proc/self/mountinfo; awk "{print \$5}" /proc/self/mountinfo'
   echo "# $status: $output $stderr" >&3
   # whether nook mounts there (inside) or refuses, nothing appears on the host
@@ -163,6 +168,8 @@ in_container() {
   if [[ $status -eq 0 ]]; then
     # the mounts are at the in-root resolution of the links
     assert_output_contains "$TEST_DIR/outside/sub"
+    assert_output_contains "$TEST_DIR/outside/pb1"
+    assert_output_contains "$TEST_DIR/outside/pb2"
     [[ -d $ROOTFS$TEST_DIR/outside/sub ]]
   fi
 }
@@ -173,6 +180,10 @@ in_container() {
   ln -s ../../../../../../.."$TEST_DIR/outside" "$ROOTFS/mnt/rlink"
   add_mount /mnt/dst/sub tmpfs tmpfs
   add_mount /mnt/dst/file "" "$BUNDLE/config.json" bind ro
+  # a plain bind (mounted onto "." after a chdir into the destination), present in every
+  # directory the swap can show at /mnt/dst
+  mkdir -p "$TEST_DIR/bsrc" "$ROOTFS/mnt/real/plain" "$ROOTFS$TEST_DIR/outside/plain"
+  add_mount /mnt/dst/plain bind "$TEST_DIR/bsrc" bind
   set_args /bin/true
   # swap /mnt/dst between a directory, an absolute and a relative symlink out of the rootfs
   python3 - "$ROOTFS/mnt" <<'PY' &

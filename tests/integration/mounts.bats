@@ -55,6 +55,29 @@ host_dir() {
   assert_output "hello from the host"
 }
 
+@test "mounts: plain binds (no flags) onto existing directories and files, among flagged ones" {
+  local src
+  src=$(host_dir plain)
+  mkdir -p "$ROOTFS/mnt/p1" "$ROOTFS/mnt/p3"
+  : >"$ROOTFS/mnt/pfile"
+  add_mount /mnt/p1 bind "$src" bind
+  add_mount /mnt/p2 bind "$src" bind ro
+  add_mount /mnt/p3 bind "$src" rbind
+  add_mount /mnt/pfile bind "$src/hello" bind
+  add_mount /mnt/p4 bind "$src" bind rprivate
+  # the working directory nook had is the one the hooks and the container see afterwards
+  set_args sh -c 'for d in p1 p2 p3 p4; do /probe cat /mnt/$d/hello; /probe mounts /mnt/$d; done; /probe cat /mnt/pfile; /probe write /mnt/p1/w; /probe write /mnt/p2/w; pwd'
+  run nook run --bundle "$BUNDLE" plain1
+  assert_success
+  assert_equal "${lines[0]}" "hello from the host" "p1"
+  has_opt "${lines[1]%% *}" rw || { echo "p1 not rw: ${lines[1]}" >&2; return 1; }
+  has_opt "${lines[3]%% *}" ro || { echo "p2 not ro: ${lines[3]}" >&2; return 1; }
+  assert_equal "${lines[8]}" "hello from the host" "file"
+  assert_equal "${lines[9]}" ok "write to the plain bind"
+  assert_equal "${lines[10]}" EROFS "write to the ro bind"
+  assert_equal "${lines[11]}" / "cwd"
+}
+
 @test "mounts: a missing destination directory is created in the rootfs" {
   local src
   src=$(host_dir deep)

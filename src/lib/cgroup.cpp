@@ -1129,6 +1129,25 @@ void cgroup_remove(const CgroupPlacement& p) {
   if (first) throw *first;
 }
 
+std::vector<std::string> cgroup_remove_default_if_empty(const std::string& id) {
+  const Host& h = host();
+  std::vector<std::string> dirs;
+  if (geteuid() == 0) {
+    for (auto& m : h.v1) dirs.push_back(cgroup_dir(m, cgroup_path_for(id, "", false, "/nook")));
+    if (h.v2) dirs.push_back(cgroup_dir(*h.v2, cgroup_path_for(id, "", false, "/nook")));
+  } else if (h.v2) {
+    dirs.push_back(
+        cgroup_dir(*h.v2, cgroup_path_for(id, "", false, join_path(h.own_path(*h.v2), "nook"))));
+  }
+  std::vector<std::string> removed;
+  for (auto& d : dirs) {
+    auto procs = read_file(d + "/cgroup.procs");
+    if (!procs || !trim(*procs).empty()) continue;  // missing, or someone's processes are in it
+    if (::rmdir(d.c_str()) == 0) removed.push_back(d);
+  }
+  return removed;
+}
+
 std::vector<pid_t> cgroup_pids(const CgroupPlacement& p) {
   std::vector<pid_t> out;
   if (!p.v2.empty()) {

@@ -55,6 +55,14 @@ void cgroup_join(const CgroupPlacement& p, pid_t pid, bool v2_done = false);
 // too. Missing directories are fine.
 void cgroup_remove(const CgroupPlacement& p);
 
+// For `delete --force` of a container whose state.json is missing or unreadable (a create
+// killed before it wrote it, or outside damage): removes the cgroups the default placement
+// would have made for `id` (ROOT/nook/ID in every hierarchy as root, OWN/nook/ID in a
+// delegated cgroup v2 otherwise) when they exist and are empty. Nothing is killed and a
+// populated cgroup is left alone (it may be another --root's container of the same name).
+// Returns the directories removed.
+std::vector<std::string> cgroup_remove_default_if_empty(const std::string& id);
+
 // PIDs (host view) in the container's cgroup, including its sub-cgroups, sorted.
 std::vector<pid_t> cgroup_pids(const CgroupPlacement& p);
 

@@ -542,6 +542,21 @@ void container_kill(const std::string& root, const std::string& id, int sig, boo
   if (::kill(c.state.pid, sig) != 0) throw_sys("kill", "container " + id);
 }
 
+namespace {
+
+// The debris of a container without a readable state: its directory, and the empty cgroups
+// of the default placement (a create killed between making them and writing state.json).
+void remove_unknown(ContainerDir& dir, const std::string& id) {
+  try {
+    for (auto& d : cgroup_remove_default_if_empty(id)) log::debug("removed empty cgroup " + d);
+  } catch (const Error& e) {
+    log::warn(e.what());
+  }
+  dir.remove();
+}
+
+}  // namespace
+
 void container_delete(const std::string& root, const std::string& id, bool force) {
   auto dir = ContainerDir::open(root, id, true, force);
   if (!dir) return;  // delete --force of an unknown ID succeeds quietly, as in runc
@@ -554,7 +569,7 @@ void container_delete(const std::string& root, const std::string& id, bool force
     // this): its process is unknown; --force still removes what is left.
     if (!force) throw;
     log::warn(std::string(e.what()) + "; removing the container's directory");
-    dir->remove();
+    remove_unknown(*dir, id);
     return;
   }
   if (!st) {
@@ -562,7 +577,7 @@ void container_delete(const std::string& root, const std::string& id, bool force
     if (!force)
       fail("container \"" + id +
            "\" has no state (its create was interrupted); use delete --force");
-    dir->remove();
+    remove_unknown(*dir, id);
     return;
   }
   Status s = container_status(*st, dir->fd());

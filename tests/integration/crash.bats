@@ -189,4 +189,22 @@ setup() {
   echo "# delete --force of a corrupt state: status $status: $output" >&3
   assert_success
   assert_no_container corrupt-$NOOK_TEST_MODE
+  # its (empty) cgroups, at the default place, go too
+  assert_equal "$(cgroups_named corrupt-$NOOK_TEST_MODE)" "" "cgroups left"
+}
+
+@test "crash: delete --force of a corrupt state.json leaves a populated cgroup of the same name" {
+  # another --root's container with the same ID is running in /nook/ID
+  is_root_mode || skip "the default cgroup is per-user unprivileged: no two roots share it"
+  local other=$TEST_DIR/other-root pid
+  nook_raw --root "$other" create --bundle "$BUNDLE" same-$NOOK_TEST_MODE </dev/null >/dev/null 2>&1
+  pid=$(nook_raw --root "$other" state same-$NOOK_TEST_MODE | jq -r .pid)
+  mkdir -p "$STATE_ROOT/same-$NOOK_TEST_MODE"
+  echo garbage >"$STATE_ROOT/same-$NOOK_TEST_MODE/state.json"
+  run nook delete --force same-$NOOK_TEST_MODE
+  assert_success
+  pid_alive "$pid"
+  [[ -n $(cgroups_named same-$NOOK_TEST_MODE) ]] || { echo "the other container's cgroup went" >&2; return 1; }
+  nook_raw --root "$other" delete --force same-$NOOK_TEST_MODE
+  assert_equal "$(cgroups_named same-$NOOK_TEST_MODE)" "" "cgroups left"
 }

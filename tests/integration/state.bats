@@ -66,12 +66,14 @@ annotate() {
   create_container s2
   # Point the state at a live process that is not the container's (this shell's PID, the
   # container's start time): the start time differs, so it is stopped.
-  local f=$STATE_ROOT/s2/state.json
-  jq -c --argjson p $$ '.pid = $p' "$f" >"$f.new" && cat "$f.new" >"$f" && rm "$f.new"
+  local f=$STATE_ROOT/s2/state.json orig
+  orig=$(cat "$f")
+  jq -c --argjson p $$ '.pid = $p' <<<"$orig" >"$f"
   state_both state s2
   assert_equal "$(jq -r .status <<<"$output")" stopped "status"
   NOOK_ARGS=(--root "$STATE_ROOT" state s2)
   fast_path_taken
+  printf '%s' "$orig" >"$f"  # for the teardown's delete --force of the real process
 }
 
 @test "state: runc's global flags in their spellings stay on the fast path" {
@@ -106,8 +108,19 @@ annotate() {
   full_path_taken NOOK_NO_FAST_STATE=1
 }
 
+teardown() {
+  # the default-root test's containers are outside $STATE_ROOT
+  if [[ -n ${DFLT_ID:-} ]]; then
+    nook_raw delete --force "$DFLT_ID" >/dev/null 2>&1 || true
+    as_user env XDG_RUNTIME_DIR="$TEST_DIR/xdg" "$NOOK_BIN" delete --force "$DFLT_ID" \
+      >/dev/null 2>&1 || true
+  fi
+  common_teardown
+}
+
 @test "state: the default --root is found as the full path finds it" {
   local id=dflt-$NOOK_TEST_MODE-$$ xdg=$TEST_DIR/xdg
+  DFLT_ID=$id
   mkdir -p "$xdg"
   is_user_mode && chown "$NOOK_AS_USER_UID" "$xdg"
   chmod 0700 "$xdg"

@@ -321,16 +321,6 @@ Hook parse_hook(const Reader& r, const json& j, const std::string& ptr) {
   return h;
 }
 
-std::optional<NsType> ns_type(const std::string& s) {
-  static const std::pair<const char*, NsType> table[] = {
-      {"pid", NsType::pid},       {"network", NsType::network}, {"mount", NsType::mount},
-      {"ipc", NsType::ipc},       {"uts", NsType::uts},         {"user", NsType::user},
-      {"cgroup", NsType::cgroup}, {"time", NsType::time}};
-  for (auto& [n, t] : table)
-    if (s == n) return t;
-  return std::nullopt;
-}
-
 Seccomp parse_seccomp(const Reader& r, const json& j, const std::string& ptr) {
   r.object(j, ptr);
   Seccomp s;
@@ -534,7 +524,7 @@ Linux parse_linux(const Reader& r, const json& j, const std::string& ptr) {
       auto* t = Reader::get((*v)[i], "type");
       if (!t) r.bad(join(ip, "type"), "required property is missing");
       std::string ts = r.str(*t, join(ip, "type"));
-      auto type = ns_type(ts);
+      auto type = ns_from_name(ts);
       if (!type) r.bad(join(ip, "type"), "unknown namespace type \"" + ts + "\"");
       Namespace ns{*type, {}};
       if (auto* p = Reader::get((*v)[i], "path")) {

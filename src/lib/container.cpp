@@ -34,17 +34,6 @@
 namespace nook {
 namespace {
 
-std::string now_rfc3339() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm;
-  gmtime_r(&ts.tv_sec, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
-  return buf;
-}
-
 std::string absolute(const std::string& p) {
   if (!p.empty() && p[0] == '/') return p;
   char cwd[4096];
@@ -265,7 +254,7 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
   st.start_time = proc_start_time(L.pid);
   st.bundle = bundle;
   st.rootfs = cfg.root.path;
-  st.created = now_rfc3339();
+  st.created = log::now_rfc3339();
   st.annotations = cfg.annotations;
   st.owner = geteuid();
   st.single_id = ids.single_id;

@@ -36,7 +36,9 @@ const char* name(Level l) {
   return "info";
 }
 
-std::string timestamp() {
+}  // namespace
+
+std::string now_rfc3339() {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   struct tm tm;
@@ -46,7 +48,6 @@ std::string timestamp() {
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
   return buf;
 }
-}  // namespace
 
 void init(const Options& o) {
   opts = o;
@@ -112,10 +113,10 @@ void write(Level lvl, std::string_view msg) {
       line += "\",\"msg\":\"";
       line += json_escape(msg);
       line += "\",\"time\":\"";
-      line += timestamp();
+      line += now_rfc3339();
       line += "\"}\n";
     } else {
-      line = timestamp() + " " + name(lvl) + ": " + std::string(msg) + "\n";
+      line = now_rfc3339() + " " + name(lvl) + ": " + std::string(msg) + "\n";
     }
     (void)!::write(fd, line.data(), line.size());
   }

@@ -34,6 +34,10 @@ int open_now();
 // Forgets the log file descriptor (the caller closed it); later lines go to stderr.
 void detach();
 
+// The current time in RFC 3339 with nanoseconds, UTC ("2026-11-28T20:10:56.225852783Z"):
+// log lines and a container's "created".
+std::string now_rfc3339();
+
 // Escapes s as a JSON string body (no surrounding quotes).
 std::string json_escape(std::string_view s);
 

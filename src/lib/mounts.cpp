@@ -293,6 +293,24 @@ void bind_mount(int rootfd, const Mount& m, const MountOptions& o, const std::st
   if (prop_pending) set_propagation(fd_path(tree.get()), o.propagation, m);
 }
 
+// Recursively binds the host's `host` tree onto the open `target` (the cgroup v1 host's
+// /sys/fs/cgroup, and the unprivileged fallbacks for proc, sysfs, mqueue and cgroup): `flags`
+// (ro, nosuid, nodev, noexec) on its top mount, read-only on every submount too when `flags`
+// has MS_RDONLY, then the mount's propagation.
+void bind_host_tree(const char* host, int target, int rootfd, const Mount& m, unsigned long flags,
+                    unsigned long propagation) {
+  bind_onto(host, target, true, m);
+  Fd top = open_in_root(rootfd, m.destination, false, false);
+  unsigned long rf = flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  if (rf) remount_bind(fd_path(top.get()), top.get(), rf, m);
+  if (flags & MS_RDONLY) {
+    struct mount_attr attr = {};
+    attr.attr_set = MOUNT_ATTR_RDONLY;
+    syscall(SYS_mount_setattr, top.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
+  }
+  set_propagation(fd_path(top.get()), propagation, m);
+}
+
 void mount_one(const FsPlan& plan, int rootfd, const Mount& m, Fd* cwd) {
   MountOptions o = parse_mount_options(m.options, m.destination);
   bool bind = o.bind || m.type == "bind";
@@ -321,16 +339,7 @@ void mount_one(const FsPlan& plan, int rootfd, const Mount& m, Fd* cwd) {
     struct statfs sfs;
     if (::statfs("/sys/fs/cgroup", &sfs) != 0 || sfs.f_type != CGROUP2_SUPER_MAGIC) {
       log::debug("mount " + m.destination + ": cgroup v1 host: binding /sys/fs/cgroup");
-      bind_onto("/sys/fs/cgroup", target.get(), true, m);
-      Fd top = open_in_root(rootfd, m.destination, false, false);
-      unsigned long rf = flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
-      if (rf) remount_bind(fd_path(top.get()), top.get(), rf, m);
-      if (flags & MS_RDONLY) {
-        struct mount_attr attr = {};
-        attr.attr_set = MOUNT_ATTR_RDONLY;
-        syscall(SYS_mount_setattr, top.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
-      }
-      set_propagation(fd_path(top.get()), o.propagation, m);
+      bind_host_tree("/sys/fs/cgroup", target.get(), rootfd, m, flags, o.propagation);
       return;
     }
   }
@@ -364,16 +373,7 @@ void mount_one(const FsPlan& plan, int rootfd, const Mount& m, Fd* cwd) {
     if (host) {
       log::info("mount " + m.destination + ": " + type + " not allowed here (" + std::strerror(e) +
                 "); bind-mounting the host's " + host + " instead");
-      bind_onto(host, target.get(), true, m);
-      Fd top = open_in_root(rootfd, m.destination, false, false);
-      unsigned long rf = (flags | extra) & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
-      if (rf) remount_bind(fd_path(top.get()), top.get(), rf, m);
-      if (extra & MS_RDONLY) {
-        struct mount_attr attr = {};
-        attr.attr_set = MOUNT_ATTR_RDONLY;
-        syscall(SYS_mount_setattr, top.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
-      }
-      set_propagation(fd_path(top.get()), o.propagation, m);
+      bind_host_tree(host, target.get(), rootfd, m, flags | extra, o.propagation);
       return;
     }
   }

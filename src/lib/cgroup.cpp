@@ -596,11 +596,32 @@ void enable_v2_controllers(const std::string& base, const std::string& rel,
   }
 }
 
+// The file a plan wrote last, kept open: consecutive writes to one file (the dozen device
+// rules of a default config go to devices.allow) reuse it; each write(2) is its own rule.
+struct LastFile {
+  std::string path;
+  Fd fd;
+  int write(const std::string& p, std::string_view value) {
+    if (!fd || p != path) {
+      path.clear();
+      fd.reset(::open(p.c_str(), O_WRONLY | O_CLOEXEC));
+      if (!fd) return errno;
+      path = p;
+    }
+    ssize_t n;
+    do {
+      n = ::write(fd.get(), value.data(), value.size());
+    } while (n < 0 && errno == EINTR);
+    return n < 0 ? errno : 0;
+  }
+};
+
 // Writes one planned value. A failing best-effort write is returned as a message, not thrown.
-std::optional<std::string> apply_write(const std::string& dir, const CgroupWrite& w) {
+std::optional<std::string> apply_write(const std::string& dir, const CgroupWrite& w,
+                                       LastFile& last) {
   std::string path = dir + "/" + w.file;
   const std::string* value = &w.value;
-  int e = write_file(path, *value);
+  int e = last.write(path, *value);
   if (e == ENOENT && !w.alt_file.empty()) {
     path = dir + "/" + w.alt_file;
     value = &w.alt_value;
@@ -620,8 +641,9 @@ std::optional<std::string> apply_write(const std::string& dir, const CgroupWrite
 template <typename DirOf>
 void apply_plan(const CgroupPlan& plan, DirOf dir_of) {
   std::vector<std::string> failed;
+  LastFile last;
   for (auto& w : plan.writes)
-    if (auto m = apply_write(dir_of(w), w)) failed.push_back(*m);
+    if (auto m = apply_write(dir_of(w), w, last)) failed.push_back(*m);
   if (!failed.empty())
     log::warn(std::to_string(failed.size()) +
               " device cgroup rule(s) not applied, first: " + failed.front());

@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 
 namespace nook::log {
@@ -39,13 +40,21 @@ const char* name(Level l) {
 }  // namespace
 
 std::string now_rfc3339() {
+  // Calendar arithmetic, not gmtime_r(3): glibc sets up the time zone on the first conversion
+  // of any kind and reads /etc/localtime for it (5 system calls on every `create`).
+  using namespace std::chrono;
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm;
-  gmtime_r(&ts.tv_sec, &tm);
+  sys_seconds t{seconds{ts.tv_sec}};
+  sys_days day = floor<days>(t);
+  year_month_day ymd{day};
+  hh_mm_ss hms{t - day};
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%09ldZ",
+                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
+                static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()),
+                ts.tv_nsec);
   return buf;
 }
 

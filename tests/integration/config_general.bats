@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # Config keys, general part (docs/config-keys.md): ociVersion, process presence, hooks (each
 # phase, state on stdin, failures), annotations, intelRdt, resources.network/rdma,
-# `nook features`, and the config.json files real clients send (../shared/configs).
+# `nook features`, and the config.json files real clients send (tests/configs).
 
 load ../lib/common
 load config_lib
@@ -190,9 +190,9 @@ createContainer inside-ns"
 }
 
 # ---------------------------------------------------------------------------------------------
-# The config.json files real clients send (/work/shared/configs), rewritten to the test rootfs
+# The config.json files real clients send (tests/configs), rewritten to the test rootfs
 
-CLIENT_CONFIGS=${NOOK_CLIENT_CONFIGS:-/work/shared/configs}
+CLIENT_CONFIGS=${NOOK_CLIENT_CONFIGS:-$NOOK_REPO_DIR/tests/configs}
 
 # client_bundle FILE: $BUNDLE/config.json becomes FILE with root.path = rootfs, host paths of
 # bind sources replaced by files in the bundle, process.args the probe script given.
@@ -218,7 +218,7 @@ client_bundle() {
 }
 
 @test "clients: every recorded client config runs, and its key features hold inside" {
-  [[ -d $CLIENT_CONFIGS ]] || skip "no recorded configs at $CLIENT_CONFIGS"
+  [[ -d $CLIENT_CONFIGS ]] || { echo "no recorded configs at $CLIENT_CONFIGS" >&2; return 1; }
   local f name ran=0
   for f in "$CLIENT_CONFIGS"/*.config.json; do
     name=$(basename "$f" .config.json)

@@ -13,7 +13,7 @@ setup() {
   C=ex$$-$BATS_TEST_NUMBER
 }
 
-CONFIGS=/work/shared/configs
+CONFIGS=$NOOK_REPO_DIR/tests/configs
 
 # start_sleeper ID: a running container whose program is `/probe sleep 600`.
 start_sleeper() {

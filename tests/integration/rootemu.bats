@@ -10,7 +10,7 @@
 
 load ../lib/common
 
-SHARED_CONFIGS=${NOOK_SHARED_CONFIGS:-$NOOK_REPO_DIR/../shared/configs}
+SHARED_CONFIGS=${NOOK_SHARED_CONFIGS:-$NOOK_REPO_DIR/tests/configs}
 ANNOTATION=run.nook.root-emulation
 
 setup_file() {
@@ -166,7 +166,7 @@ assert_host_file_unchanged() {
 
 @test "rootemu: stacks with Buildah's profile: fake chown, the profile's own denials stay" {
   local f=$SHARED_CONFIGS/buildah-bud-rootless-RUN1.config.json
-  [[ -f $f ]] || skip "Buildah's config.json not found in $SHARED_CONFIGS"
+  [[ -f $f ]] || { echo "Buildah's config.json is missing: $f" >&2; return 1; }
   single_id
   set_seccomp "$(jq -c .linux.seccomp "$f")"
   remove_namespace uts

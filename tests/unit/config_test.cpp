@@ -172,10 +172,8 @@ TEST(Config, HooksAndMounts) {
 }
 
 TEST(Config, SharedClientConfigsParse) {
-  // Every config a real client sent on this kind of machine (../shared/configs).
-  for (auto dir : {"/work/shared/configs", "../shared/configs", "../../shared/configs"}) {
-    std::ifstream probe(std::string(dir) + "/podman-run-root.config.json");
-    if (!probe) continue;
+  // Every config a real client sent on this kind of machine (tests/configs).
+  for (auto dir : {NOOK_TEST_CONFIGS}) {
     for (auto name :
          {"buildah-bud-root-RUN1", "buildah-bud-rootless-RUN1", "buildah-run-root-tty",
           "podman-run-root", "podman-run-rootless", "podman-run-it-root", "containerd-run.create",
@@ -186,9 +184,7 @@ TEST(Config, SharedClientConfigsParse) {
       ss << f.rdbuf();
       EXPECT_NO_THROW(parse_config(ss.str(), name)) << name;
     }
-    return;
   }
-  GTEST_SKIP() << "shared/configs not found next to the checkout";
 }
 
 TEST(Names, Signals) {

@@ -239,9 +239,9 @@ TEST(ExecProcess, ProcessFileErrorsNameTheFileAndPointer) {
   EXPECT_THROW(exec_process_for(config(), o, "not json"), Error);
 }
 
-// The process files Podman and containerd send (tests/../shared/configs), when present.
+// The process files Podman and containerd send (tests/configs).
 TEST(ExecProcess, ClientProcessFiles) {
-  const char* dir = "/work/shared/configs/";
+  const char* dir = NOOK_TEST_CONFIGS "/";
   int seen = 0;
   for (const char* name :
        {"podman-exec-root.process.json", "podman-exec-rootless.process.json",

@@ -226,7 +226,7 @@ TEST(SeccompCompile, RuleRepeatingTheDefaultActionIsDropped) {
 
 std::string shared_configs_dir() {
   const char* d = getenv("NOOK_SHARED_CONFIGS");
-  return d ? d : "/work/shared/configs";
+  return d ? d : NOOK_TEST_CONFIGS;
 }
 
 std::vector<std::string> client_configs() {

@@ -260,6 +260,15 @@ def detail_sections(parts, m):
     return L
 
 
+def outside_load(m):
+    """The highest 1-minute load average recorded before the concurrency step: the values after
+    it are mostly that step's own 50 containers, decaying over the next minutes, not other jobs."""
+    own = ("load_after_concurrency", "load_after_mounts", "load_after_syscalls", "load_after_rss",
+           "load_after_state", "load_end")
+    return max([float(v.split()[0]) for k, v in m.items()
+                if k.startswith("load_") and k not in own and v.strip()] or [0.0])
+
+
 def chart(v, parts, m, path):
     import matplotlib
     matplotlib.use("Agg")
@@ -343,7 +352,7 @@ def chart(v, parts, m, path):
            f"{m.get('os', '?')}, Linux {m.get('kernel', '?')} · {m.get('nook_version', '?')} · "
            f"{m.get('crun_version', '')} · {m.get('runc_version', '')}")
     try:
-        busy = max(float(x.split()[0]) for k, x in m.items() if k.startswith("load_") and x.strip())
+        busy = outside_load(m)
         if busy > 2 * int(m.get("cores", "2")):
             sub += f"\nbusy machine (load average up to {busy:.0f}): absolute times inflated, read the ratios"
     except ValueError:
@@ -392,7 +401,7 @@ def main():
               "shows crun's numbers and every PASS/FAIL below is meaningless.** Build nook and rerun "
               "`bench/run.sh`.", ""]
     try:
-        loads = [float(v.split()[0]) for k, v in m.items() if k.startswith("load_") and v.strip()]
+        loads = [outside_load(m)]
         cores = int(m.get("cores", "2"))
     except ValueError:
         loads, cores = [0.0], 2
@@ -409,7 +418,8 @@ def main():
     L += [f"Measured {m.get('date', '?')} on {m.get('cpu', '?')}, {m.get('cores', '?')} cores, "
           f"{m.get('mem', '?')} RAM, {m.get('os', '?')}, Linux {m.get('kernel', '?')}; cgroups: "
           f"{m.get('cgroups', '?')}. Load average {m.get('load_start', '?')} at the start and "
-          f"{m.get('load_end', '?')} at the end (other jobs share this 2-core machine: absolute "
+          f"{m.get('load_end', '?')} at the end (after the benchmark's own 50-container step; other jobs "
+          "may share this 2-core machine too: absolute "
           "times vary from run to run, the ratios from one interleaved run are what to read).", "",
           f"- nook: `{m.get('nook', '?')}` ({m.get('nook_version', '?')}; binary sha256 {m.get('nook_sha256', '?')}…, "
           f"built from the work tree at commit {m.get('repo_commit', '?')})",

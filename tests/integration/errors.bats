@@ -173,6 +173,7 @@ fails_cleanly() {
   run nook list -q
   assert_success
   assert_output "e-good"
+  cp "$STATE_ROOT/e-good/state.json" "$TEST_DIR/orig.json"
   jq '.id = "../../escape"' "$STATE_ROOT/e-good/state.json" >"$TEST_DIR/s.json"
   cat "$TEST_DIR/s.json" >"$STATE_ROOT/e-good/state.json"
   run --separate-stderr nook state e-good
@@ -180,6 +181,8 @@ fails_cleanly() {
   output=$stderr
   assert_one_error_line "belongs to container"
   rmdir "$STATE_ROOT/bad name" "$STATE_ROOT/.hidden"
+  # the real state back, so that the teardown's delete --force finds the process and cgroup
+  cat "$TEST_DIR/orig.json" >"$STATE_ROOT/e-good/state.json"
 }
 
 @test "errors: a bundle that is a file" {

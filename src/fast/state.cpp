@@ -376,18 +376,20 @@ int frozen(const Fields& f, char* scratch) {
   return 0;
 }
 
-// --root as the normal path defaults it (default_state_root in src/lib/state.cpp).
-bool default_root(char** envp, Out& o) {
-  const char* xdg = nullptr;
+// getenv(3) before there is a C library: the value of the first "KEY=..." in `envp`.
+const char* env_value(char** envp, const char* key) {
   for (char** e = envp; *e; e++) {
     const char* v = *e;
-    const char* k = "XDG_RUNTIME_DIR=";
+    const char* k = key;
     while (*k && *v == *k) v++, k++;
-    if (!*k) {
-      xdg = v;  // the first, as getenv(3) finds it
-      break;
-    }
+    if (!*k) return v;
   }
+  return nullptr;
+}
+
+// --root as the normal path defaults it (default_state_root in src/lib/state.cpp).
+bool default_root(char** envp, Out& o) {
+  const char* xdg = env_value(envp, "XDG_RUNTIME_DIR=");
   long euid = sys(__NR_geteuid);
   if (euid == 0) {
     bool initial = false;
@@ -481,13 +483,6 @@ extern "C" __attribute__((used, visibility("hidden"))) void nook_prelibc(long* s
   int argc = static_cast<int>(sp[0]);
   char** argv = reinterpret_cast<char**>(sp + 1);
   char** envp = argv + argc + 1;
-  for (char** e = envp; *e; e++) {
-    const char* v = *e;
-    const char* k = "NOOK_NO_FAST_STATE=";
-    while (*k && *v == *k) v++, k++;
-    if (!*k && *v && !eq(v, "0")) return;
-  }
-
   const char* root = nullptr;
   const char* id = nullptr;
   bool verb = false;
@@ -517,6 +512,9 @@ extern "C" __attribute__((used, visibility("hidden"))) void nook_prelibc(long* s
     }
   }
   if (!verb || !id || !valid_id(id)) return;
+  // (after the command line: every other verb returns above without reading the environment)
+  if (const char* off = env_value(envp, "NOOK_NO_FAST_STATE="); off && *off && !eq(off, "0"))
+    return;
   if (root && !*root) root = nullptr;  // --root "" means the default, as in Globals
 
   // One arena for every buffer, used from its start: the few hundred bytes a call needs share

@@ -112,16 +112,20 @@ std::string trim(std::string s) {
   return s;
 }
 
-// Writes `value` with one write(2), as cgroup files want. Returns 0 or an errno.
+// `value` to an open cgroup file with one write(2), as cgroup files want. 0 or an errno.
+int write_value(int fd, std::string_view value) {
+  ssize_t n;
+  do {
+    n = ::write(fd, value.data(), value.size());
+  } while (n < 0 && errno == EINTR);
+  return n < 0 ? errno : 0;
+}
+
+// Writes `value` to the cgroup file `path`. Returns 0 or an errno.
 int write_file(const std::string& path, std::string_view value) {
   Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd) return errno;
-  ssize_t n;
-  do {
-    n = ::write(fd.get(), value.data(), value.size());
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return errno;
-  return 0;
+  return write_value(fd.get(), value);
 }
 
 void write_or_throw(const std::string& path, std::string_view value) {
@@ -608,11 +612,7 @@ struct LastFile {
       if (!fd) return errno;
       path = p;
     }
-    ssize_t n;
-    do {
-      n = ::write(fd.get(), value.data(), value.size());
-    } while (n < 0 && errno == EINTR);
-    return n < 0 ? errno : 0;
+    return write_value(fd.get(), value);
   }
 };
 

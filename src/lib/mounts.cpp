@@ -295,15 +295,15 @@ void bind_mount(int rootfd, const Mount& m, const MountOptions& o, const std::st
 
 // Recursively binds the host's `host` tree onto the open `target` (the cgroup v1 host's
 // /sys/fs/cgroup, and the unprivileged fallbacks for proc, sysfs, mqueue and cgroup): `flags`
-// (ro, nosuid, nodev, noexec) on its top mount, read-only on every submount too when `flags`
-// has MS_RDONLY, then the mount's propagation.
+// (ro, nosuid, nodev, noexec) on its top mount, read-only on every submount too when
+// `all_ro`, then the mount's propagation.
 void bind_host_tree(const char* host, int target, int rootfd, const Mount& m, unsigned long flags,
-                    unsigned long propagation) {
+                    bool all_ro, unsigned long propagation) {
   bind_onto(host, target, true, m);
   Fd top = open_in_root(rootfd, m.destination, false, false);
   unsigned long rf = flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
   if (rf) remount_bind(fd_path(top.get()), top.get(), rf, m);
-  if (flags & MS_RDONLY) {
+  if (all_ro) {
     struct mount_attr attr = {};
     attr.attr_set = MOUNT_ATTR_RDONLY;
     syscall(SYS_mount_setattr, top.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
@@ -339,7 +339,8 @@ void mount_one(const FsPlan& plan, int rootfd, const Mount& m, Fd* cwd) {
     struct statfs sfs;
     if (::statfs("/sys/fs/cgroup", &sfs) != 0 || sfs.f_type != CGROUP2_SUPER_MAGIC) {
       log::debug("mount " + m.destination + ": cgroup v1 host: binding /sys/fs/cgroup");
-      bind_host_tree("/sys/fs/cgroup", target.get(), rootfd, m, flags, o.propagation);
+      bind_host_tree("/sys/fs/cgroup", target.get(), rootfd, m, flags, flags & MS_RDONLY,
+                     o.propagation);
       return;
     }
   }
@@ -373,7 +374,9 @@ void mount_one(const FsPlan& plan, int rootfd, const Mount& m, Fd* cwd) {
     if (host) {
       log::info("mount " + m.destination + ": " + type + " not allowed here (" + std::strerror(e) +
                 "); bind-mounting the host's " + host + " instead");
-      bind_host_tree(host, target.get(), rootfd, m, flags | extra, o.propagation);
+      // read-only throughout only where the fallback itself demands it (sysfs, cgroup)
+      bind_host_tree(host, target.get(), rootfd, m, flags | extra, extra & MS_RDONLY,
+                     o.propagation);
       return;
     }
   }

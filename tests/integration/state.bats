@@ -190,3 +190,18 @@ teardown() {
   state_both state s4
   assert_success
 }
+
+@test "state: created is the create time, RFC 3339 in UTC with nanoseconds" {
+  local before after created
+  before=$(date -u +%s)
+  create_container s5
+  after=$(date -u +%s)
+  state_both state s5
+  created=$(jq -r .created <<<"$output")
+  [[ $created =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}Z$ ]] ||
+    { echo "created: $created" >&2; return 1; }
+  local t
+  t=$(date -u -d "${created%.*}Z" +%s)
+  [[ $t -ge $before && $t -le $after ]] ||
+    { echo "created $created ($t) not within $before..$after" >&2; return 1; }
+}

@@ -81,11 +81,15 @@ t_stdout() {
 
 # t_pty SECS CMD...: run CMD with its stdin/stdout/stderr on a fresh pseudo
 # terminal (util-linux script). $OUT gets the terminal output with CRs
-# stripped, $RC the command's exit status.
+# stripped, $RC the command's exit status. With NC_PTY_SIZE="ROWS COLS" the
+# terminal gets that window size before CMD starts.
 t_pty() {
     local secs=$1 cmd="" a t0=$SECONDS
     shift
     for a in "$@"; do cmd+=" $(printf '%q' "$a")"; done
+    if [ -n "${NC_PTY_SIZE:-}" ]; then
+        cmd=" stty rows ${NC_PTY_SIZE% *} cols ${NC_PTY_SIZE#* } &&$cmd"
+    fi
     printf '$ [pty]%s\n' "$cmd" >&2
     OUT=$(SHELL=/bin/bash timeout -k 5 "$secs" script -qefc "${cmd# }" /dev/null </dev/null 2>&1 | tr -d '\r')
     RC=${PIPESTATUS[0]}

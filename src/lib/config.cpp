@@ -652,6 +652,14 @@ Linux parse_linux(const Reader& r, const json& j, const std::string& ptr) {
   return l;
 }
 
+// A parse error (or out_of_range, for 1e400) as "NAME: message", without nlohmann's
+// "[json.exception.parse_error.101] " prefix.
+Error json_error(const std::string& name, const json::exception& e) {
+  std::string m = e.what();
+  if (auto p = m.find("] "); p != std::string::npos) m = m.substr(p + 2);
+  return Error(name + ": " + m);
+}
+
 // Rejects nesting deeper than kMaxDepth before the JSON parser sees the text.
 void check_depth(std::string_view text, const std::string& name) {
   int depth = 0;
@@ -684,12 +692,215 @@ json parse_json(std::string_view text, const std::string& name) {
   check_depth(text, name);
   try {
     return json::parse(text);
-  } catch (const json::exception& e) {  // parse_error, and out_of_range for 1e400
-    std::string m = e.what();
-    if (auto p = m.find("] "); p != std::string::npos) m = m.substr(p + 2);
-    throw Error(name + ": " + m);
+  } catch (const json::exception& e) {
+    throw json_error(name, e);
   }
 }
+
+// Thrown by ConfigReader when a mounts entry is not of the plain shape it reads itself; the
+// document is then read again through parse_json and the DOM code, which gives the exact
+// reading or error for any shape.
+struct NotPlain {};
+
+// One SAX pass over config.json (nlohmann's lexer and parser, no DOM for mounts). It builds
+// the DOM of everything but the top-level "mounts" array, whose entries it reads straight into
+// Mounts: a bind-mount-heavy config (Buildah's, Slurm's) no longer builds, walks and frees one
+// tree per entry (docs/performance.md: parse cost per mount). It also enforces kMaxDepth, which
+// check_depth does on the DOM path. An entry qualifies when it is an object whose
+// "destination", "type" and "source" are strings, "options" an array of strings,
+// "destination" is present and not empty, no key repeats and there are no ID mappings;
+// anything else (and a second "mounts" key) throws NotPlain.
+class ConfigReader {
+ public:
+  explicit ConfigReader(const std::string& name) : name_(name) {}
+
+  json doc;                   // the document; "mounts" is null in it when mounts_read
+  std::vector<Mount> mounts;  // the entries, in order, when mounts_read
+  bool mounts_read = false;
+
+  bool null() { return scalar(json(nullptr)); }
+  bool boolean(bool v) { return scalar(json(v)); }
+  bool number_integer(json::number_integer_t v) { return scalar(json(v)); }
+  bool number_unsigned(json::number_unsigned_t v) { return scalar(json(v)); }
+  bool number_float(json::number_float_t v, const std::string&) { return scalar(json(v)); }
+  bool binary(json::binary_t&) { throw NotPlain{}; }  // not produced by the JSON lexer
+
+  bool string(std::string& v) {
+    switch (mode_) {
+      case Mode::dom:
+        return scalar(json(std::move(v)));
+      case Mode::entry:
+        if (field_ == Field::options) throw NotPlain{};
+        field_str() = std::move(v);
+        return true;
+      case Mode::options:
+        entry_.options.push_back(std::move(v));
+        return true;
+      case Mode::skip:
+        return skip_scalar();
+      case Mode::mounts:
+        throw NotPlain{};
+    }
+    return true;
+  }
+
+  bool start_object(size_t) { return open(json::value_t::object); }
+  bool start_array(size_t) { return open(json::value_t::array); }
+  bool end_object() { return close(); }
+  bool end_array() { return close(); }
+
+  bool key(std::string& k) {
+    switch (mode_) {
+      case Mode::dom:
+        if (stack_.size() == 1 && k == "mounts") {
+          if (mounts_key_) throw NotPlain{};
+          mounts_key_ = pending_mounts_ = true;
+        }
+        member_ =
+            &stack_.back()->get_ref<json::object_t&>().emplace(std::move(k), json()).first->second;
+        return true;
+      case Mode::entry:
+        if (k == "destination")
+          field_ = Field::destination;
+        else if (k == "type")
+          field_ = Field::type;
+        else if (k == "source")
+          field_ = Field::source;
+        else if (k == "options")
+          field_ = Field::options;
+        else if (k == "uidMappings" || k == "gidMappings")
+          throw NotPlain{};
+        else {
+          mode_ = Mode::skip;  // an unknown member: its value is ignored, as on the DOM path
+          skip_depth_ = 0;
+          return true;
+        }
+        if (seen_ & (1u << static_cast<unsigned>(field_))) throw NotPlain{};
+        seen_ |= 1u << static_cast<unsigned>(field_);
+        return true;
+      default:
+        return true;  // skip: keys of ignored values
+    }
+  }
+
+  bool parse_error(size_t, const std::string&, const json::exception& e) {
+    throw json_error(name_, e);
+  }
+
+ private:
+  enum class Mode { dom, mounts, entry, options, skip };
+  enum class Field : unsigned { destination, type, source, options };
+
+  // An object or array starts: a DOM container, a mounts entry, its options, or more of an
+  // ignored value. The JSON parser has checked the brackets match, so close() need not.
+  bool open(json::value_t t) {
+    if (++depth_ > kMaxDepth)
+      throw Error(name_ + ": JSON nests deeper than " + std::to_string(kMaxDepth) + " levels");
+    bool array = t == json::value_t::array;
+    switch (mode_) {
+      case Mode::dom:
+        if (array && pending_mounts_) {
+          mode_ = Mode::mounts;
+          mounts.reserve(16);
+        } else {
+          stack_.push_back(place(json(t)));
+        }
+        pending_mounts_ = false;
+        return true;
+      case Mode::mounts:
+        if (array) throw NotPlain{};
+        entry_ = Mount{};
+        seen_ = 0;
+        mode_ = Mode::entry;
+        return true;
+      case Mode::entry:
+        if (!array || field_ != Field::options) throw NotPlain{};
+        mode_ = Mode::options;
+        return true;
+      case Mode::options:
+        throw NotPlain{};
+      case Mode::skip:
+        skip_depth_++;
+        return true;
+    }
+    return true;
+  }
+  bool close() {
+    depth_--;
+    switch (mode_) {
+      case Mode::dom:
+        stack_.pop_back();
+        return true;
+      case Mode::mounts:  // the end of the mounts array
+        mode_ = Mode::dom;
+        mounts_read = true;
+        return true;
+      case Mode::entry:
+        if (entry_.destination.empty()) throw NotPlain{};  // missing or empty: DOM path's error
+        if (entry_.destination[0] != '/') entry_.destination.insert(0, 1, '/');
+        mounts.push_back(std::move(entry_));
+        mode_ = Mode::mounts;
+        return true;
+      case Mode::options:
+        mode_ = Mode::entry;
+        return true;
+      case Mode::skip:
+        return skip_end();
+    }
+    return true;
+  }
+  bool scalar(json&& v) {
+    if (mode_ == Mode::skip) return skip_scalar();
+    if (mode_ != Mode::dom) throw NotPlain{};
+    pending_mounts_ = false;
+    place(std::move(v));
+    return true;
+  }
+  bool skip_scalar() {
+    if (skip_depth_ == 0) mode_ = Mode::entry;
+    return true;
+  }
+  bool skip_end() {
+    if (--skip_depth_ == 0) mode_ = Mode::entry;
+    return true;
+  }
+  std::string& field_str() {
+    switch (field_) {
+      case Field::type:
+        return entry_.type;
+      case Field::source:
+        return entry_.source;
+      default:
+        return entry_.destination;
+    }
+  }
+  // Puts a value where the DOM parser would: the root, the next array element, or the
+  // member whose key came last (a repeated key keeps its place and takes the last value).
+  json* place(json&& v) {
+    if (stack_.empty()) {
+      doc = std::move(v);
+      return &doc;
+    }
+    json& top = *stack_.back();
+    if (top.is_array()) {
+      auto& a = top.get_ref<json::array_t&>();
+      a.push_back(std::move(v));
+      return &a.back();
+    }
+    *member_ = std::move(v);
+    return member_;
+  }
+
+  const std::string& name_;
+  std::vector<json*> stack_;
+  json* member_ = nullptr;
+  Mode mode_ = Mode::dom;
+  Field field_ = Field::destination;
+  Mount entry_;
+  unsigned seen_ = 0;
+  int depth_ = 0, skip_depth_ = 0;
+  bool mounts_key_ = false, pending_mounts_ = false;
+};
 
 }  // namespace
 
@@ -701,8 +912,11 @@ bool oci_version_supported(const std::string& v) {
   return maj == 1 && min <= 2;
 }
 
-Config parse_config(std::string_view text, const std::string& name) {
-  json j = parse_json(text, name);
+namespace {
+
+// The typed config from its DOM. `mounts` holds the entries ConfigReader read (the DOM's
+// "mounts" is then null); without it they are read from the DOM.
+Config config_from_json(const json& j, std::vector<Mount>* mounts, const std::string& name) {
   Reader r(name);
   r.object(j, "");
   Config c;
@@ -725,15 +939,14 @@ Config parse_config(std::string_view text, const std::string& name) {
   if (auto* v = Reader::get(j, "domainname")) c.domainname = r.str(*v, "/domainname");
   if (c.hostname.size() > 64) r.bad("/hostname", "longer than 64 bytes");
   if (c.domainname.size() > 64) r.bad("/domainname", "longer than 64 bytes");
-  if (auto* v = Reader::get(j, "mounts")) {
+  if (mounts) {
+    c.mounts = std::move(*mounts);
+  } else if (auto* v = Reader::get(j, "mounts")) {
     r.array(*v, "/mounts");
     c.mounts.reserve(v->size());
-    // Each entry's tree is freed once read, so the typed mounts reuse its memory instead of
-    // growing the heap (fewer pages touched per mount).
-    json& entries = j.at("mounts");
-    for (size_t i = 0; i < entries.size(); i++) {
+    for (size_t i = 0; i < v->size(); i++) {
       std::string ip = idx("/mounts", i);
-      const json e = std::move(entries[i]);
+      const json& e = (*v)[i];
       r.object(e, ip);
       Mount m;
       auto* d = Reader::get(e, "destination");
@@ -789,6 +1002,26 @@ Config parse_config(std::string_view text, const std::string& name) {
     if (Reader::get(j, key))
       r.bad(std::string("/") + key, "platform is not Linux; nook runs Linux containers only");
   return c;
+}
+
+}  // namespace
+
+Config parse_config(std::string_view text, const std::string& name, bool* read_by_dom) {
+  if (read_by_dom) *read_by_dom = true;
+  if (text.size() > kMaxConfigBytes) return parse_config_dom(text, name);  // its error
+  ConfigReader rd(name);
+  try {
+    json::sax_parse(text, &rd);
+  } catch (const NotPlain&) {
+    return parse_config_dom(text, name);
+  }
+  if (read_by_dom)  // a "mounts" that is not an array is in the DOM (for its error)
+    *read_by_dom = !rd.mounts_read && rd.doc.is_object() && Reader::get(rd.doc, "mounts");
+  return config_from_json(rd.doc, rd.mounts_read ? &rd.mounts : nullptr, name);
+}
+
+Config parse_config_dom(std::string_view text, const std::string& name) {
+  return config_from_json(parse_json(text, name), nullptr, name);
 }
 
 Process parse_process(std::string_view text, const std::string& name) {

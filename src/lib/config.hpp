@@ -13,17 +13,20 @@
 namespace nook {
 
 struct IdMapping {
+  bool operator==(const IdMapping&) const = default;
   uint32_t container_id = 0;
   uint32_t host_id = 0;
   uint32_t size = 0;
 };
 
 struct Root {
+  bool operator==(const Root&) const = default;
   std::string path;  // as written in config.json
   bool readonly = false;
 };
 
 struct Mount {
+  bool operator==(const Mount&) const = default;
   std::string destination;
   std::string type;  // may be empty (bind mounts are recognised by options)
   std::string source;
@@ -32,6 +35,7 @@ struct Mount {
 };
 
 struct User {
+  bool operator==(const User&) const = default;
   uint32_t uid = 0;
   uint32_t gid = 0;
   std::optional<uint32_t> umask;
@@ -40,6 +44,7 @@ struct User {
 };
 
 struct Rlimit {
+  bool operator==(const Rlimit&) const = default;
   int resource = 0;  // RLIMIT_*
   std::string type;  // "RLIMIT_NOFILE"
   uint64_t soft = 0, hard = 0;
@@ -48,15 +53,18 @@ struct Rlimit {
 // Capability sets as bit masks (bit N = capability N). `names_unknown` collects names this
 // kernel or nook does not know; they are ignored with a warning, as runc does.
 struct Capabilities {
+  bool operator==(const Capabilities&) const = default;
   uint64_t bounding = 0, effective = 0, inheritable = 0, permitted = 0, ambient = 0;
   std::vector<std::string> names_unknown;
 };
 
 struct ConsoleSize {
+  bool operator==(const ConsoleSize&) const = default;
   unsigned height = 0, width = 0;
 };
 
 struct Scheduler {
+  bool operator==(const Scheduler&) const = default;
   std::string policy;  // SCHED_OTHER ...
   int nice = 0;
   int priority = 0;
@@ -65,11 +73,13 @@ struct Scheduler {
 };
 
 struct IoPriority {
+  bool operator==(const IoPriority&) const = default;
   std::string io_class;  // IOPRIO_CLASS_RT/BE/IDLE
   int priority = 0;
 };
 
 struct Process {
+  bool operator==(const Process&) const = default;
   bool terminal = false;
   std::optional<ConsoleSize> console_size;
   User user;
@@ -95,11 +105,13 @@ const char* ns_proc_name(NsType t);  // name under /proc/PID/ns: "pid", "net", "
 std::optional<NsType> ns_from_name(const std::string& name);  // inverse of ns_name
 
 struct Namespace {
+  bool operator==(const Namespace&) const = default;
   NsType type;
   std::string path;  // empty: create a new one
 };
 
 struct Device {
+  bool operator==(const Device&) const = default;
   std::string type;  // c, b, u, p
   std::string path;
   int64_t major = 0, minor = 0;
@@ -107,12 +119,14 @@ struct Device {
 };
 
 struct Hook {
+  bool operator==(const Hook&) const = default;
   std::string path;
   std::vector<std::string> args, env;
   std::optional<int> timeout;
 };
 
 struct Hooks {
+  bool operator==(const Hooks&) const = default;
   std::vector<Hook> prestart, create_runtime, create_container, start_container, poststart,
       poststop;
   bool empty() const {
@@ -122,12 +136,14 @@ struct Hooks {
 };
 
 struct SeccompArg {
+  bool operator==(const SeccompArg&) const = default;
   unsigned index = 0;
   uint64_t value = 0, value_two = 0;
   std::string op;  // SCMP_CMP_*
 };
 
 struct SeccompSyscall {
+  bool operator==(const SeccompSyscall&) const = default;
   std::vector<std::string> names;
   std::string action;
   std::optional<uint32_t> errno_ret;
@@ -135,6 +151,7 @@ struct SeccompSyscall {
 };
 
 struct Seccomp {
+  bool operator==(const Seccomp&) const = default;
   std::string default_action;
   std::optional<uint32_t> default_errno_ret;
   std::vector<std::string> architectures;
@@ -144,6 +161,7 @@ struct Seccomp {
 };
 
 struct DeviceRule {
+  bool operator==(const DeviceRule&) const = default;
   bool allow = false;
   std::string type;  // a, c, b (empty = all)
   std::optional<int64_t> major, minor;
@@ -151,20 +169,24 @@ struct DeviceRule {
 };
 
 struct BlockIoDevice {
+  bool operator==(const BlockIoDevice&) const = default;
   int64_t major = 0, minor = 0;
   std::optional<uint16_t> weight, leaf_weight;
   uint64_t rate = 0;  // for throttle entries
 };
 
 struct Resources {
+  bool operator==(const Resources&) const = default;
   std::vector<DeviceRule> devices;
   struct Memory {
+    bool operator==(const Memory&) const = default;
     std::optional<int64_t> limit, reservation, swap, kernel, kernel_tcp;
     std::optional<uint64_t> swappiness;
     std::optional<bool> disable_oom_killer, use_hierarchy, check_before_update;
   };
   std::optional<Memory> memory;
   struct Cpu {
+    bool operator==(const Cpu&) const = default;
     std::optional<uint64_t> shares, period, realtime_period;
     std::optional<int64_t> quota, realtime_runtime, idle, burst;
     std::string cpus, mems;
@@ -172,12 +194,14 @@ struct Resources {
   std::optional<Cpu> cpu;
   std::optional<int64_t> pids_limit;
   struct BlockIo {
+    bool operator==(const BlockIo&) const = default;
     std::optional<uint16_t> weight, leaf_weight;
     std::vector<BlockIoDevice> weight_device, throttle_read_bps, throttle_write_bps,
         throttle_read_iops, throttle_write_iops;
   };
   std::optional<BlockIo> block_io;
   struct HugepageLimit {
+    bool operator==(const HugepageLimit&) const = default;
     std::string page_size;
     uint64_t limit = 0;
   };
@@ -191,11 +215,13 @@ struct Resources {
 };
 
 struct Personality {
+  bool operator==(const Personality&) const = default;
   std::string domain;  // LINUX, LINUX32
   std::vector<std::string> flags;
 };
 
 struct Linux {
+  bool operator==(const Linux&) const = default;
   std::vector<Namespace> namespaces;
   std::vector<IdMapping> uid_mappings, gid_mappings;
   std::map<std::string, int64_t> time_offsets_secs, time_offsets_nanosecs;  // monotonic, boottime
@@ -218,6 +244,7 @@ struct Linux {
 };
 
 struct Config {
+  bool operator==(const Config&) const = default;
   std::string oci_version;
   Root root;
   std::optional<Process> process;
@@ -231,7 +258,14 @@ struct Config {
 
 // Parses and validates config text. `name` is used in error messages ("config.json").
 // Throws nook::Error with "NAME: /json/pointer: reason".
-Config parse_config(std::string_view text, const std::string& name = "config.json");
+// `read_by_dom`, when given, says whether the mounts went through the DOM reading below
+// (an entry of a shape the fast reader leaves to it) rather than the SAX reader.
+Config parse_config(std::string_view text, const std::string& name = "config.json",
+                    bool* read_by_dom = nullptr);
+
+// The same reading through the whole-document DOM only: the reference parse_config falls back
+// to for any mounts entry its SAX reader does not read itself (unit tests compare the two).
+Config parse_config_dom(std::string_view text, const std::string& name = "config.json");
 
 // Parses a process JSON (runc exec --process) with the same rules.
 Process parse_process(std::string_view text, const std::string& name = "process.json");

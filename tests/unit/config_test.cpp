@@ -1,6 +1,7 @@
 // config.json parsing and validation: the typed model and every error path's message.
 #include "config.hpp"
 
+#include <dirent.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -184,6 +185,129 @@ TEST(Config, SharedClientConfigsParse) {
       ss << f.rdbuf();
       EXPECT_NO_THROW(parse_config(ss.str(), name)) << name;
     }
+  }
+}
+
+// The SAX reader (mounts straight into Mount) and the DOM reading agree on every input:
+// the same Config, or the same error message.
+struct Outcome {
+  std::optional<Config> config;
+  std::string error;
+  bool read_by_dom = false;
+};
+Outcome read_fast(const std::string& text) {
+  Outcome o;
+  try {
+    o.config = parse_config(text, "config.json", &o.read_by_dom);
+  } catch (const Error& e) {
+    o.error = e.what();
+  }
+  return o;
+}
+Outcome read_dom(const std::string& text) {
+  Outcome o;
+  try {
+    o.config = parse_config_dom(text, "config.json");
+  } catch (const Error& e) {
+    o.error = e.what();
+  }
+  return o;
+}
+void expect_same(const std::string& text) {
+  Outcome f = read_fast(text), d = read_dom(text);
+  EXPECT_EQ(f.error, d.error) << text;
+  EXPECT_EQ(f.config.has_value(), d.config.has_value()) << text;
+  if (f.config && d.config) {
+    EXPECT_TRUE(*f.config == *d.config) << text;
+  }
+}
+
+TEST(ConfigReader, ClientConfigsReadWithoutTheDom) {
+  std::string dir = NOOK_TEST_CONFIGS;
+  std::unique_ptr<DIR, int (*)(DIR*)> d(opendir(dir.c_str()), closedir);
+  ASSERT_TRUE(d) << dir;
+  int n = 0;
+  while (dirent* e = readdir(d.get())) {
+    std::string name = e->d_name;
+    if (!name.ends_with(".config.json")) continue;
+    std::ifstream f(dir + "/" + name);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    Outcome fast = read_fast(ss.str()), dom = read_dom(ss.str());
+    ASSERT_EQ(fast.error, "") << name;
+    EXPECT_FALSE(fast.read_by_dom) << name << ": its mounts should need no DOM";
+    EXPECT_FALSE(fast.config->mounts.empty()) << name;
+    EXPECT_TRUE(*fast.config == *dom.config) << name;
+    n++;
+  }
+  EXPECT_GE(n, 20);  // tests/configs holds 21 client configs
+}
+
+TEST(ConfigReader, PlainMountsMatchTheDom) {
+  const char* plain[] = {
+      R"("mounts":[])",
+      R"("mounts":null)",
+      R"("mounts":[{"destination":"/a","type":"bind","source":"/s","options":["rbind","ro"]}])",
+      R"("mounts":[{"destination":"dev/shm","type":"tmpfs","options":["size=1k"]}])",
+      R"("mounts":[{"options":[],"source":"/s","destination":"/a"}])",
+      // unknown members of any shape are ignored
+      R"("mounts":[{"destination":"/a","x":{"y":[1,{"z":null}],"w":[]},"q":[[]],"r":7,"options":["bind"]}])",
+      R"("mounts":[{"destination":"/a"},{"destination":"/b","type":"proc"}],"hostname":"h","linux":{"namespaces":[{"type":"uts"},{"type":"mount"}]})",
+  };
+  for (auto* m : plain) {
+    expect_same(with(m));
+    EXPECT_FALSE(read_fast(with(m)).read_by_dom) << m;
+  }
+  // "mounts" anywhere but the top level is an unknown key
+  expect_same(with(R"("x":{"mounts":[{"destination":5}]},"mounts":[{"destination":"/a"}])"));
+}
+
+TEST(ConfigReader, OtherShapesGoThroughTheDom) {
+  const char* odd[] = {
+      R"("mounts":{})",
+      R"("mounts":"x")",
+      R"("mounts":[1])",
+      R"("mounts":[null])",
+      R"("mounts":[["a"]])",
+      R"("mounts":[{}])",
+      R"("mounts":[{"destination":""}])",
+      R"("mounts":[{"destination":5}])",
+      R"("mounts":[{"destination":null}])",
+      R"("mounts":[{"destination":"/a","type":null}])",
+      R"("mounts":[{"destination":"/a","type":1}])",
+      R"("mounts":[{"destination":"/a","source":{"k":"v"}}])",
+      R"("mounts":[{"destination":"/a","options":"ro"}])",
+      R"("mounts":[{"destination":"/a","options":[1]}])",
+      R"("mounts":[{"destination":"/a","options":null}])",
+      R"("mounts":[{"destination":"/a","options":[["ro"]]}])",
+      R"("mounts":[{"destination":"/a","destination":"/b"}])",
+      R"("mounts":[{"destination":"/a","uidMappings":[]}])",
+      R"("mounts":[{"destination":"/a","uidMappings":[{"containerID":0,"hostID":1,"size":1}],"gidMappings":[{"containerID":0,"hostID":1,"size":1}]}])",
+      R"("mounts":[{"destination":"/a"}],"mounts":[{"destination":"/b"}])",
+      R"("mounts":[{"destination":"/a"}],"mounts":null)",
+  };
+  for (auto* m : odd) {
+    expect_same(with(m));
+    EXPECT_TRUE(read_fast(with(m)).read_by_dom) << m;
+  }
+}
+
+TEST(ConfigReader, ErrorsMatchTheDom) {
+  std::string deep = std::string(70, '[') + std::string(70, ']');
+  for (const std::string& t : {
+           with(R"("mounts":[{"destination":"/a","x":)" + deep + "}]"),
+           with(R"("annotations":{"a":)" + deep + "}"),
+           with(R"("mounts":[{"destination":"/a","x":1e400}])"),
+           with(R"("mounts":[{"destination":"/a",}])"),
+           std::string(R"({"ociVersion":"1.0.2","mounts":[{"destination":"/a")"),
+           with(R"("mounts":[{"destination":"/a"}],"hostname":"h")"),
+           with(R"("mounts":[{"destination":"/a"}],"process":{"args":"sh"})"),
+           std::string("[]"),
+           std::string("\"s\""),
+           std::string(""),
+       }) {
+    expect_same(t);
+    EXPECT_NE(read_fast(t).error, "") << t;
   }
 }
 

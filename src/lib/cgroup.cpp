@@ -1151,15 +1151,17 @@ void cgroup_remove(const CgroupPlacement& p) {
   if (first) throw *first;
 }
 
-std::vector<std::string> cgroup_remove_default_if_empty(const std::string& id) {
+std::vector<std::string> cgroup_remove_if_empty(const std::string& id,
+                                                const std::string& cgroups_path, bool systemd) {
   const Host& h = host();
   std::vector<std::string> dirs;
   if (geteuid() == 0) {
-    for (auto& m : h.v1) dirs.push_back(cgroup_dir(m, cgroup_path_for(id, "", false, "/nook")));
-    if (h.v2) dirs.push_back(cgroup_dir(*h.v2, cgroup_path_for(id, "", false, "/nook")));
+    std::string path = cgroup_path_for(id, cgroups_path, systemd, "/nook");
+    for (auto& m : h.v1) dirs.push_back(cgroup_dir(m, path));
+    if (h.v2) dirs.push_back(cgroup_dir(*h.v2, path));
   } else if (h.v2) {
-    dirs.push_back(
-        cgroup_dir(*h.v2, cgroup_path_for(id, "", false, join_path(h.own_path(*h.v2), "nook"))));
+    dirs.push_back(cgroup_dir(
+        *h.v2, cgroup_path_for(id, cgroups_path, systemd, join_path(h.own_path(*h.v2), "nook"))));
   }
   std::vector<std::string> removed;
   for (auto& d : dirs) {

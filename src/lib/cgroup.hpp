@@ -56,12 +56,13 @@ void cgroup_join(const CgroupPlacement& p, pid_t pid, bool v2_done = false);
 void cgroup_remove(const CgroupPlacement& p);
 
 // For `delete --force` of a container whose state.json is missing or unreadable (a create
-// killed before it wrote it, or outside damage): removes the cgroups the default placement
-// would have made for `id` (ROOT/nook/ID in every hierarchy as root, OWN/nook/ID in a
-// delegated cgroup v2 otherwise) when they exist and are empty. Nothing is killed and a
-// populated cgroup is left alone (it may be another --root's container of the same name).
-// Returns the directories removed.
-std::vector<std::string> cgroup_remove_default_if_empty(const std::string& id);
+// killed before it wrote it, or outside damage): removes the cgroups the placement for `id`
+// and this linux.cgroupsPath would have made (by default ROOT/nook/ID in every hierarchy as
+// root, OWN/nook/ID in a delegated cgroup v2 otherwise) when they exist and are empty.
+// Nothing is killed and a populated cgroup is left alone (it may be another --root's
+// container of the same name). Returns the directories removed.
+std::vector<std::string> cgroup_remove_if_empty(const std::string& id,
+                                                const std::string& cgroups_path, bool systemd);
 
 // PIDs (host view) in the container's cgroup, including its sub-cgroups, sorted.
 std::vector<pid_t> cgroup_pids(const CgroupPlacement& p);

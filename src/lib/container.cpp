@@ -261,6 +261,9 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
   st.root_emulation = emulate;
   st.hooks = !cfg.hooks.empty();
   st.own_pidns = cfg.linux.find_ns(NsType::pid) && cfg.linux.find_ns(NsType::pid)->path.empty();
+  // Kept for exec and hooks: the config exactly as it was read. Written before the cgroup is
+  // made: `delete --force` finds a linux.cgroupsPath there when state.json is unreadable.
+  L.dir->write_file("config.json", raw);
   if (o.no_cgroups) {
     // crun's --cgroup-manager disabled (Podman --cgroups=disabled): the container stays in
     // the caller's cgroup; resources cannot be applied.
@@ -278,8 +281,6 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
   std::string hook_state = st.hooks ? oci_state_json(st, Status::creating) : std::string();
   if (!sync::send(L.sync.get(), sync::kGo, hook_state))
     fail("container process exited during set-up");
-  // Kept for exec and hooks: the config exactly as it was read.
-  L.dir->write_file("config.json", raw);
   test_pause("create-go");
 
   for (;;) {
@@ -535,9 +536,19 @@ namespace {
 
 // The debris of a container without a readable state: its directory, and the empty cgroups
 // of the default placement (a create killed between making them and writing state.json).
-void remove_unknown(ContainerDir& dir, const std::string& id) {
+// The container's state is unknown: its cgroups (where its config.json, kept from before the
+// cgroup was made, places them) go if they are empty, then its directory.
+void remove_unknown(ContainerDir& dir, const std::string& id, bool systemd) {
+  std::string cgroups_path;
   try {
-    for (auto& d : cgroup_remove_default_if_empty(id)) log::debug("removed empty cgroup " + d);
+    cgroups_path =
+        parse_config(dir.read_file("config.json"), dir.path() + "/config.json").linux.cgroups_path;
+  } catch (const Error& e) {
+    log::debug(std::string(e.what()) + "; looking for the default cgroup");
+  }
+  try {
+    for (auto& d : cgroup_remove_if_empty(id, cgroups_path, systemd))
+      log::debug("removed empty cgroup " + d);
   } catch (const Error& e) {
     log::warn(e.what());
   }
@@ -546,7 +557,8 @@ void remove_unknown(ContainerDir& dir, const std::string& id) {
 
 }  // namespace
 
-void container_delete(const std::string& root, const std::string& id, bool force) {
+void container_delete(const std::string& root, const std::string& id, bool force,
+                      bool systemd_cgroup) {
   auto dir = ContainerDir::open(root, id, true, force);
   if (!dir) return;  // delete --force of an unknown ID succeeds quietly, as in runc
   test_pause("delete-locked");
@@ -558,7 +570,7 @@ void container_delete(const std::string& root, const std::string& id, bool force
     // this): its process is unknown; --force still removes what is left.
     if (!force) throw;
     log::warn(std::string(e.what()) + "; removing the container's directory");
-    remove_unknown(*dir, id);
+    remove_unknown(*dir, id, systemd_cgroup);
     return;
   }
   if (!st) {
@@ -566,7 +578,7 @@ void container_delete(const std::string& root, const std::string& id, bool force
     if (!force)
       fail("container \"" + id +
            "\" has no state (its create was interrupted); use delete --force");
-    remove_unknown(*dir, id);
+    remove_unknown(*dir, id, systemd_cgroup);
     return;
   }
   Status s = container_status(*st, dir->fd());

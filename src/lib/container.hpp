@@ -39,7 +39,8 @@ std::string container_state(const std::string& root, const std::string& id);
 
 void container_kill(const std::string& root, const std::string& id, int sig, bool all);
 
-void container_delete(const std::string& root, const std::string& id, bool force);
+void container_delete(const std::string& root, const std::string& id, bool force,
+                      bool systemd_cgroup = false);
 
 struct ListEntry {
   State state;

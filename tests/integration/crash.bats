@@ -193,6 +193,26 @@ setup() {
   assert_equal "$(cgroups_named corrupt-$NOOK_TEST_MODE)" "" "cgroups left"
 }
 
+@test "crash: delete --force of a corrupt state.json removes the cgroup its cgroupsPath named" {
+  local id=cgp-$NOOK_TEST_MODE pid
+  cfg --arg p "nookcrash-$NOOK_TEST_MODE/$id-cg" '.linux.cgroupsPath = $p'
+  create_container "$id"
+  pid=$(container_pid "$id")
+  local made
+  made=$(cgroups_named "$id-cg")
+  is_root_mode && [[ -z $made ]] && { echo "create made no cgroup $id-cg" >&2; return 1; }
+  [[ -n $made ]] || skip "this user has no delegated cgroup v2: create made no cgroup"
+  nook kill "$id" KILL || true
+  wait_pid_gone "$pid"
+  echo garbage >"$STATE_ROOT/$id/state.json"
+  run nook delete --force "$id"
+  assert_success
+  assert_no_container "$id"
+  assert_equal "$(cgroups_named "$id-cg")" "" "cgroups left"
+  # the parent directory it made stays, as after a normal delete; tidy it
+  find /sys/fs/cgroup -depth -type d -name "nookcrash-$NOOK_TEST_MODE" -exec rmdir {} + 2>/dev/null || true
+}
+
 @test "crash: delete --force of a corrupt state.json leaves a populated cgroup of the same name" {
   # another --root's container with the same ID is running in /nook/ID
   is_root_mode || skip "the default cgroup is per-user unprivileged: no two roots share it"

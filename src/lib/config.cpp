@@ -685,10 +685,18 @@ void check_depth(std::string_view text, const std::string& name) {
   }
 }
 
+// JSON allows no NUL byte outside a \u escape, and nlohmann's lexer would take one for the
+// end of the input (accepting `{...}\0anything`): refuse it, in both readings.
+void check_no_nul(std::string_view text, const std::string& name) {
+  if (auto p = text.find('\0'); p != std::string_view::npos)
+    throw Error(name + ": byte " + std::to_string(p) + " is a NUL, which JSON does not allow");
+}
+
 json parse_json(std::string_view text, const std::string& name) {
   if (text.size() > kMaxConfigBytes)
     throw Error(name + ": " + std::to_string(text.size()) + " bytes is larger than the " +
                 std::to_string(kMaxConfigBytes >> 20) + " MiB nook accepts");
+  check_no_nul(text, name);
   check_depth(text, name);
   try {
     return json::parse(text);
@@ -712,7 +720,7 @@ struct NotPlain {};
 // anything else (and a second "mounts" key) throws NotPlain.
 class ConfigReader {
  public:
-  explicit ConfigReader(const std::string& name) : name_(name) {}
+  ConfigReader(std::string_view text, const std::string& name) : text_(text), name_(name) {}
 
   json doc;                   // the document; "mounts" is null in it when mounts_read
   std::vector<Mount> mounts;  // the entries, in order, when mounts_read
@@ -783,7 +791,10 @@ class ConfigReader {
     }
   }
 
+  // The DOM path checks the depth of the whole text before it parses: a text both too deep
+  // and malformed gets the depth error there, so it gets it here too.
   bool parse_error(size_t, const std::string&, const json::exception& e) {
+    check_depth(text_, name_);
     throw json_error(name_, e);
   }
 
@@ -891,6 +902,7 @@ class ConfigReader {
     return member_;
   }
 
+  std::string_view text_;
   const std::string& name_;
   std::vector<json*> stack_;
   json* member_ = nullptr;
@@ -1009,7 +1021,8 @@ Config config_from_json(const json& j, std::vector<Mount>* mounts, const std::st
 Config parse_config(std::string_view text, const std::string& name, bool* read_by_dom) {
   if (read_by_dom) *read_by_dom = true;
   if (text.size() > kMaxConfigBytes) return parse_config_dom(text, name);  // its error
-  ConfigReader rd(name);
+  check_no_nul(text, name);  // so the SAX pass reads the whole text, as check_depth does
+  ConfigReader rd(text, name);
   try {
     json::sax_parse(text, &rd);
   } catch (const NotPlain&) {

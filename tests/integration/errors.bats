@@ -129,6 +129,12 @@ fails_cleanly() {
   fails_cleanly "UTF-8" e-utf8 nook create --bundle "$BUNDLE" e-utf8
 }
 
+@test "errors: a NUL byte after a valid config.json" {
+  # nlohmann's lexer would stop at the NUL and accept the document before it
+  printf '\0trailing' >>"$BUNDLE/config.json"
+  fails_cleanly "is a NUL, which JSON does not allow" e-nul nook create --bundle "$BUNDLE" e-nul
+}
+
 @test "errors: invalid UTF-8 in the bundle path and the container ID" {
   local odd=$TEST_DIR/$'b\xff'
   make_bundle "$odd"

@@ -297,11 +297,17 @@ TEST(ConfigReader, ErrorsMatchTheDom) {
   for (const std::string& t : {
            with(R"("mounts":[{"destination":"/a","x":)" + deep + "}]"),
            with(R"("annotations":{"a":)" + deep + "}"),
+           // both too deep and malformed: the depth error, whichever comes first in the text
+           with(R"("mounts":[{"destination":"/a",}],"x":)" + deep),
+           with(R"("x":)" + deep + R"(,"mounts":[{"destination":"/a",}])"),
+           std::string(R"({"ociVersion":"1.0.2","mounts":[{"destination":"/a",)") + deep,
            with(R"("mounts":[{"destination":"/a","x":1e400}])"),
            with(R"("mounts":[{"destination":"/a",}])"),
            std::string(R"({"ociVersion":"1.0.2","mounts":[{"destination":"/a")"),
            with(R"("mounts":[{"destination":"/a"}],"hostname":"h")"),
            with(R"("mounts":[{"destination":"/a"}],"process":{"args":"sh"})"),
+           std::string(kMinimal) + std::string(1, '\0') + "trailing",
+           std::string("5") + std::string(1, '\0') + std::string(70, '['),
            std::string("[]"),
            std::string("\"s\""),
            std::string(""),

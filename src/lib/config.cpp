@@ -660,6 +660,10 @@ Error json_error(const std::string& name, const json::exception& e) {
   return Error(name + ": " + m);
 }
 
+[[noreturn]] void too_deep(const std::string& name) {
+  throw Error(name + ": JSON nests deeper than " + std::to_string(kMaxDepth) + " levels");
+}
+
 // Rejects nesting deeper than kMaxDepth before the JSON parser sees the text.
 void check_depth(std::string_view text, const std::string& name) {
   int depth = 0;
@@ -677,26 +681,26 @@ void check_depth(std::string_view text, const std::string& name) {
     if (c == '"')
       in_str = true;
     else if (c == '{' || c == '[') {
-      if (++depth > kMaxDepth)
-        throw Error(name + ": JSON nests deeper than " + std::to_string(kMaxDepth) + " levels");
+      if (++depth > kMaxDepth) too_deep(name);
     } else if (c == '}' || c == ']') {
       depth--;
     }
   }
 }
 
-// JSON allows no NUL byte outside a \u escape, and nlohmann's lexer would take one for the
-// end of the input (accepting `{...}\0anything`): refuse it, in both readings.
-void check_no_nul(std::string_view text, const std::string& name) {
+// What both readings ask of the text before parsing: at most kMaxConfigBytes, and no NUL byte
+// (JSON allows none outside a \u escape, and nlohmann's lexer would take one for the end of
+// the input, accepting `{...}\0anything`).
+void check_text(std::string_view text, const std::string& name) {
+  if (text.size() > kMaxConfigBytes)
+    throw Error(name + ": " + std::to_string(text.size()) + " bytes is larger than the " +
+                std::to_string(kMaxConfigBytes >> 20) + " MiB nook accepts");
   if (auto p = text.find('\0'); p != std::string_view::npos)
     throw Error(name + ": byte " + std::to_string(p) + " is a NUL, which JSON does not allow");
 }
 
 json parse_json(std::string_view text, const std::string& name) {
-  if (text.size() > kMaxConfigBytes)
-    throw Error(name + ": " + std::to_string(text.size()) + " bytes is larger than the " +
-                std::to_string(kMaxConfigBytes >> 20) + " MiB nook accepts");
-  check_no_nul(text, name);
+  check_text(text, name);
   check_depth(text, name);
   try {
     return json::parse(text);
@@ -805,8 +809,7 @@ class ConfigReader {
   // An object or array starts: a DOM container, a mounts entry, its options, or more of an
   // ignored value. The JSON parser has checked the brackets match, so close() need not.
   bool open(json::value_t t) {
-    if (++depth_ > kMaxDepth)
-      throw Error(name_ + ": JSON nests deeper than " + std::to_string(kMaxDepth) + " levels");
+    if (++depth_ > kMaxDepth) too_deep(name_);
     bool array = t == json::value_t::array;
     switch (mode_) {
       case Mode::dom:
@@ -1020,8 +1023,7 @@ Config config_from_json(const json& j, std::vector<Mount>* mounts, const std::st
 
 Config parse_config(std::string_view text, const std::string& name, bool* read_by_dom) {
   if (read_by_dom) *read_by_dom = true;
-  if (text.size() > kMaxConfigBytes) return parse_config_dom(text, name);  // its error
-  check_no_nul(text, name);  // so the SAX pass reads the whole text, as check_depth does
+  check_text(text, name);  // no NUL: the SAX pass reads the whole text, as check_depth does
   ConfigReader rd(text, name);
   try {
     json::sax_parse(text, &rd);

@@ -534,10 +534,9 @@ void container_kill(const std::string& root, const std::string& id, int sig, boo
 
 namespace {
 
-// The debris of a container without a readable state: its directory, and the empty cgroups
-// of the default placement (a create killed between making them and writing state.json).
-// The container's state is unknown: its cgroups (where its config.json, kept from before the
-// cgroup was made, places them) go if they are empty, then its directory.
+// The debris of a container without a readable state (a create killed before it wrote
+// state.json, or outside damage): its empty cgroups, where its config.json (written before
+// the cgroup was made) or else the default placement puts them, then its directory.
 void remove_unknown(ContainerDir& dir, const std::string& id, bool systemd) {
   std::string cgroups_path;
   try {

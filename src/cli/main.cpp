@@ -1,6 +1,8 @@
 // nook: the command line. Parses runc's global flags and dispatches to one verb.
 #include <malloc.h>
+#include <unistd.h>
 
+#include "../fast/exe.hpp"
 #include "cli.hpp"
 #include "error.hpp"
 
@@ -23,6 +25,13 @@ int main(int argc, char** argv) {
     app.parse(args);
     g.log.json = g.log_format == "json";
     log::init(g.log);
+    if (nook_verb_enters_container(verb.c_str())) {
+      // Usually done from the ELF entry point already; this checks, and acts if it was not.
+      const char* step = "";
+      if (long r = nook_exe_protect(argv, environ, &step); r < 0)
+        throw Error(sys_message(step, "", static_cast<int>(-r)) +
+                    ": cannot run nook from a copy of its binary that containers cannot write");
+    }
     for (auto* sub : app.get_subcommands()) actions.at(sub->get_name())();
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);

@@ -22,6 +22,7 @@
 #include <linux/fcntl.h>
 
 #include "../lib/config.hpp"  // kOciVersion only
+#include "exe.hpp"
 
 namespace {
 
@@ -483,6 +484,9 @@ extern "C" __attribute__((used, visibility("hidden"))) void nook_prelibc(long* s
   int argc = static_cast<int>(sp[0]);
   char** argv = reinterpret_cast<char**>(sp + 1);
   char** envp = argv + argc + 1;
+  // create/run/exec: re-executed from a copy no container can write, unless already so
+  // (src/fast/exe.cpp); on failure main() tries again and reports the error.
+  if (const char* step; nook_argv_enters_container(argc, argv)) nook_exe_protect(argv, envp, &step);
   const char* root = nullptr;
   const char* id = nullptr;
   bool verb = false;

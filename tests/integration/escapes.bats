@@ -81,6 +81,140 @@ in_container() {
   [[ ${lines[0]} == /bin/busybox || ${lines[0]} == /bin/sh ]]
 }
 
+# The attack itself (issue 14, finding 1): tests/helper/exegrab.c, in the container, takes
+# hold of /proc/PID/exe of a process running the runtime's code and writes to it once nothing
+# executes it. The runtime binary is a private copy, owned by the caller: root's, or in user
+# mode the unprivileged user's (who may write it: the worst case).
+
+# own_runtime_copy: NOOK_BIN becomes a copy of the runtime owned by the caller; its hash is
+# $RUNTIME_HASH.
+own_runtime_copy() {
+  NOOK_BIN_PUBLISHED=$NOOK_BIN
+  cp "$NOOK_BIN" "$TEST_DIR/nook-bin"
+  chmod 0755 "$TEST_DIR/nook-bin"
+  [[ -n ${NOOK_AS_USER_UID:-} ]] && chown "$NOOK_AS_USER_UID:$NOOK_AS_USER_GID" "$TEST_DIR/nook-bin"
+  NOOK_BIN=$TEST_DIR/nook-bin
+  RUNTIME_HASH=$(sha256sum "$NOOK_BIN" | cut -c1-64)
+}
+
+# exegrab_container ID SECONDS [FIFO]: a container whose program is the attack.
+exegrab_container() {
+  _build_helper exegrab NOOK_EXEGRAB
+  cp "$NOOK_EXEGRAB" "$ROOTFS/exegrab"
+  chmod 0755 "$ROOTFS/exegrab"
+  set_args /exegrab "${@:2}"
+  start_detached "$1"
+}
+
+# exegrab_result ID: waits for the attack's last line; prints the whole output.
+exegrab_result() {
+  local i
+  for ((i = 0; i < 300; i++)); do
+    grep -qE '^(WROTE|OPEN-DENIED|WRITE-DENIED|STILL-BUSY|NOTHING-GRABBED)' "$TEST_DIR/$1.out" && break
+    sleep 0.1
+  done
+  cat "$TEST_DIR/$1.out"
+}
+
+@test "escapes: CVE-2019-5736: a program that is /proc/self/exe cannot write the runtime" {
+  own_runtime_copy
+  # /bin/x is the exe link of whatever runs it; /b/config.json a FIFO the nested runtime
+  # blocks on until the attack has its handle.
+  ln -s /proc/self/exe "$ROOTFS/bin/x"
+  mkdir -p "$ROOTFS/b/rootfs"
+  mkfifo -m 0666 "$ROOTFS/b/config.json"
+  [[ -n ${NOOK_AS_USER_UID:-} ]] && chown -R "$NOOK_AS_USER_UID:$NOOK_AS_USER_GID" "$ROOTFS/b" "$ROOTFS/bin/x"
+  exegrab_container grab1 30 /b/config.json
+  run --separate-stderr nook exec grab1 /bin/x run --bundle /b victim
+  run exegrab_result grab1
+  echo "# attack: $output" >&3
+  assert_output_contains "GRABBED"
+  assert_output_not_contains "WROTE"
+  assert_output_matches "(OPEN|WRITE)-DENIED (EROFS|EPERM|EACCES)"
+  assert_equal "$(sha256sum "$NOOK_BIN" | cut -c1-64)" "$RUNTIME_HASH" "the runtime binary's hash"
+  # the same through a script whose interpreter is /proc/self/exe, and for `run`
+  printf '#!/proc/self/exe\n' >"$ROOTFS/bin/y"
+  chmod 0755 "$ROOTFS/bin/y"
+  nook delete --force grab1
+  exegrab_container grab2 30 /b/config.json
+  run --separate-stderr nook exec grab2 /bin/y run --bundle /b victim
+  run exegrab_result grab2
+  echo "# attack through #!/proc/self/exe: $output" >&3
+  assert_output_contains "GRABBED"
+  assert_output_not_contains "WROTE"
+  assert_equal "$(sha256sum "$NOOK_BIN" | cut -c1-64)" "$RUNTIME_HASH" "the runtime binary's hash (script)"
+  if is_user_mode; then
+    # a runtime the user cannot write (root's, as installed): used in place, and still safe
+    NOOK_BIN=$NOOK_BIN_PUBLISHED
+    nook delete --force grab2
+    exegrab_container grab3 30 /b/config.json
+    run --separate-stderr nook exec grab3 /bin/x run --bundle /b victim
+    run exegrab_result grab3
+    echo "# attack on a root-owned runtime: $output" >&3
+    assert_output_contains "GRABBED"
+    assert_output_matches "OPEN-DENIED EACCES"
+  fi
+}
+
+@test "escapes: CVE-2019-5736: the container's own program being /proc/self/exe" {
+  own_runtime_copy
+  if is_user_mode; then
+    # An unprivileged runtime cannot join a PID namespace by path, and an attacker in the
+    # program's own PID namespace dies with it: check the exe link of the waiting container
+    # process itself. The binary is the user's own: it must be a sealed copy, not the file.
+    set_args /probe sleep 100
+    create_container own
+    local pid
+    pid=$(container_pid own)
+    echo "# exe of the created container's process: $(readlink "/proc/$pid/exe")" >&3
+    [[ $(stat -L -c %d:%i "/proc/$pid/exe") != $(stat -c %d:%i "$NOOK_BIN") ]]
+    [[ $(readlink "/proc/$pid/exe") == /memfd:* ]]
+    # F_GET_SEALS (1034): write, grow, shrink and seal sealed (0xf)
+    run python3 -c 'import fcntl,os,sys; print(fcntl.fcntl(os.open(sys.argv[1], os.O_RDONLY), 1034))' "/proc/$pid/exe"
+    assert_success
+    assert_output 15
+    return 0
+  fi
+  # container B attacks; container A, in B's PID namespace (and user namespace, unprivileged),
+  # has the runtime as its program (via /bin/x), blocked on the FIFO until B holds the handle
+  exegrab_container grab-b 30 root:/b/config.json
+  local bpid
+  bpid=$(container_pid grab-b)
+  make_bundle "$TEST_DIR/a"
+  ln -s /proc/self/exe "$ROOTFS/bin/x"
+  mkdir -p "$ROOTFS/b/rootfs"
+  mkfifo -m 0666 "$ROOTFS/b/config.json"
+  [[ -n ${NOOK_AS_USER_UID:-} ]] && chown -R "$NOOK_AS_USER_UID:$NOOK_AS_USER_GID" "$ROOTFS/b" "$ROOTFS/bin/x"
+  cfg --arg p "/proc/$bpid/ns/pid" '.linux.namespaces |= map(if .type == "pid" then .path = $p else . end)'
+  if is_user_mode; then
+    cfg --arg p "/proc/$bpid/ns/user" '.linux.namespaces |= map(if .type == "user" then .path = $p else . end) | del(.linux.uidMappings, .linux.gidMappings)'
+  fi
+  set_args /bin/x run --bundle /b victim
+  create_container grab-a
+  run nook start grab-a
+  assert_success
+  run exegrab_result grab-b
+  echo "# attack on the container's own program: $output" >&3
+  assert_output_contains "GRABBED"
+  assert_output_not_contains "WROTE"
+  assert_equal "$(sha256sum "$NOOK_BIN" | cut -c1-64)" "$RUNTIME_HASH" "the runtime binary's hash"
+}
+
+@test "escapes: CVE-2019-5736: CAP_SYS_PTRACE cannot grab exec's child while it runs nook" {
+  own_runtime_copy
+  cfg '.process.capabilities |= with_entries(.value += ["CAP_SYS_PTRACE"])'
+  local secs=30
+  is_user_mode && secs=5  # non-dumpable and born outside the user namespace: out of reach
+  exegrab_container ptr "$secs"
+  # exec's child stops itself once it has joined the container's namespaces (still nook's code)
+  NOOK_TEST_PAUSE=exec-joined nook_bg "$TEST_DIR/victim" exec ptr /bin/true
+  run exegrab_result ptr
+  echo "# attack with CAP_SYS_PTRACE: $output" >&3
+  assert_output_not_contains "WROTE"
+  is_root_mode && assert_output_matches "OPEN-DENIED (EROFS|EPERM|EACCES)|WRITE-DENIED"
+  assert_equal "$(sha256sum "$NOOK_BIN" | cut -c1-64)" "$RUNTIME_HASH" "the runtime binary's hash"
+}
+
 # ---------------------------------------------------------------------------------------
 # CVE-2024-21626: descriptors and cwd
 

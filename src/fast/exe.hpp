@@ -1,0 +1,16 @@
+// nook's binary out of the containers' reach (src/fast/exe.cpp): callable before the C
+// library starts (from the ELF entry point) and after (from main()).
+#pragma once
+
+#define NOOK_PRELIBC extern "C" __attribute__((visibility("hidden")))
+
+// Returns 0 when the process runs from a file no container of this caller can write, does
+// not return when it re-executes itself from a read-only clone or a sealed copy, and returns
+// -errno with *step naming what failed otherwise.
+NOOK_PRELIBC long nook_exe_protect(char** argv, char** envp, const char** step);
+
+// True for the verbs that start a process in a container (create, run, exec).
+NOOK_PRELIBC bool nook_verb_enters_container(const char* verb);
+
+// The verb of a command line (after runc's global options) is one of those.
+NOOK_PRELIBC bool nook_argv_enters_container(int argc, char** argv);

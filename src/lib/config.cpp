@@ -26,6 +26,15 @@ using json = nlohmann::ordered_json;
 constexpr size_t kMaxConfigBytes = 16u << 20;
 constexpr int kMaxDepth = 64;
 
+// What the kernel takes, for the numbers below that have a fixed range.
+constexpr int64_t kMaxMajor = 4095;                 // dev_t: 12 bits of major
+constexpr int64_t kMaxMinor = 1048575;              // and 20 of minor (new_decode_dev)
+constexpr int64_t kMaxCfsQuota = (1ll << 44) - 1;   // us; the scheduler's MAX_BW
+constexpr int64_t kMaxPids = 4194304;               // PID_MAX_LIMIT: pids.max takes 0..this
+constexpr int64_t kMaxTimensSecs = 9223372036 / 2;  // KTIME_SEC_MAX / 2 (timens_offsets)
+constexpr size_t kMaxIdExtents = 340;               // lines of a uid_map/gid_map
+constexpr size_t kMaxGroups = 65536;                // NGROUPS_MAX, for setgroups()
+
 class Reader {
  public:
   explicit Reader(const std::string& file) : file_(file) {}
@@ -68,24 +77,47 @@ class Reader {
     }
     expected(ptr, "a non-negative integer", j);
   }
-  uint32_t u32(const json& j, const std::string& ptr) const {
-    uint64_t v = u64(j, ptr);
-    if (v > UINT32_MAX)
-      bad(ptr, "value " + std::to_string(v) + " is out of range (max 4294967295)");
-    return static_cast<uint32_t>(v);
-  }
-  int64_t i64(const json& j, const std::string& ptr) const {
-    if (j.is_number_integer() && !j.is_number_unsigned()) return j.get<int64_t>();
+  // An integer within [lo, hi], or "V is out of range: RULE" (RULE by default "must be between
+  // LO and HI"). Every number nook passes to the kernel goes through here (or in_range_or_zero)
+  // with the range the kernel interface accepts, so that nothing is truncated or wraps on the
+  // way (a blkio weight of 65636 was 100 as a uint16).
+  int64_t in_range(const json& j, const std::string& ptr, int64_t lo, int64_t hi,
+                   const std::string& rule = {}) const {
+    if (!j.is_number_integer()) expected(ptr, lo >= 0 ? "a non-negative integer" : "an integer", j);
+    bool ok;
+    int64_t v = 0;
     if (j.is_number_unsigned()) {
-      if (j.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) bad(ptr, "value out of range");
-      return static_cast<int64_t>(j.get<uint64_t>());
+      uint64_t u = j.get<uint64_t>();
+      ok = hi >= 0 && u <= static_cast<uint64_t>(hi) && static_cast<int64_t>(u) >= lo;
+      v = static_cast<int64_t>(u);
+    } else {
+      v = j.get<int64_t>();
+      ok = v >= lo && v <= hi;
     }
-    expected(ptr, "an integer", j);
+    if (!ok) out_of_range(ptr, j, rule.empty() ? between(lo, hi) : rule);
+    return v;
   }
-  int i32(const json& j, const std::string& ptr) const {
-    int64_t v = i64(j, ptr);
-    if (v < INT32_MIN || v > INT32_MAX) bad(ptr, "value " + std::to_string(v) + " is out of range");
-    return static_cast<int>(v);
+  // 0 ("unset", as runc reads these) or an integer within [lo, hi].
+  int64_t in_range_or_zero(const json& j, const std::string& ptr, int64_t lo, int64_t hi) const {
+    std::string rule =
+        "must be 0 (unset) or between " + std::to_string(lo) + " and " + std::to_string(hi);
+    int64_t v = in_range(j, ptr, 0, hi, rule);
+    if (v != 0 && v < lo) out_of_range(ptr, j, rule);
+    return v;
+  }
+  uint32_t u32(const json& j, const std::string& ptr) const {
+    return static_cast<uint32_t>(in_range(j, ptr, 0, UINT32_MAX));
+  }
+  // A uid or gid (process.user, additionalGids, mappings, device owners).
+  uint32_t id(const json& j, const std::string& ptr) const {
+    return static_cast<uint32_t>(in_range(j, ptr, 0, kMaxId, kIdRangeRule));
+  }
+  [[noreturn]] void out_of_range(const std::string& ptr, const json& j,
+                                 const std::string& rule) const {
+    bad(ptr, show(j) + " is out of range: " + rule);
+  }
+  static std::string between(int64_t lo, int64_t hi) {
+    return "must be between " + std::to_string(lo) + " and " + std::to_string(hi);
   }
   std::vector<std::string> strings(const json& j, const std::string& ptr) const {
     array(j, ptr);
@@ -146,12 +178,29 @@ std::vector<IdMapping> parse_mappings(const Reader& r, const json& j, const std:
                               std::pair{"hostID", &m.host_id}, std::pair{"size", &m.size}}) {
       auto* v = Reader::get(j[i], key);
       if (!v) r.bad(join(p, key), "required property is missing");
-      *field = r.u32(*v, join(p, key));
+      if (field == &m.size) {
+        if (v->is_number_integer() && *v == 0)
+          r.bad(join(p, key), "a mapping of size 0 maps nothing");
+        // The kernel refuses an extent whose end wraps in 32 bits (first + count).
+        *field = static_cast<uint32_t>(
+            r.in_range(*v, join(p, key), 1, UINT32_MAX - std::max(m.container_id, m.host_id),
+                       "containerID + size and hostID + size must be at most 4294967295"));
+      } else {
+        *field = r.id(*v, join(p, key));
+      }
     }
-    if (m.size == 0) r.bad(join(p, "size"), "a mapping of size 0 maps nothing");
-    if (uint64_t(m.container_id) + m.size > (1ull << 32) ||
-        uint64_t(m.host_id) + m.size > (1ull << 32))
-      r.bad(p, "mapping runs past the end of the 32-bit ID space");
+    // The kernel refuses more extents, and extents that overlap on either side.
+    if (i == kMaxIdExtents) r.bad(p, "more than 340 mappings (the kernel's limit)");
+    for (size_t k = 0; k < out.size(); k++) {
+      auto overlap = [](uint32_t a, uint32_t b, uint32_t n, uint32_t bn) {
+        return uint64_t(a) < uint64_t(b) + bn && uint64_t(b) < uint64_t(a) + n;
+      };
+      const IdMapping& o = out[k];
+      if (overlap(m.container_id, o.container_id, m.size, o.size))
+        r.bad(p, "its containerID range overlaps that of " + idx(ptr, k));
+      if (overlap(m.host_id, o.host_id, m.size, o.size))
+        r.bad(p, "its hostID range overlaps that of " + idx(ptr, k));
+    }
     out.push_back(m);
   }
   return out;
@@ -184,17 +233,17 @@ Capabilities parse_caps(const Reader& r, const json& j, const std::string& ptr) 
 User parse_user(const Reader& r, const json& j, const std::string& ptr) {
   r.object(j, ptr);
   User u;
-  if (auto* v = Reader::get(j, "uid")) u.uid = r.u32(*v, join(ptr, "uid"));
-  if (auto* v = Reader::get(j, "gid")) u.gid = r.u32(*v, join(ptr, "gid"));
-  if (auto* v = Reader::get(j, "umask")) {
-    uint32_t m = r.u32(*v, join(ptr, "umask"));
-    if (m > 0777) r.bad(join(ptr, "umask"), "umask " + std::to_string(m) + " is larger than 0777");
-    u.umask = m;
-  }
+  if (auto* v = Reader::get(j, "uid")) u.uid = r.id(*v, join(ptr, "uid"));
+  if (auto* v = Reader::get(j, "gid")) u.gid = r.id(*v, join(ptr, "gid"));
+  if (auto* v = Reader::get(j, "umask"))
+    u.umask = static_cast<uint32_t>(
+        r.in_range(*v, join(ptr, "umask"), 0, 0777, "must be between 0 and 0777 (511)"));
   if (auto* v = Reader::get(j, "additionalGids")) {
-    r.array(*v, join(ptr, "additionalGids"));
-    for (size_t i = 0; i < v->size(); i++)
-      u.additional_gids.push_back(r.u32((*v)[i], idx(join(ptr, "additionalGids"), i)));
+    std::string gp = join(ptr, "additionalGids");
+    r.array(*v, gp);
+    if (v->size() > kMaxGroups)
+      r.bad(gp, std::to_string(v->size()) + " groups; setgroups() takes at most 65536");
+    for (size_t i = 0; i < v->size(); i++) u.additional_gids.push_back(r.id((*v)[i], idx(gp, i)));
   }
   if (auto* v = Reader::get(j, "username")) u.username = r.str(*v, join(ptr, "username"));
   return u;
@@ -208,9 +257,11 @@ Process parse_process_json(const Reader& r, const json& j, const std::string& pt
     std::string cp = join(ptr, "consoleSize");
     r.object(*v, cp);
     ConsoleSize cs;
-    if (auto* h = Reader::get(*v, "height")) cs.height = r.u32(*h, join(cp, "height"));
-    if (auto* w = Reader::get(*v, "width")) cs.width = r.u32(*w, join(cp, "width"));
-    if (cs.height > 65535 || cs.width > 65535) r.bad(cp, "console size larger than 65535");
+    // struct winsize holds unsigned shorts.
+    if (auto* h = Reader::get(*v, "height"))
+      cs.height = static_cast<unsigned>(r.in_range(*h, join(cp, "height"), 0, 65535));
+    if (auto* w = Reader::get(*v, "width"))
+      cs.width = static_cast<unsigned>(r.in_range(*w, join(cp, "width"), 0, 65535));
     p.console_size = cs;
   }
   auto* user = Reader::get(j, "user");
@@ -264,9 +315,7 @@ Process parse_process_json(const Reader& r, const json& j, const std::string& pt
   if (auto* v = Reader::get(j, "selinuxLabel"))
     p.selinux_label = r.str(*v, join(ptr, "selinuxLabel"));
   if (auto* v = Reader::get(j, "oomScoreAdj")) {
-    int o = r.i32(*v, join(ptr, "oomScoreAdj"));
-    if (o < -1000 || o > 1000) r.bad(join(ptr, "oomScoreAdj"), "must be between -1000 and 1000");
-    p.oom_score_adj = o;
+    p.oom_score_adj = static_cast<int>(r.in_range(*v, join(ptr, "oomScoreAdj"), -1000, 1000));
   }
   if (auto* v = Reader::get(j, "scheduler")) {
     std::string sp = join(ptr, "scheduler");
@@ -279,12 +328,33 @@ Process parse_process_json(const Reader& r, const json& j, const std::string& pt
                                                    "SCHED_BATCH",   "SCHED_ISO",  "SCHED_IDLE",
                                                    "SCHED_DEADLINE"};
     if (!policies.count(s.policy)) r.bad(join(sp, "policy"), "unknown policy \"" + s.policy + "\"");
-    if (auto* x = Reader::get(*v, "nice")) s.nice = r.i32(*x, join(sp, "nice"));
-    if (auto* x = Reader::get(*v, "priority")) s.priority = r.i32(*x, join(sp, "priority"));
+    if (auto* x = Reader::get(*v, "nice"))
+      s.nice = static_cast<int>(r.in_range(*x, join(sp, "nice"), -20, 19));
+    // sched_setattr(): a static priority 1..99 for the real-time policies, 0 for the others.
+    bool rt = s.policy == "SCHED_FIFO" || s.policy == "SCHED_RR";
+    if (auto* x = Reader::get(*v, "priority"))
+      s.priority = static_cast<int>(r.in_range(
+          *x, join(sp, "priority"), rt ? 1 : 0, rt ? 99 : 0,
+          rt ? "must be between 1 and 99 for " + s.policy
+             : "must be 0 for " + s.policy + " (only SCHED_FIFO and SCHED_RR take one)"));
+    else if (rt)
+      r.bad(join(sp, "priority"), "required property is missing: " + s.policy + " needs 1..99");
     if (auto* x = Reader::get(*v, "flags")) s.flags = r.strings(*x, join(sp, "flags"));
-    if (auto* x = Reader::get(*v, "runtime")) s.runtime = r.u64(*x, join(sp, "runtime"));
-    if (auto* x = Reader::get(*v, "deadline")) s.deadline = r.u64(*x, join(sp, "deadline"));
-    if (auto* x = Reader::get(*v, "period")) s.period = r.u64(*x, join(sp, "period"));
+    // Nanoseconds; the kernel refuses bit 63 (it keeps it for wrap-around).
+    if (auto* x = Reader::get(*v, "runtime"))
+      s.runtime = static_cast<uint64_t>(r.in_range(*x, join(sp, "runtime"), 0, INT64_MAX));
+    if (auto* x = Reader::get(*v, "deadline"))
+      s.deadline = static_cast<uint64_t>(r.in_range(*x, join(sp, "deadline"), 0, INT64_MAX));
+    if (auto* x = Reader::get(*v, "period"))
+      s.period = static_cast<uint64_t>(r.in_range(*x, join(sp, "period"), 0, INT64_MAX));
+    if (s.policy == "SCHED_DEADLINE") {  // the kernel's __checkparam_dl()
+      if (s.runtime < 1024)
+        r.bad(join(sp, "runtime"), "SCHED_DEADLINE needs a runtime of at least 1024 ns");
+      if (s.deadline < s.runtime)
+        r.bad(join(sp, "deadline"), "SCHED_DEADLINE needs runtime <= deadline");
+      if (s.period != 0 && s.period < s.deadline)
+        r.bad(join(sp, "period"), "SCHED_DEADLINE needs deadline <= period (or period 0)");
+    }
     p.scheduler = s;
   }
   if (auto* v = Reader::get(j, "ioPriority")) {
@@ -297,8 +367,8 @@ Process parse_process_json(const Reader& r, const json& j, const std::string& pt
     if (io.io_class != "IOPRIO_CLASS_RT" && io.io_class != "IOPRIO_CLASS_BE" &&
         io.io_class != "IOPRIO_CLASS_IDLE")
       r.bad(join(ipp, "class"), "unknown class \"" + io.io_class + "\"");
-    if (auto* x = Reader::get(*v, "priority")) io.priority = r.i32(*x, join(ipp, "priority"));
-    if (io.priority < 0 || io.priority > 7) r.bad(join(ipp, "priority"), "must be between 0 and 7");
+    if (auto* x = Reader::get(*v, "priority"))
+      io.priority = static_cast<int>(r.in_range(*x, join(ipp, "priority"), 0, 7));
     p.io_priority = io;
   }
   return p;
@@ -314,9 +384,8 @@ Hook parse_hook(const Reader& r, const json& j, const std::string& ptr) {
   if (auto* v = Reader::get(j, "args")) h.args = r.strings(*v, join(ptr, "args"));
   if (auto* v = Reader::get(j, "env")) h.env = r.strings(*v, join(ptr, "env"));
   if (auto* v = Reader::get(j, "timeout")) {
-    int t = r.i32(*v, join(ptr, "timeout"));
-    if (t <= 0) r.bad(join(ptr, "timeout"), "timeout must be greater than zero");
-    h.timeout = t;
+    h.timeout = static_cast<int>(r.in_range(*v, join(ptr, "timeout"), 1, INT32_MAX,
+                                            "must be between 1 and 2147483647 (seconds)"));
   }
   return h;
 }
@@ -361,8 +430,7 @@ Seccomp parse_seccomp(const Reader& r, const json& j, const std::string& ptr) {
           SeccompArg arg;
           auto* ix = Reader::get(ae, "index");
           if (!ix) r.bad(join(kp, "index"), "required property is missing");
-          arg.index = r.u32(*ix, join(kp, "index"));
-          if (arg.index > 5) r.bad(join(kp, "index"), "syscall argument index must be 0..5");
+          arg.index = static_cast<unsigned>(r.in_range(*ix, join(kp, "index"), 0, 5));
           auto* val = Reader::get(ae, "value");
           if (!val) r.bad(join(kp, "value"), "required property is missing");
           arg.value = r.u64(*val, join(kp, "value"));
@@ -380,6 +448,13 @@ Seccomp parse_seccomp(const Reader& r, const json& j, const std::string& ptr) {
   return s;
 }
 
+// A blkio weight: 10..1000 is what blkio.weight (CFQ) takes, and what cgroup.cpp converts to
+// io.weight (1 + (W - 10) * 9999 / 990: 1..10000) and passes to io.bfq.weight (1..1000).
+// 0 leaves it unset, as in runc.
+uint16_t blkio_weight(const Reader& r, const json& j, const std::string& ptr) {
+  return static_cast<uint16_t>(r.in_range_or_zero(j, ptr, 10, 1000));
+}
+
 std::vector<BlockIoDevice> parse_bio_devices(const Reader& r, const json& j, const std::string& ptr,
                                              bool weight) {
   r.array(j, ptr);
@@ -392,13 +467,12 @@ std::vector<BlockIoDevice> parse_bio_devices(const Reader& r, const json& j, con
     auto* mi = Reader::get(j[i], "minor");
     if (!ma) r.bad(join(ip, "major"), "required property is missing");
     if (!mi) r.bad(join(ip, "minor"), "required property is missing");
-    d.major = r.i64(*ma, join(ip, "major"));
-    d.minor = r.i64(*mi, join(ip, "minor"));
+    d.major = r.in_range(*ma, join(ip, "major"), 0, kMaxMajor);
+    d.minor = r.in_range(*mi, join(ip, "minor"), 0, kMaxMinor);
     if (weight) {
-      if (auto* w = Reader::get(j[i], "weight"))
-        d.weight = static_cast<uint16_t>(r.u32(*w, join(ip, "weight")));
+      if (auto* w = Reader::get(j[i], "weight")) d.weight = blkio_weight(r, *w, join(ip, "weight"));
       if (auto* w = Reader::get(j[i], "leafWeight"))
-        d.leaf_weight = static_cast<uint16_t>(r.u32(*w, join(ip, "leafWeight")));
+        d.leaf_weight = blkio_weight(r, *w, join(ip, "leafWeight"));
     } else {
       auto* rate = Reader::get(j[i], "rate");
       if (!rate) r.bad(join(ip, "rate"), "required property is missing");
@@ -423,8 +497,13 @@ Resources parse_resources(const Reader& r, const json& j, const std::string& ptr
       if (!a) r.bad(join(ip, "allow"), "required property is missing");
       d.allow = r.boolean(*a, join(ip, "allow"));
       if (auto* x = Reader::get((*v)[i], "type")) d.type = r.str(*x, join(ip, "type"));
-      if (auto* x = Reader::get((*v)[i], "major")) d.major = r.i64(*x, join(ip, "major"));
-      if (auto* x = Reader::get((*v)[i], "minor")) d.minor = r.i64(*x, join(ip, "minor"));
+      // -1, like leaving it out, matches every device ("*" in the rule).
+      if (auto* x = Reader::get((*v)[i], "major"))
+        d.major = r.in_range(*x, join(ip, "major"), -1, kMaxMajor,
+                             "must be -1 (all) or between 0 and " + std::to_string(kMaxMajor));
+      if (auto* x = Reader::get((*v)[i], "minor"))
+        d.minor = r.in_range(*x, join(ip, "minor"), -1, kMaxMinor,
+                             "must be -1 (all) or between 0 and " + std::to_string(kMaxMinor));
       if (auto* x = Reader::get((*v)[i], "access")) d.access = r.str(*x, join(ip, "access"));
       res.devices.push_back(d);
     }
@@ -437,8 +516,11 @@ Resources parse_resources(const Reader& r, const json& j, const std::string& ptr
          {std::pair{"limit", &m.limit}, std::pair{"reservation", &m.reservation},
           std::pair{"swap", &m.swap}, std::pair{"kernel", &m.kernel},
           std::pair{"kernelTCP", &m.kernel_tcp}})
-      if (auto* x = Reader::get(*v, key)) *field = r.i64(*x, join(mp, key));
-    if (auto* x = Reader::get(*v, "swappiness")) m.swappiness = r.u64(*x, join(mp, "swappiness"));
+      if (auto* x = Reader::get(*v, key))  // bytes; -1 is unlimited (the kernel's "-1"/"max")
+        *field = r.in_range(*x, join(mp, key), -1, INT64_MAX,
+                            "must be -1 (unlimited) or a number of bytes from 0");
+    if (auto* x = Reader::get(*v, "swappiness"))  // runc's range; kernels before 5.8 take 0..100
+      m.swappiness = static_cast<uint64_t>(r.in_range(*x, join(mp, "swappiness"), 0, 100));
     if (auto* x = Reader::get(*v, "disableOOMKiller"))
       m.disable_oom_killer = r.boolean(*x, join(mp, "disableOOMKiller"));
     if (auto* x = Reader::get(*v, "useHierarchy"))
@@ -451,15 +533,35 @@ Resources parse_resources(const Reader& r, const json& j, const std::string& ptr
     std::string cp = join(ptr, "cpu");
     r.object(*v, cp);
     Resources::Cpu c;
-    if (auto* x = Reader::get(*v, "shares")) c.shares = r.u64(*x, join(cp, "shares"));
-    if (auto* x = Reader::get(*v, "period")) c.period = r.u64(*x, join(cp, "period"));
+    // cpu.shares 2..262144 (cpu.weight 1..10000 after cgroup.cpp's conversion); the CFS
+    // period 1 ms..1 s and quota from 1 ms, both in us (tg_set_cfs_bandwidth); 0 is unset.
+    if (auto* x = Reader::get(*v, "shares"))
+      c.shares = static_cast<uint64_t>(r.in_range_or_zero(*x, join(cp, "shares"), 2, 262144));
+    if (auto* x = Reader::get(*v, "period"))
+      c.period = static_cast<uint64_t>(r.in_range_or_zero(*x, join(cp, "period"), 1000, 1000000));
+    if (auto* x = Reader::get(*v, "quota")) {
+      std::string rule = "must be -1 (unlimited), 0 (unset) or between 1000 and " +
+                         std::to_string(kMaxCfsQuota) + " (us)";
+      c.quota = r.in_range(*x, join(cp, "quota"), -1, kMaxCfsQuota, rule);
+      if (*c.quota > 0 && *c.quota < 1000) r.out_of_range(join(cp, "quota"), *x, rule);
+    }
+    if (auto* x = Reader::get(*v, "burst"))
+      c.burst = r.in_range(*x, join(cp, "burst"), 0, kMaxCfsQuota);
+    // cpu.rt_period_us: 1.. (U64_MAX / 1000); cpu.rt_runtime_us: -1 (unlimited) up to the
+    // scheduler's MAX_BW in ns (sched_group_set_rt_runtime, tg_set_rt_bandwidth).
     if (auto* x = Reader::get(*v, "realtimePeriod"))
-      c.realtime_period = r.u64(*x, join(cp, "realtimePeriod"));
-    if (auto* x = Reader::get(*v, "quota")) c.quota = r.i64(*x, join(cp, "quota"));
-    if (auto* x = Reader::get(*v, "burst")) c.burst = r.i64(*x, join(cp, "burst"));
+      c.realtime_period = static_cast<uint64_t>(
+          r.in_range_or_zero(*x, join(cp, "realtimePeriod"), 1, int64_t(UINT64_MAX / 1000)));
     if (auto* x = Reader::get(*v, "realtimeRuntime"))
-      c.realtime_runtime = r.i64(*x, join(cp, "realtimeRuntime"));
-    if (auto* x = Reader::get(*v, "idle")) c.idle = r.i64(*x, join(cp, "idle"));
+      c.realtime_runtime = r.in_range(*x, join(cp, "realtimeRuntime"), -1, kMaxCfsQuota / 1000,
+                                      "must be -1 (unlimited) or between 0 and " +
+                                          std::to_string(kMaxCfsQuota / 1000) + " (us)");
+    if (c.realtime_period && *c.realtime_period && c.realtime_runtime && *c.realtime_runtime > 0 &&
+        uint64_t(*c.realtime_runtime) > *c.realtime_period)
+      r.bad(join(cp, "realtimeRuntime"), "runtime " + std::to_string(*c.realtime_runtime) +
+                                             " is above realtimePeriod " +
+                                             std::to_string(*c.realtime_period));
+    if (auto* x = Reader::get(*v, "idle")) c.idle = r.in_range(*x, join(cp, "idle"), 0, 1);
     if (auto* x = Reader::get(*v, "cpus")) c.cpus = r.str(*x, join(cp, "cpus"));
     if (auto* x = Reader::get(*v, "mems")) c.mems = r.str(*x, join(cp, "mems"));
     res.cpu = c;
@@ -467,16 +569,18 @@ Resources parse_resources(const Reader& r, const json& j, const std::string& ptr
   if (auto* v = Reader::get(j, "pids")) {
     std::string pp = join(ptr, "pids");
     r.object(*v, pp);
-    if (auto* x = Reader::get(*v, "limit")) res.pids_limit = r.i64(*x, join(pp, "limit"));
+    if (auto* x = Reader::get(*v, "limit"))  // pids.max takes 0..PID_MAX_LIMIT or "max"
+      res.pids_limit =
+          r.in_range(*x, join(pp, "limit"), -1, kMaxPids,
+                     "must be -1 (unlimited) or between 0 and " + std::to_string(kMaxPids));
   }
   if (auto* v = Reader::get(j, "blockIO")) {
     std::string bp = join(ptr, "blockIO");
     r.object(*v, bp);
     Resources::BlockIo b;
-    if (auto* x = Reader::get(*v, "weight"))
-      b.weight = static_cast<uint16_t>(r.u32(*x, join(bp, "weight")));
+    if (auto* x = Reader::get(*v, "weight")) b.weight = blkio_weight(r, *x, join(bp, "weight"));
     if (auto* x = Reader::get(*v, "leafWeight"))
-      b.leaf_weight = static_cast<uint16_t>(r.u32(*x, join(bp, "leafWeight")));
+      b.leaf_weight = blkio_weight(r, *x, join(bp, "leafWeight"));
     if (auto* x = Reader::get(*v, "weightDevice"))
       b.weight_device = parse_bio_devices(r, *x, join(bp, "weightDevice"), true);
     if (auto* x = Reader::get(*v, "throttleReadBpsDevice"))
@@ -549,12 +653,11 @@ Linux parse_linux(const Reader& r, const json& j, const std::string& ptr) {
       r.object(off, op);
       l.time_offsets_secs[k] = 0;
       l.time_offsets_nanosecs[k] = 0;
-      if (auto* s = Reader::get(off, "secs")) l.time_offsets_secs[k] = r.i64(*s, join(op, "secs"));
-      if (auto* n = Reader::get(off, "nanosecs")) {
-        uint32_t ns = r.u32(*n, join(op, "nanosecs"));
-        if (ns >= 1000000000u) r.bad(join(op, "nanosecs"), "must be below 1000000000");
-        l.time_offsets_nanosecs[k] = ns;
-      }
+      // The kernel refuses a clock that the offset would put past KTIME_SEC_MAX / 2.
+      if (auto* s = Reader::get(off, "secs"))
+        l.time_offsets_secs[k] = r.in_range(*s, join(op, "secs"), -kMaxTimensSecs, kMaxTimensSecs);
+      if (auto* n = Reader::get(off, "nanosecs"))
+        l.time_offsets_nanosecs[k] = r.in_range(*n, join(op, "nanosecs"), 0, 999999999);
     }
   }
   if (auto* v = Reader::get(j, "devices")) {
@@ -579,12 +682,16 @@ Linux parse_linux(const Reader& r, const json& j, const std::string& ptr) {
         auto* mi = Reader::get(e, "minor");
         if (!ma) r.bad(join(ip, "major"), "required property is missing");
         if (!mi) r.bad(join(ip, "minor"), "required property is missing");
-        d.major = r.i64(*ma, join(ip, "major"));
-        d.minor = r.i64(*mi, join(ip, "minor"));
+        d.major = r.in_range(*ma, join(ip, "major"), 0, kMaxMajor);
+        d.minor = r.in_range(*mi, join(ip, "minor"), 0, kMaxMinor);
       }
-      if (auto* x = Reader::get(e, "fileMode")) d.file_mode = r.u32(*x, join(ip, "fileMode"));
-      if (auto* x = Reader::get(e, "uid")) d.uid = r.u32(*x, join(ip, "uid"));
-      if (auto* x = Reader::get(e, "gid")) d.gid = r.u32(*x, join(ip, "gid"));
+      // The permission bits only: mknod gets the type from "type".
+      if (auto* x = Reader::get(e, "fileMode"))
+        d.file_mode = static_cast<uint32_t>(
+            r.in_range(*x, join(ip, "fileMode"), 0, 07777,
+                       "must be between 0 and 07777 (4095), the permission bits"));
+      if (auto* x = Reader::get(e, "uid")) d.uid = r.id(*x, join(ip, "uid"));
+      if (auto* x = Reader::get(e, "gid")) d.gid = r.id(*x, join(ip, "gid"));
       l.devices.push_back(d);
     }
   }

@@ -274,6 +274,12 @@ Process parse_process(std::string_view text, const std::string& name = "process.
 // `raw` receives the file's bytes (kept for the state directory).
 Config load_bundle_config(const std::string& bundle, std::string* raw = nullptr);
 
+// The IDs nook runs as, maps or gives a file: 0..2^31-1, as runc (moby/sys/user). Above, an ID
+// is -1 to setresuid/chown ("leave it unchanged": uid 4294967295 would run as root) or negative
+// to whoever reads it as a signed number.
+inline constexpr uint32_t kMaxId = 2147483647;
+inline constexpr const char* kIdRangeRule = "uids and gids must be in range 0-2147483647";
+
 // Range of ociVersion nook accepts.
 inline constexpr const char* kOciVersionMin = "1.0.0";
 inline constexpr const char* kOciVersionMax = "1.2.1";

@@ -300,12 +300,21 @@ std::string init_cgroup_v2(pid_t pid, const CgroupPlacement& cg) {
 }  // namespace
 
 void parse_exec_user(const std::string& spec, uint32_t* uid, std::optional<uint32_t>* gid) {
+  // 0..2^31-1, as config.json's IDs: setresuid(4294967295) changes nothing (it would run as
+  // root), and the runc wording for anything above.
+  auto id = [](const std::string& s) -> uint32_t {
+    bool digits =
+        !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (digits && (s.size() > 10 || std::stoull(s) > kMaxId))
+      fail("--user: " + s + " is out of range: " + kIdRangeRule);
+    return parse_u32(s, "--user");  // the number, or its "is not a number" error
+  };
   auto colon = spec.find(':');
-  *uid = parse_u32(spec.substr(0, colon), "--user");
+  *uid = id(spec.substr(0, colon));
   if (colon == std::string::npos)
     gid->reset();
   else
-    *gid = parse_u32(spec.substr(colon + 1), "--user");
+    *gid = id(spec.substr(colon + 1));
 }
 
 Process exec_process_for(const Config& cfg, const ExecOptions& o, const std::string& process_text) {

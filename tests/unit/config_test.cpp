@@ -50,8 +50,8 @@ TEST(Config, WrongTypeNamesPointerAndValue) {
       "config.json: /process/args/1: expected a string, got 42");
   EXPECT_EQ(
       error_of(
-          R"({"ociVersion":"1.0.0","root":{"path":"r"},"process":{"args":["a"],"cwd":"/","user":{"uid":-1}}})"),
-      "config.json: /process/user/uid: expected a non-negative integer, got -1");
+          R"({"ociVersion":"1.0.0","root":{"path":"r"},"process":{"args":["a"],"cwd":"/","user":{"uid":1.5}}})"),
+      "config.json: /process/user/uid: expected a non-negative integer, got 1.5");
   EXPECT_EQ(error_of(R"({"ociVersion":"1.0.0","root":"r"})"),
             "config.json: /root: expected an object, got \"r\"");
   EXPECT_EQ(error_of(R"([1])"), "config.json: /: expected an object, got [1]");
@@ -113,7 +113,7 @@ TEST(Config, ProcessRules) {
   EXPECT_EQ(
       error_of(
           R"({"ociVersion":"1.0.0","root":{"path":"r"},"process":{"args":["a"],"cwd":"/","oomScoreAdj":5000}})"),
-      "config.json: /process/oomScoreAdj: must be between -1000 and 1000");
+      "config.json: /process/oomScoreAdj: 5000 is out of range: must be between -1000 and 1000");
 }
 
 TEST(Config, CapabilitiesBecomeMasksAndUnknownNamesAreKept) {
@@ -169,7 +169,8 @@ TEST(Config, HooksAndMounts) {
   EXPECT_EQ(error_of(with(R"("hooks":{"prestart":[{"path":"true"}]})")),
             "config.json: /hooks/prestart/0/path: path \"true\" must be absolute");
   EXPECT_EQ(error_of(with(R"("hooks":{"prestart":[{"path":"/x","timeout":0}]})")),
-            "config.json: /hooks/prestart/0/timeout: timeout must be greater than zero");
+            "config.json: /hooks/prestart/0/timeout: 0 is out of range: must be between 1 and "
+            "2147483647 (seconds)");
 }
 
 TEST(Config, SharedClientConfigsParse) {
@@ -315,6 +316,296 @@ TEST(ConfigReader, ErrorsMatchTheDom) {
     expect_same(t);
     EXPECT_NE(read_fast(t).error, "") << t;
   }
+}
+
+// --- Every number is range-checked (issue 14, findings 3, 7 and 10a) --------------------------
+
+// kMinimal's process with `members` added.
+std::string proc(const std::string& members) {
+  return R"({"ociVersion":"1.0.2-dev","root":{"path":"rootfs"},"process":{"args":["sh"],"cwd":"/",)" +
+         members + "}}";
+}
+// A linux object with `members` (and a user and a time namespace, for mappings and offsets).
+std::string lin(const std::string& members) {
+  return with(R"("linux":{"namespaces":[{"type":"user"},{"type":"time"}],)" + members + "}");
+}
+std::string res(const std::string& members) {
+  return with(R"("linux":{"resources":{)" + members + "}}");
+}
+
+const std::string kIdRange = " is out of range: uids and gids must be in range 0-2147483647";
+
+// Both readings give the error, and the same one.
+std::string range_error(const std::string& text) {
+  expect_same(text);
+  return error_of(text);
+}
+
+TEST(ConfigRanges, IdsAboveTwoToThe31AreRefused) {
+  // uid 4294967295 is -1 to setresuid(): "leave it unchanged", i.e. root.
+  EXPECT_EQ(range_error(proc(R"("user":{"uid":4294967295})")),
+            "config.json: /process/user/uid: 4294967295" + kIdRange);
+  EXPECT_EQ(range_error(proc(R"("user":{"uid":2147483648})")),
+            "config.json: /process/user/uid: 2147483648" + kIdRange);
+  EXPECT_EQ(range_error(proc(R"("user":{"uid":-1})")),
+            "config.json: /process/user/uid: -1" + kIdRange);
+  EXPECT_EQ(range_error(proc(R"("user":{"gid":4294967295})")),
+            "config.json: /process/user/gid: 4294967295" + kIdRange);
+  EXPECT_EQ(range_error(proc(R"("user":{"additionalGids":[0,4294967295]})")),
+            "config.json: /process/user/additionalGids/1: 4294967295" + kIdRange);
+  // beyond 64 bits JSON numbers are floats: not an ID either
+  EXPECT_EQ(range_error(proc(R"("user":{"uid":99999999999999999999})")),
+            "config.json: /process/user/uid: expected a non-negative integer, got 1e+20");
+  Config c = parse_config(
+      proc(R"("user":{"uid":2147483647,"gid":2147483647,"additionalGids":[2147483647]})"));
+  EXPECT_EQ(c.process->user.uid, 2147483647u);
+  EXPECT_EQ(c.process->user.gid, 2147483647u);
+  // exec --process: the same rule, the file's own name
+  try {
+    parse_process(R"({"args":["sh"],"cwd":"/","user":{"uid":0,"gid":4294967295}})");
+    ADD_FAILURE() << "process.json with gid 4294967295 accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "process.json: /user/gid: 4294967295" + kIdRange);
+  }
+  // device owners
+  EXPECT_EQ(
+      range_error(
+          lin(R"("devices":[{"type":"c","path":"/dev/x","major":1,"minor":3,"uid":4294967295}])")),
+      "config.json: /linux/devices/0/uid: 4294967295" + kIdRange);
+}
+
+TEST(ConfigRanges, MappingsStayInsideTheIdSpace) {
+  auto uidmap = [](const std::string& m) {
+    return lin(R"("uidMappings":[)" + m +
+               R"(],"gidMappings":[{"containerID":0,"hostID":1,"size":1}])");
+  };
+  EXPECT_EQ(range_error(uidmap(R"({"containerID":4294967295,"hostID":1000,"size":1})")),
+            "config.json: /linux/uidMappings/0/containerID: 4294967295" + kIdRange);
+  EXPECT_EQ(range_error(uidmap(R"({"containerID":0,"hostID":2147483648,"size":1})")),
+            "config.json: /linux/uidMappings/0/hostID: 2147483648" + kIdRange);
+  EXPECT_EQ(range_error(lin(R"("uidMappings":[{"containerID":0,"hostID":1,"size":1}],
+      "gidMappings":[{"containerID":0,"hostID":-1,"size":1}])")),
+            "config.json: /linux/gidMappings/0/hostID: -1" + kIdRange);
+  // first + size must not wrap in 32 bits (the kernel's check; = 2^32 wraps to 0)
+  EXPECT_EQ(range_error(uidmap(R"({"containerID":0,"hostID":100000,"size":4294867296})")),
+            "config.json: /linux/uidMappings/0/size: 4294867296 is out of range: containerID + "
+            "size and hostID + size must be at most 4294967295");
+  EXPECT_EQ(range_error(uidmap(R"({"containerID":1,"hostID":0,"size":4294967295})")),
+            "config.json: /linux/uidMappings/0/size: 4294967295 is out of range: containerID + "
+            "size and hostID + size must be at most 4294967295");
+  EXPECT_EQ(range_error(uidmap(R"({"containerID":0,"hostID":100000,"size":4294867295})")), "");
+  EXPECT_EQ(
+      range_error(uidmap(R"({"containerID":2147483647,"hostID":2147483647,"size":2147483648})")),
+      "");
+  EXPECT_EQ(range_error(uidmap(R"({"containerID":0,"hostID":1000,"size":10},
+      {"containerID":5,"hostID":2000,"size":10})")),
+            "config.json: /linux/uidMappings/1: its containerID range overlaps that of "
+            "/linux/uidMappings/0");
+  EXPECT_EQ(range_error(uidmap(R"({"containerID":0,"hostID":1000,"size":10},
+      {"containerID":10,"hostID":1009,"size":1})")),
+            "config.json: /linux/uidMappings/1: its hostID range overlaps that of "
+            "/linux/uidMappings/0");
+  EXPECT_EQ(range_error(uidmap(R"({"containerID":0,"hostID":1000,"size":10},
+      {"containerID":10,"hostID":1010,"size":1})")),
+            "");
+  std::string many;
+  for (int i = 0; i < 341; i++)
+    many += (i ? "," : "") + std::string(R"({"containerID":)") + std::to_string(i) +
+            R"(,"hostID":)" + std::to_string(1000 + i) + R"(,"size":1})";
+  EXPECT_EQ(range_error(uidmap(many)),
+            "config.json: /linux/uidMappings/340: more than 340 mappings (the kernel's limit)");
+}
+
+TEST(ConfigRanges, BlockIoWeightsDoNotWrap) {
+  // 65636 was 100 and 99999 was 34463 (a uint16 cast)
+  EXPECT_EQ(range_error(res(R"("blockIO":{"weight":65636})")),
+            "config.json: /linux/resources/blockIO/weight: 65636 is out of range: must be 0 "
+            "(unset) or between 10 and 1000");
+  for (auto w : {"99999", "9", "1001", "-1", "4294967296"})
+    EXPECT_NE(range_error(res(R"("blockIO":{"weight":)" + std::string(w) + "}")), "") << w;
+  EXPECT_EQ(range_error(res(R"("blockIO":{"leafWeight":99999})")),
+            "config.json: /linux/resources/blockIO/leafWeight: 99999 is out of range: must be 0 "
+            "(unset) or between 10 and 1000");
+  EXPECT_EQ(
+      range_error(res(R"("blockIO":{"weightDevice":[{"major":8,"minor":0,"weight":65636}]})")),
+      "config.json: /linux/resources/blockIO/weightDevice/0/weight: 65636 is out of range: must "
+      "be 0 (unset) or between 10 and 1000");
+  EXPECT_EQ(
+      range_error(res(R"("blockIO":{"weightDevice":[{"major":8,"minor":0,"leafWeight":5}]})")),
+      "config.json: /linux/resources/blockIO/weightDevice/0/leafWeight: 5 is out of range: must "
+      "be 0 (unset) or between 10 and 1000");
+  EXPECT_EQ(range_error(res(R"("blockIO":{"weightDevice":[{"major":4096,"minor":0}]})")),
+            "config.json: /linux/resources/blockIO/weightDevice/0/major: 4096 is out of range: "
+            "must be between 0 and 4095");
+  EXPECT_EQ(
+      range_error(res(R"("blockIO":{"throttleReadBpsDevice":[{"major":8,"minor":-1,"rate":1}]})")),
+      "config.json: /linux/resources/blockIO/throttleReadBpsDevice/0/minor: -1 is out of range: "
+      "must be between 0 and 1048575");
+  Config c = parse_config(res(
+      R"("blockIO":{"weight":1000,"leafWeight":10,"weightDevice":[{"major":4095,"minor":1048575,"weight":10}],
+      "throttleWriteIOPSDevice":[{"major":8,"minor":0,"rate":18446744073709551615}]})"));
+  auto& b = *c.linux.resources->block_io;
+  EXPECT_EQ(*b.weight, 1000);
+  EXPECT_EQ(*b.leaf_weight, 10);
+  EXPECT_EQ(*b.weight_device[0].weight, 10);
+  EXPECT_EQ(b.throttle_write_iops[0].rate, UINT64_MAX);
+  EXPECT_EQ(range_error(res(R"("blockIO":{"weight":0})")), "");
+}
+
+TEST(ConfigRanges, EveryOtherNumber) {
+  const std::pair<std::string, std::string> cases[] = {
+      // process
+      {proc(R"("user":{"umask":512})"),
+       "/process/user/umask: 512 is out of range: must be between 0 and 0777 (511)"},
+      {proc(R"("consoleSize":{"height":65536,"width":80})"),
+       "/process/consoleSize/height: 65536 is out of range: must be between 0 and 65535"},
+      {proc(R"("consoleSize":{"height":24,"width":-1})"),
+       "/process/consoleSize/width: -1 is out of range: must be between 0 and 65535"},
+      {proc(R"("oomScoreAdj":-1001)"),
+       "/process/oomScoreAdj: -1001 is out of range: must be between -1000 and 1000"},
+      {proc(R"("scheduler":{"policy":"SCHED_OTHER","nice":20})"),
+       "/process/scheduler/nice: 20 is out of range: must be between -20 and 19"},
+      {proc(R"("scheduler":{"policy":"SCHED_OTHER","nice":-21})"),
+       "/process/scheduler/nice: -21 is out of range: must be between -20 and 19"},
+      {proc(R"("scheduler":{"policy":"SCHED_FIFO","priority":100})"),
+       "/process/scheduler/priority: 100 is out of range: must be between 1 and 99 for "
+       "SCHED_FIFO"},
+      {proc(R"("scheduler":{"policy":"SCHED_RR"})"),
+       "/process/scheduler/priority: required property is missing: SCHED_RR needs 1..99"},
+      {proc(R"("scheduler":{"policy":"SCHED_OTHER","priority":5})"),
+       "/process/scheduler/priority: 5 is out of range: must be 0 for SCHED_OTHER (only "
+       "SCHED_FIFO and SCHED_RR take one)"},
+      {proc(R"("scheduler":{"policy":"SCHED_BATCH","runtime":9223372036854775808})"),
+       "/process/scheduler/runtime: 9223372036854775808 is out of range: must be between 0 and "
+       "9223372036854775807"},
+      {proc(R"("scheduler":{"policy":"SCHED_DEADLINE","runtime":100,"deadline":1000})"),
+       "/process/scheduler/runtime: SCHED_DEADLINE needs a runtime of at least 1024 ns"},
+      {proc(R"("scheduler":{"policy":"SCHED_DEADLINE","runtime":2000,"deadline":1000})"),
+       "/process/scheduler/deadline: SCHED_DEADLINE needs runtime <= deadline"},
+      {proc(
+           R"("scheduler":{"policy":"SCHED_DEADLINE","runtime":2000,"deadline":3000,"period":2500})"),
+       "/process/scheduler/period: SCHED_DEADLINE needs deadline <= period (or period 0)"},
+      {proc(R"("ioPriority":{"class":"IOPRIO_CLASS_BE","priority":8})"),
+       "/process/ioPriority/priority: 8 is out of range: must be between 0 and 7"},
+      {proc(R"("ioPriority":{"class":"IOPRIO_CLASS_BE","priority":-1})"),
+       "/process/ioPriority/priority: -1 is out of range: must be between 0 and 7"},
+      // hooks, seccomp
+      {with(R"("hooks":{"poststop":[{"path":"/x","timeout":2147483648}]})"),
+       "/hooks/poststop/0/timeout: 2147483648 is out of range: must be between 1 and 2147483647 "
+       "(seconds)"},
+      {with(R"("linux":{"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["x"],
+         "action":"SCMP_ACT_ERRNO","args":[{"index":6,"value":1,"op":"SCMP_CMP_EQ"}]}]}})"),
+       "/linux/seccomp/syscalls/0/args/0/index: 6 is out of range: must be between 0 and 5"},
+      {with(
+           R"("linux":{"seccomp":{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":4294967296}})"),
+       "/linux/seccomp/defaultErrnoRet: 4294967296 is out of range: must be between 0 and "
+       "4294967295"},
+      // linux
+      {lin(R"("devices":[{"type":"c","path":"/dev/x","major":1,"minor":1048576}])"),
+       "/linux/devices/0/minor: 1048576 is out of range: must be between 0 and 1048575"},
+      {lin(R"("devices":[{"type":"c","path":"/dev/x","major":1,"minor":3,"fileMode":4096}])"),
+       "/linux/devices/0/fileMode: 4096 is out of range: must be between 0 and 07777 (4095), "
+       "the permission bits"},
+      {lin(R"("timeOffsets":{"monotonic":{"secs":4611686019}})"),
+       "/linux/timeOffsets/monotonic/secs: 4611686019 is out of range: must be between "
+       "-4611686018 and 4611686018"},
+      {lin(R"("timeOffsets":{"boottime":{"nanosecs":1000000000}})"),
+       "/linux/timeOffsets/boottime/nanosecs: 1000000000 is out of range: must be between 0 and "
+       "999999999"},
+      // resources
+      {res(R"("devices":[{"allow":true,"major":-2}])"),
+       "/linux/resources/devices/0/major: -2 is out of range: must be -1 (all) or between 0 and "
+       "4095"},
+      {res(R"("devices":[{"allow":true,"minor":1048576}])"),
+       "/linux/resources/devices/0/minor: 1048576 is out of range: must be -1 (all) or between 0 "
+       "and 1048575"},
+      {res(R"("memory":{"limit":-2})"),
+       "/linux/resources/memory/limit: -2 is out of range: must be -1 (unlimited) or a number of "
+       "bytes from 0"},
+      {res(R"("memory":{"swap":9223372036854775808})"),
+       "/linux/resources/memory/swap: 9223372036854775808 is out of range: must be -1 "
+       "(unlimited) or a number of bytes from 0"},
+      {res(R"("memory":{"swappiness":101})"),
+       "/linux/resources/memory/swappiness: 101 is out of range: must be between 0 and 100"},
+      {res(R"("cpu":{"shares":1})"),
+       "/linux/resources/cpu/shares: 1 is out of range: must be 0 (unset) or between 2 and "
+       "262144"},
+      {res(R"("cpu":{"shares":262145})"),
+       "/linux/resources/cpu/shares: 262145 is out of range: must be 0 (unset) or between 2 and "
+       "262144"},
+      {res(R"("cpu":{"period":999})"),
+       "/linux/resources/cpu/period: 999 is out of range: must be 0 (unset) or between 1000 and "
+       "1000000"},
+      {res(R"("cpu":{"period":1000001})"),
+       "/linux/resources/cpu/period: 1000001 is out of range: must be 0 (unset) or between 1000 "
+       "and 1000000"},
+      {res(R"("cpu":{"quota":999})"),
+       "/linux/resources/cpu/quota: 999 is out of range: must be -1 (unlimited), 0 (unset) or "
+       "between 1000 and 17592186044415 (us)"},
+      {res(R"("cpu":{"quota":-2})"),
+       "/linux/resources/cpu/quota: -2 is out of range: must be -1 (unlimited), 0 (unset) or "
+       "between 1000 and 17592186044415 (us)"},
+      {res(R"("cpu":{"burst":-1})"),
+       "/linux/resources/cpu/burst: -1 is out of range: must be between 0 and 17592186044415"},
+      {res(R"("cpu":{"idle":2})"),
+       "/linux/resources/cpu/idle: 2 is out of range: must be between 0 and 1"},
+      {res(R"("cpu":{"realtimeRuntime":-2})"),
+       "/linux/resources/cpu/realtimeRuntime: -2 is out of range: must be -1 (unlimited) or "
+       "between 0 and 17592186044 (us)"},
+      {res(R"("cpu":{"realtimePeriod":18446744073709552})"),
+       "/linux/resources/cpu/realtimePeriod: 18446744073709552 is out of range: must be 0 "
+       "(unset) or between 1 and 18446744073709551"},
+      {res(R"("cpu":{"realtimePeriod":1000,"realtimeRuntime":1001})"),
+       "/linux/resources/cpu/realtimeRuntime: runtime 1001 is above realtimePeriod 1000"},
+      {res(R"("pids":{"limit":4194305})"),
+       "/linux/resources/pids/limit: 4194305 is out of range: must be -1 (unlimited) or between 0 "
+       "and 4194304"},
+      {res(R"("pids":{"limit":-2})"),
+       "/linux/resources/pids/limit: -2 is out of range: must be -1 (unlimited) or between 0 and "
+       "4194304"},
+  };
+  for (auto& [text, err] : cases) EXPECT_EQ(range_error(text), "config.json: " + err) << text;
+
+  // The edges are accepted, and read as written.
+  Config c = parse_config(
+      R"({"ociVersion":"1.0.2-dev","root":{"path":"rootfs"},"process":{"args":["sh"],"cwd":"/",
+        "user":{"umask":511},"consoleSize":{"height":65535,"width":0},"oomScoreAdj":-1000,
+        "scheduler":{"policy":"SCHED_FIFO","nice":-20,"priority":99},
+        "ioPriority":{"class":"IOPRIO_CLASS_RT","priority":7}},
+        "linux":{"namespaces":[{"type":"time"}],
+          "timeOffsets":{"monotonic":{"secs":-4611686018,"nanosecs":999999999}},
+          "devices":[{"type":"b","path":"/dev/b","major":4095,"minor":1048575,"fileMode":4095}],
+          "resources":{"devices":[{"allow":false,"major":-1,"minor":-1}],
+            "memory":{"limit":-1,"reservation":9223372036854775807,"swap":0,"swappiness":100},
+            "cpu":{"shares":262144,"period":1000000,"quota":17592186044415,"burst":0,"idle":1,
+                   "realtimePeriod":18446744073709551,"realtimeRuntime":-1},
+            "pids":{"limit":4194304}}}})");
+  EXPECT_EQ(*c.process->user.umask, 0777u);
+  EXPECT_EQ(c.process->console_size->height, 65535u);
+  EXPECT_EQ(c.process->scheduler->priority, 99);
+  EXPECT_EQ(c.linux.time_offsets_secs["monotonic"], -4611686018);
+  EXPECT_EQ(c.linux.devices[0].major, 4095);
+  EXPECT_EQ(*c.linux.resources->devices[0].major, -1);
+  EXPECT_EQ(*c.linux.resources->memory->reservation, INT64_MAX);
+  EXPECT_EQ(*c.linux.resources->cpu->quota, 17592186044415);
+  EXPECT_EQ(*c.linux.resources->pids_limit, 4194304);
+  EXPECT_EQ(range_error(proc(R"("scheduler":{"policy":"SCHED_DEADLINE","runtime":1024,
+      "deadline":1024,"period":0})")),
+            "");
+  EXPECT_EQ(range_error(res(R"("cpu":{"quota":0,"period":0,"shares":0,"realtimePeriod":0})")), "");
+}
+
+// 10a: a device major of -1 printed two lines (a device cgroup warning, then mknod's EINVAL)
+// and was 4294967295 by the time it reached mknod.
+TEST(ConfigRanges, DeviceMajorMinusOneIsOneClearError) {
+  EXPECT_EQ(range_error(lin(R"("devices":[{"type":"c","path":"/dev/x","major":-1,"minor":3}])")),
+            "config.json: /linux/devices/0/major: -1 is out of range: must be between 0 and 4095");
+  EXPECT_EQ(
+      range_error(lin(R"("devices":[{"type":"c","path":"/dev/x","major":4294967295,"minor":3}])")),
+      "config.json: /linux/devices/0/major: 4294967295 is out of range: must be between 0 and "
+      "4095");
+  // a fifo has no numbers: whatever is there is not read
+  EXPECT_EQ(range_error(lin(R"("devices":[{"type":"p","path":"/dev/f","major":-1}])")), "");
 }
 
 TEST(Names, Signals) {

@@ -272,9 +272,28 @@ TEST(ExecUser, Parse) {
   parse_exec_user("0:0", &uid, &gid);
   EXPECT_EQ(uid, 0u);
   EXPECT_EQ(gid, 0u);
-  parse_exec_user("4294967294:65534", &uid, &gid);
-  EXPECT_EQ(uid, 4294967294u);
+  parse_exec_user("2147483647:65534", &uid, &gid);
+  EXPECT_EQ(uid, 2147483647u);
   EXPECT_EQ(gid, 65534u);
+}
+
+// IDs above 2^31-1 as config.json's (issue 14, finding 3): 4294967295 would run as root.
+TEST(ExecUser, IdsAboveTwoToThe31AreRefused) {
+  uint32_t uid;
+  std::optional<uint32_t> gid;
+  for (auto [spec, bad] : {std::pair{"4294967295", "4294967295"},
+                           {"2147483648", "2147483648"},
+                           {"0:4294967294", "4294967294"},
+                           {"0:99999999999", "99999999999"}}) {
+    try {
+      parse_exec_user(spec, &uid, &gid);
+      ADD_FAILURE() << spec << " accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()), std::string("--user: ") + bad +
+                                           " is out of range: uids and gids must be in range "
+                                           "0-2147483647");
+    }
+  }
 }
 
 TEST(ExecUser, Rejects) {

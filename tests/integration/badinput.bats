@@ -194,3 +194,31 @@ expect_one_error() {
     assert_no_container badver
   done
 }
+
+# Issue 14, finding 3: `exec --user 4294967294` ran as that ID, and process.json's uid
+# 4294967295 (-1 to setresuid) as root. IDs are 0..2^31-1, as in config.json, with runc's
+# wording.
+@test "bad input: exec --user and exec -p with an ID above 2^31-1 are refused" {
+  local c=bi$$-$BATS_TEST_NUMBER u
+  set_args /probe sleep 600
+  create_container "$c"
+  run nook start "$c"
+  assert_success
+  wait_for_status "$c" running
+  for u in 4294967295 4294967294 2147483648 0:4294967294; do
+    expect_one_error "--user: ${u#*:} is out of range: uids and gids must be in range 0-2147483647" \
+      nook exec --user "$u" "$c" /probe uid
+  done
+  jq -n '{args: ["/probe", "uid"], cwd: "/", user: {uid: 4294967295, gid: 0}}' >"$TEST_DIR/p.json"
+  chmod 0644 "$TEST_DIR/p.json"
+  expect_one_error "p.json: /user/uid: 4294967295 is out of range: uids and gids must be in range 0-2147483647" \
+    nook exec -p "$TEST_DIR/p.json" "$c"
+  # the edge is an ID like any other (root: it runs as it; single-ID: not mapped, refused)
+  if is_root_mode; then
+    run nook exec --user 2147483647:2147483647 "$c" /probe uid
+    assert_success
+    assert_output "2147483647 2147483647"
+  fi
+  run nook delete --force "$c"
+  assert_success
+}

@@ -221,6 +221,85 @@ fails_cleanly() {
   fails_cleanly "console" e-cons3 nook create --bundle "$BUNDLE" --console-socket "$BUNDLE/config.json" e-cons3
 }
 
+# Issue 14, finding 3: uid 4294967295 is -1 to setresuid(), which then changes nothing: the
+# process ran as root. Every ID is 0..2^31-1, with runc's wording.
+@test "errors: uid or gid 4294967295 is refused, not run as root" {
+  local rule="is out of range: uids and gids must be in range 0-2147483647" key
+  for key in uid gid; do
+    cfg ".process.user.$key = 4294967295 | .process.args = [\"/probe\", \"uid\"]"
+    fails_cleanly "/process/user/$key: 4294967295 $rule" e-id-$key nook run --bundle "$BUNDLE" e-id-$key
+    cfg ".process.user.$key = 0"
+  done
+  cfg '.process.user.uid = 2147483648'
+  fails_cleanly "/process/user/uid: 2147483648 $rule" e-id-big nook run --bundle "$BUNDLE" e-id-big
+  cfg '.process.user.uid = 0 | .process.user.additionalGids = [0, 4294967295]'
+  fails_cleanly "/process/user/additionalGids/1: 4294967295 $rule" e-id-add nook run --bundle "$BUNDLE" e-id-add
+  cfg '.process.user.additionalGids = [] | .linux.devices = [{type: "c", path: "/dev/n", major: 1, minor: 3, uid: 4294967295}]'
+  fails_cleanly "/linux/devices/0/uid: 4294967295 $rule" e-id-dev nook run --bundle "$BUNDLE" e-id-dev
+}
+
+@test "errors: a uid or gid mapping outside 0..2^31-1 or past 2^32 is refused" {
+  local rule="is out of range: uids and gids must be in range 0-2147483647"
+  add_namespace user
+  cfg '.linux.uidMappings = [{containerID: 0, hostID: 2147483648, size: 1}] | .linux.gidMappings = [{containerID: 0, hostID: 0, size: 1}]'
+  fails_cleanly "/linux/uidMappings/0/hostID: 2147483648 $rule" e-map-h nook run --bundle "$BUNDLE" e-map-h
+  cfg '.linux.uidMappings = [{containerID: 0, hostID: 0, size: 1}] | .linux.gidMappings = [{containerID: 4294967295, hostID: 0, size: 1}]'
+  fails_cleanly "/linux/gidMappings/0/containerID: 4294967295 $rule" e-map-c nook run --bundle "$BUNDLE" e-map-c
+  cfg '.linux.gidMappings = [{containerID: 0, hostID: 1, size: 4294967295}]'
+  fails_cleanly "/linux/gidMappings/0/size: 4294967295 is out of range: containerID + size and hostID + size must be at most 4294967295" \
+    e-map-s nook run --bundle "$BUNDLE" e-map-s
+}
+
+# Issue 14, finding 7: blockIO weights were cast to 16 bits (65636 became 100, 99999 34463).
+@test "errors: a blockIO weight outside 10..1000 is refused, not wrapped" {
+  local w rule="is out of range: must be 0 (unset) or between 10 and 1000"
+  for w in 65636 99999; do
+    cfg --argjson w "$w" '.linux.resources.blockIO = {weight: $w}'
+    fails_cleanly "/linux/resources/blockIO/weight: $w $rule" e-bw nook run --bundle "$BUNDLE" e-bw
+  done
+  cfg '.linux.resources.blockIO = {leafWeight: 65636}'
+  fails_cleanly "/linux/resources/blockIO/leafWeight: 65636 $rule" e-bw nook run --bundle "$BUNDLE" e-bw
+  cfg '.linux.resources.blockIO = {weightDevice: [{major: 8, minor: 0, weight: 65636}]}'
+  fails_cleanly "/linux/resources/blockIO/weightDevice/0/weight: 65636 $rule" e-bw nook run --bundle "$BUNDLE" e-bw
+}
+
+# Issue 14, finding 7: every other number nook hands the kernel, one value each that the old
+# reader let through (truncated, wrapped, clamped or left to fail later).
+@test "errors: every number in config.json is range-checked, naming the pointer and the range" {
+  local -a cases=(
+    '.linux.resources.cpu = {shares: 1}|/linux/resources/cpu/shares: 1 is out of range: must be 0 (unset) or between 2 and 262144'
+    '.linux.resources.cpu = {quota: 999}|/linux/resources/cpu/quota: 999 is out of range: must be -1 (unlimited), 0 (unset) or between 1000 and'
+    '.linux.resources.cpu = {period: 1000001}|/linux/resources/cpu/period: 1000001 is out of range: must be 0 (unset) or between 1000 and 1000000'
+    '.linux.resources.cpu = {idle: 2}|/linux/resources/cpu/idle: 2 is out of range: must be between 0 and 1'
+    '.linux.resources.memory = {limit: -2}|/linux/resources/memory/limit: -2 is out of range: must be -1 (unlimited)'
+    '.linux.resources.memory = {swappiness: 101}|/linux/resources/memory/swappiness: 101 is out of range: must be between 0 and 100'
+    '.linux.resources.pids = {limit: 4194305}|/linux/resources/pids/limit: 4194305 is out of range: must be -1 (unlimited) or between 0 and 4194304'
+    '.linux.resources.devices = [{allow: false, type: "c", major: -2}]|/linux/resources/devices/0/major: -2 is out of range: must be -1 (all) or between 0 and 4095'
+    '.process.scheduler = {policy: "SCHED_OTHER", nice: 20}|/process/scheduler/nice: 20 is out of range: must be between -20 and 19'
+    '.process.scheduler = {policy: "SCHED_OTHER", priority: 5}|/process/scheduler/priority: 5 is out of range: must be 0 for SCHED_OTHER'
+    '.process.consoleSize = {height: 65536, width: 80}|/process/consoleSize/height: 65536 is out of range: must be between 0 and 65535'
+    '.process.oomScoreAdj = 1001|/process/oomScoreAdj: 1001 is out of range: must be between -1000 and 1000'
+    '.linux.devices = [{type: "c", path: "/dev/n", major: 1, minor: 3, fileMode: 65535}]|/linux/devices/0/fileMode: 65535 is out of range: must be between 0 and 07777'
+    '.hooks = {poststop: [{path: "/bin/true", timeout: 2147483648}]}|/hooks/poststop/0/timeout: 2147483648 is out of range: must be between 1 and 2147483647'
+  )
+  local c orig
+  orig=$(cat "$BUNDLE/config.json")
+  for c in "${cases[@]}"; do
+    cat <<<"$orig" >"$BUNDLE/config.json"
+    cfg "${c%%|*}"
+    fails_cleanly "${c#*|}" e-range nook run --bundle "$BUNDLE" e-range
+  done
+}
+
+# Issue 14, finding 10a: major -1 printed two lines (a device cgroup warning, then mknod's
+# EINVAL) after it had become 4294967295.
+@test "errors: a device major of -1 is one line naming /linux/devices/0/major and the range" {
+  cfg '.linux.devices = [{type: "c", path: "/dev/n", major: -1, minor: 3}]'
+  fails_cleanly "/linux/devices/0/major: -1 is out of range: must be between 0 and 4095" e-major nook run --bundle "$BUNDLE" e-major
+  cfg '.linux.devices = [{type: "b", path: "/dev/n", major: 8, minor: 1048576}]'
+  fails_cleanly "/linux/devices/0/minor: 1048576 is out of range: must be between 0 and 1048575" e-major nook run --bundle "$BUNDLE" e-major
+}
+
 @test "errors: every bad call above leaves a state root that works" {
   create_container e-after
   run nook delete --force e-after

@@ -95,6 +95,7 @@ struct Launch {
   std::optional<ContainerDir> dir;
   State state;
   Config cfg;
+  std::vector<std::string> new_devices;  // device paths set-up may create in the image's /dev
   bool committed = false;
   ~Launch() {
     if (committed) return;
@@ -103,6 +104,11 @@ struct Launch {
       ::kill(pid, SIGKILL);
       while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
       }
+    }
+    try {
+      if (!new_devices.empty()) remove_device_nodes(cfg.root.path, new_devices);
+    } catch (const std::exception& e) {
+      log::warn(e.what());
     }
     if (!state.cgroup.empty()) {
       try {
@@ -181,6 +187,7 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
 
   L.dir.emplace(ContainerDir::create(root, id));
   test_pause("create-dir");
+  L.new_devices = absent_device_nodes(cfg);
   Fd fifo;
   if (mode != Mode::foreground) {
     if (::mkfifoat(L.dir->fd(), "exec.fifo", 0600) != 0)

@@ -136,6 +136,8 @@ Prepared prepare(const InitSpec& s, const std::string& state_json) {
       sync::send(s.sync_fd, sync::kHooks);
       wait_for(s, sync::kHooksDone);
     }
+    // Sysctls first, through a procfs of nook's, before any file of the image is in reach.
+    write_sysctls(cfg);
     setup_rootfs(fs);
     test_pause("init-rootfs");
     // createContainer hooks: in the container's namespaces, before pivot_root, so their

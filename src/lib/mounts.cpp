@@ -12,6 +12,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "error.hpp"
@@ -491,6 +492,49 @@ void make_device(const FsPlan& plan, int rootfd, const std::string& path, char t
              " (mknod is not allowed here; mode and owner are the host's)");
 }
 
+}  // namespace
+
+std::vector<std::string> absent_device_nodes(const Config& cfg) {
+  std::vector<std::string> out;
+  for (auto& m : cfg.mounts)
+    if (m.destination == "/dev" || m.destination == "/dev/") return out;  // a tmpfs of ours
+  std::vector<std::string> paths;
+  for (auto& d : kDefaultDevices) paths.push_back(std::string("/dev/") + d.name);
+  for (auto& d : cfg.linux.devices) paths.push_back(d.path);
+  Fd root(::open(cfg.root.path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return out;
+  for (auto& p : paths) {
+    struct open_how how = {};
+    how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    Fd f(openat2_retry(root.get(), p.c_str(), &how));
+    if (!f && errno == ENOENT) out.push_back(p);
+  }
+  return out;
+}
+
+void remove_device_nodes(const std::string& rootfs, const std::vector<std::string>& paths) {
+  Fd root(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return;
+  for (auto& p : paths) {
+    auto slash = p.rfind('/');
+    std::string dir = p.substr(0, slash == 0 ? 1 : slash), base = p.substr(slash + 1);
+    struct open_how how = {};
+    how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    Fd d(openat2_retry(root.get(), dir.c_str(), &how));
+    struct stat st;
+    if (!d || ::fstatat(d.get(), base.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    // What set-up makes there: a node, or the empty file a host device was bound onto.
+    bool ours = S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISFIFO(st.st_mode) ||
+                (S_ISREG(st.st_mode) && st.st_size == 0);
+    if (ours && ::unlinkat(d.get(), base.c_str(), 0) != 0)
+      log::debug(sys_message("unlink", rootfs + p, errno));
+  }
+}
+
+namespace {
+
 void setup_dev(const FsPlan& plan, int rootfd, bool dev_is_ours) {
   const Config& cfg = *plan.cfg;
   for (auto& d : kDefaultDevices) {
@@ -742,9 +786,17 @@ Fd open_in_root(int rootfd, const std::string& path, bool create, bool file, boo
 }
 
 void validate_sysctls(const Config& cfg, const std::string& file) {
+  // The container's own namespace of a kind: created for it, or joined by path and not the
+  // one nook itself runs in (a namespaced sysctl written there would change the host's).
   auto own = [&](NsType t) {
     auto* n = cfg.linux.find_ns(t);
-    return n != nullptr;
+    if (!n) return false;
+    if (n->path.empty()) return true;
+    struct stat joined, self;
+    std::string mine = std::string("/proc/self/ns/") + ns_proc_name(t);
+    if (::stat(n->path.c_str(), &joined) != 0) throw_sys("stat", n->path);
+    if (::stat(mine.c_str(), &self) != 0) throw_sys("stat", mine);
+    return joined.st_dev != self.st_dev || joined.st_ino != self.st_ino;
   };
   for (auto& [key, value] : cfg.linux.sysctl) {
     bool ipc = key == "kernel.msgmax" || key == "kernel.msgmnb" || key == "kernel.msgmni" ||
@@ -761,6 +813,47 @@ void validate_sysctls(const Config& cfg, const std::string& file) {
     if (net && !own(NsType::network))
       fail(where + "needs a network namespace of the container's own");
     if (!ipc && !uts && !net) fail(where + "not a namespaced sysctl; it would change the host");
+  }
+}
+
+namespace {
+
+// A procfs to write sysctls through that nothing in the container has touched: a new,
+// detached instance (fsopen), or else the runtime's own /proc, still reachable before
+// pivot_root. Never the container's /proc, which the image or a racing process may have
+// replaced or overmounted (CVE-2025-52881).
+Fd sysctl_procfs() {
+  Fd fs(static_cast<int>(syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC)));
+  if (fs && syscall(SYS_fsconfig, fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) == 0) {
+    Fd m(static_cast<int>(syscall(SYS_fsmount, fs.get(), FSMOUNT_CLOEXEC,
+                                  MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)));
+    if (m) return m;
+  }
+  // Not permitted (a user namespace that does not own our PID namespace, or a /proc with
+  // overmounts in it): the /proc nook was started with.
+  Fd proc(::open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  struct statfs sf;
+  if (!proc || ::fstatfs(proc.get(), &sf) != 0 || sf.f_type != PROC_SUPER_MAGIC)
+    fail("linux.sysctl: nook's /proc is not a procfs to write sysctls through");
+  return proc;
+}
+
+}  // namespace
+
+void write_sysctls(const Config& cfg) {
+  if (cfg.linux.sysctl.empty()) return;
+  Fd proc = sysctl_procfs();
+  for (auto& [key, value] : cfg.linux.sysctl) {
+    std::string path = "sys/" + key;
+    for (size_t i = 4; i < path.size(); i++)
+      if (path[i] == '.') path[i] = '/';
+    // No symlink, no mount crossed below the procfs root: the file is that procfs's sysctl.
+    struct open_how how = {};
+    how.flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+    Fd fd(openat2_retry(proc.get(), path.c_str(), &how));
+    if (!fd || ::write(fd.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size()))
+      throw_sys("write sysctl", key);
   }
 }
 
@@ -821,14 +914,6 @@ void enter_rootfs(const FsPlan& plan) {
 
 void finish_rootfs(const FsPlan& plan) {
   const Config& cfg = *plan.cfg;
-  for (auto& [key, value] : cfg.linux.sysctl) {
-    std::string path = "/proc/sys/" + key;
-    for (size_t i = 10; i < path.size(); i++)
-      if (path[i] == '.') path[i] = '/';
-    Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
-    if (!fd || ::write(fd.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size()))
-      throw_sys("write sysctl", key);
-  }
   for (auto& p : cfg.linux.readonly_paths) readonly_path(p);
   for (auto& p : cfg.linux.masked_paths) mask_path(p);
   if (cfg.root.readonly) {

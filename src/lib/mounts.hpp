@@ -39,8 +39,18 @@ void setup_rootfs(const FsPlan& plan);
 // pivot_root (or MS_MOVE + chroot with no_pivot) into the rootfs; afterwards cwd is "/".
 void enter_rootfs(const FsPlan& plan);
 
-// After pivot_root: sysctls, read-only paths, masked paths, read-only root.
+// After pivot_root: read-only paths, masked paths, read-only root.
 void finish_rootfs(const FsPlan& plan);
+
+// With no /dev mount of the config's (the image's own /dev receives the device nodes): the
+// device paths set-up would create that do not exist in the rootfs yet. Parent side, before
+// the container process is made.
+std::vector<std::string> absent_device_nodes(const Config& cfg);
+
+// A create that failed: removes what set-up made at those paths (device nodes, and the empty
+// files host devices were bound onto), so the bundle's rootfs is as it was. Parent side,
+// after the container process (and its mount namespace) is gone.
+void remove_device_nodes(const std::string& rootfs, const std::vector<std::string>& paths);
 
 // After pivot_root: binds the terminal `tty_fd` (the pty's slave) over /dev/console, creating
 // an empty file there when there is none, as the spec's default devices ask. Symlinks on the
@@ -55,7 +65,12 @@ Fd open_in_root(int rootfd, const std::string& path, bool create, bool file,
                 bool no_symlinks = false);
 
 // Checks that every sysctl in cfg.linux.sysctl is namespaced and its namespace is the
-// container's own. Throws nook::Error otherwise.
+// container's own: created for it, or joined by path and not nook's own. Throws nook::Error
+// otherwise. Runs in the parent, in nook's namespaces.
 void validate_sysctls(const Config& cfg, const std::string& file);
+
+// Writes cfg.linux.sysctl through a procfs the container has not touched (a new detached
+// instance, else nook's /proc), in the container's namespaces before pivot_root.
+void write_sysctls(const Config& cfg);
 
 }  // namespace nook

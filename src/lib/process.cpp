@@ -35,6 +35,12 @@ std::string find_executable(const std::string& prog, const std::vector<std::stri
     struct stat st;
     if (::stat(prog.c_str(), &st) != 0) throw_sys("exec: \"" + prog + "\":", "stat", errno);
     if (S_ISDIR(st.st_mode)) fail("exec: \"" + prog + "\": is a directory");
+    // As the container's user (this runs after the switch), so that a program the user may
+    // not execute fails `create`, not the start (runc's check). EPERM/ENOSYS: a seccomp
+    // profile that denies faccessat2 leaves the answer to execve.
+    if (!S_ISREG(st.st_mode) || (::faccessat(AT_FDCWD, prog.c_str(), X_OK, AT_EACCESS) != 0 &&
+                                 errno != EPERM && errno != ENOSYS))
+      fail("exec: \"" + prog + "\": permission denied");
     return prog;
   }
   std::string path = kDefaultPath;
@@ -154,12 +160,23 @@ void switch_user(const User& u, bool setgroups_ok) {
 }
 
 namespace {
+// The highest capability number the kernel knows, asked of the kernel itself: PR_CAPBSET_READ
+// fails with EINVAL above it. Not /proc/sys/kernel/cap_last_cap: after pivot_root, or after
+// exec's setns into the container, that path is the image's file or the container's mount,
+// and a file inside the container must not decide which capabilities are dropped (an image
+// saying -1 kept every capability). A binary search: 6 prctl calls.
 int last_cap() {
-  int last = cap_last_known();
-  if (Fd fd{::open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC)}) {
-    char b[16] = {};
-    if (::read(fd.get(), b, sizeof b - 1) > 0) last = std::min(last, std::atoi(b));
+  static int last = -1;
+  if (last >= 0) return last;
+  int lo = 0, hi = 63;  // capability 0 always exists; the sets are 64 bits wide
+  while (lo < hi) {
+    int mid = (lo + hi + 1) / 2;
+    if (::prctl(PR_CAPBSET_READ, mid, 0, 0, 0) >= 0)
+      lo = mid;
+    else
+      hi = mid - 1;
   }
+  last = lo;
   return last;
 }
 }  // namespace

@@ -464,3 +464,91 @@ caps_of() { awk -v k="$1" '$1 == k || $1 == k ":" {print $2}' <<<"$output"; }
   done
   assert_equal "$(ls -A "$TEST_DIR/elsewhere")" keep "after ../ IDs"
 }
+
+# ---------------------------------------------------------------------------------------
+# Issue 14: trust decisions that must not depend on the image
+
+# host_caps PID KEY: a capability mask of PID as the host's /proc shows it.
+host_caps() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
+
+@test "escapes: the bounding set does not come from the image's /proc/sys/kernel/cap_last_cap" {
+  # No /proc mount: the path is the image's file, which says -1 (drop nothing).
+  cfg '.mounts |= map(select(.destination != "/proc")) | .linux.maskedPaths = [] | .linux.readonlyPaths = []'
+  cfg '.process.capabilities = {bounding: ["CAP_KILL","CAP_NET_BIND_SERVICE"], effective: ["CAP_KILL","CAP_NET_BIND_SERVICE"], permitted: ["CAP_KILL","CAP_NET_BIND_SERVICE"]}'
+  mkdir -p "$ROOTFS/proc/sys/kernel"
+  echo -1 >"$ROOTFS/proc/sys/kernel/cap_last_cap"
+  set_args /probe sleep 100
+  start_detached bnd
+  local pid
+  pid=$(container_pid bnd)
+  assert_equal "$(host_caps "$pid" CapBnd)" 0000000000000420 "CapBnd"
+  assert_equal "$(host_caps "$pid" CapEff)" 0000000000000420 "CapEff"
+}
+
+@test "escapes: exec's bounding set survives a container that overmounts /proc/sys/kernel" {
+  # CAP_SYS_ADMIN in the container (its user namespace, unprivileged): it mounts a tmpfs over
+  # /proc/sys/kernel whose cap_last_cap says -1, then asks for an exec.
+  cfg '.process.capabilities = {bounding: ["CAP_KILL","CAP_NET_BIND_SERVICE","CAP_SYS_ADMIN"], effective: ["CAP_KILL","CAP_NET_BIND_SERVICE","CAP_SYS_ADMIN"], permitted: ["CAP_KILL","CAP_NET_BIND_SERVICE","CAP_SYS_ADMIN"]}'
+  cfg '.linux.readonlyPaths = [] | .linux.maskedPaths = []'
+  set_args /bin/sh -c 'mount -t tmpfs none /proc/sys/kernel && echo -1 >/proc/sys/kernel/cap_last_cap && cat /proc/sys/kernel/cap_last_cap && sleep 1000'
+  start_detached ovm
+  local i
+  for ((i = 0; i < 50; i++)); do grep -q -- -1 "$TEST_DIR/ovm.out" && break; sleep 0.1; done
+  grep -q -- -1 "$TEST_DIR/ovm.out" || { cat "$TEST_DIR/ovm.out" "$TEST_DIR/ovm.err"; false; }
+  nook_bg "$TEST_DIR/x" exec ovm /probe sleep 100
+  local pid=
+  for ((i = 0; i < 100; i++)); do
+    pid=$(pgrep -f -n '^/probe sleep 100$' || true)
+    [[ -n $pid ]] && break
+    sleep 0.1
+  done
+  [[ -n $pid ]]
+  assert_equal "$(host_caps "$pid" CapBnd)" 0000000000200420 "CapBnd of exec"
+  assert_equal "$(host_caps "$pid" CapEff)" 0000000000200420 "CapEff of exec"
+}
+
+@test "escapes: a net sysctl is refused in a network namespace that is nook's own" {
+  local key=net.ipv4.tcp_keepalive_time before
+  before=$(sysctl -n "$key")
+  cfg --arg v "$((before + 7))" '.linux.sysctl = {"net.ipv4.tcp_keepalive_time": $v}'
+  cfg '.linux.namespaces |= map(if .type == "network" then .path = "/proc/self/ns/net" else . end)'
+  cfg 'if ([.linux.namespaces[] | select(.type == "network")] | length) == 0 then .linux.namespaces += [{type: "network", path: "/proc/self/ns/net"}] else . end'
+  set_args /bin/true
+  run --separate-stderr nook run --bundle "$BUNDLE" hostnet
+  local after
+  after=$(sysctl -n "$key")
+  [[ $after == "$before" ]] || sysctl -qw "$key=$before"
+  assert_equal "$after" "$before" "the host's $key"
+  assert_failure
+  output=$stderr
+  assert_output_contains "/linux/sysctl/$key: needs a network namespace of the container's own"
+  assert_no_container hostnet
+}
+
+@test "escapes: a program without the execute bit fails create, and nothing is left" {
+  cp "$ROOTFS/probe" "$ROOTFS/noexec"
+  chmod 0644 "$ROOTFS/noexec"
+  set_args /noexec cwd
+  nook_create nox
+  [[ $status -ne 0 ]]
+  assert_output_contains 'exec: "/noexec": permission denied'
+  assert_no_container nox
+}
+
+@test "escapes: device nodes made in the image's /dev are removed when create fails" {
+  # No tmpfs on /dev: the default devices are made in the rootfs itself (mknod as root, bind
+  # placeholders unprivileged); a create that then fails must take them away again.
+  cfg '.mounts |= map(select(.destination != "/dev" and (.destination | startswith("/dev/") | not)))'
+  local before
+  before=$(ls -A "$ROOTFS/dev")
+  cp "$ROOTFS/probe" "$ROOTFS/noexec"
+  chmod 0644 "$ROOTFS/noexec"
+  set_args /noexec cwd
+  nook_create devleft
+  [[ $status -ne 0 ]]
+  assert_equal "$(ls -A "$ROOTFS/dev")" "$before" "the image's /dev after a failed create"
+  # and a create that works does make them (the test can fail)
+  set_args /probe cwd
+  create_container devmade
+  [[ -e $ROOTFS/dev/null ]]
+}

@@ -193,6 +193,9 @@ void join_namespaces(const ExecChild& c) {
 Prepared prepare(const ExecChild& c) {
   const Process& proc = *c.proc;
   const Config& cfg = *c.cfg;
+  // Before the container's namespaces: /proc/self/oom_score_adj is nook's /proc here, not a
+  // path the container's mounts decide (CVE-2025-52881 class).
+  apply_sched_attrs(proc, cfg.linux);
   join_namespaces(c);
   test_pause("exec-joined");
   // setns(CLONE_NEWNS) put us at the root of the mount namespace, which pivot_root made the
@@ -217,7 +220,6 @@ Prepared prepare(const ExecChild& c) {
     throw_sys("keyctl", "join session keyring");
 
   apply_rlimits(proc.rlimits);
-  apply_sched_attrs(proc, cfg.linux);
   return finish_process(proc, cfg.linux.seccomp ? &*cfg.linux.seccomp : nullptr, c.emulate_root,
                         c.setgroups_ok);
 }

@@ -110,6 +110,12 @@ Prepared prepare(const InitSpec& s, const std::string& state_json) {
       throw_sys("keyctl", "join session keyring");
   }
 
+  // apply_sched_attrs may write /proc/self/oom_score_adj (see container_init on dumpable):
+  // before the container's mounts, so that the path is nook's /proc.
+  if (proc.oom_score_adj) ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+  apply_sched_attrs(proc, cfg.linux);
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
   // Filesystem.
   ::umask(0);
   FsPlan fs;
@@ -161,10 +167,6 @@ Prepared prepare(const InitSpec& s, const std::string& state_json) {
   }
 
   apply_rlimits(proc.rlimits);
-  // apply_sched_attrs may write /proc/self/oom_score_adj (see container_init on dumpable).
-  if (proc.oom_score_adj) ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-  apply_sched_attrs(proc, cfg.linux);
-  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
   // Seccomp, user, capabilities, cwd, executable: as for exec.
   return finish_process(proc, cfg.linux.seccomp ? &*cfg.linux.seccomp : nullptr, s.emulate_root,

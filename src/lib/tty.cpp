@@ -5,6 +5,8 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -79,16 +81,22 @@ Fd console_channel(const std::string& socket, int min_fd, Fd* peer) {
 }
 
 void setup_terminal(int console_fd, const Process& proc) {
-  Fd master(::open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!master) master.reset(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
+  // The container's devpts (after exec's setns, the container may have changed /dev): the
+  // master must be a real ptmx (char 5:2), and the slave is opened from the master itself
+  // (TIOCGPTPEER), not by a /dev/pts/N path a racing process could swap (CVE-2025-52565).
+  Fd master(::open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW));
+  if (!master) master.reset(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW));
   if (!master) throw_sys("open", "/dev/pts/ptmx (is devpts mounted at /dev/pts?)");
+  struct stat mst;
+  if (::fstat(master.get(), &mst) != 0 || !S_ISCHR(mst.st_mode) || mst.st_rdev != makedev(5, 2))
+    fail("/dev/pts/ptmx in the container is not the pseudo-terminal multiplexer (char 5:2)");
   int unlock = 0;
   if (::ioctl(master.get(), TIOCSPTLCK, &unlock) != 0) throw_sys("ioctl TIOCSPTLCK", "ptmx");
   int n = 0;
   if (::ioctl(master.get(), TIOCGPTN, &n) != 0) throw_sys("ioctl TIOCGPTN", "ptmx");
   std::string name = "/dev/pts/" + std::to_string(n);
-  Fd slave(::open(name.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!slave) throw_sys("open", name);
+  Fd slave(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!slave) throw_sys("ioctl TIOCGPTPEER", name);
   if (proc.console_size) {
     struct winsize ws = {};
     ws.ws_row = static_cast<unsigned short>(proc.console_size->height);

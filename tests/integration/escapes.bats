@@ -552,3 +552,44 @@ host_caps() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
   create_container devmade
   [[ -e $ROOTFS/dev/null ]]
 }
+
+@test "escapes: CVE-2025-31133: maskedPaths with the image's /dev/null a symlink into /proc" {
+  # No /dev tmpfs: /dev is the image's, and its null is a symlink to a host-wide sysctl file.
+  # Masking with it would bind core_pattern, writable, over the masked path.
+  cfg '.mounts |= map(select(.destination != "/dev" and (.destination | startswith("/dev/") | not)))'
+  cfg '.linux.maskedPaths = ["/proc/uptime"]'
+  rm -f "$ROOTFS/dev/null"
+  ln -s /proc/sys/kernel/core_pattern "$ROOTFS/dev/null"
+  local before
+  before=$(cat /proc/sys/kernel/core_pattern)
+  set_args /bin/sh -c 'echo "|/evil" > /proc/uptime; cat /proc/uptime'
+  run --separate-stderr nook run --bundle "$BUNDLE" mask
+  echo "# status $status: $output / $stderr" >&3
+  assert_failure
+  output=$stderr
+  assert_output_contains "masked path /proc/uptime: the container has no /dev/null character device"
+  assert_equal "$(cat /proc/sys/kernel/core_pattern)" "$before" "the host's core_pattern"
+  assert_no_container mask
+}
+
+@test "escapes: CVE-2025-52565: the terminal is never bound through a /dev/console symlink" {
+  cfg '.mounts |= map(select(.destination != "/dev" and (.destination | startswith("/dev/") | not)))'
+  cfg '.process.terminal = true'
+  mkdir -p "$ROOTFS/dev/pts"
+  rm -f "$ROOTFS/dev/console"
+  ln -s /proc/sys/kernel/core_pattern "$ROOTFS/dev/console"
+  cfg '.mounts += [{destination: "/dev/pts", type: "devpts", source: "devpts", options: ["nosuid","noexec","newinstance","ptmxmode=0666","mode=0620"]}]'
+  SOCK=$TEST_DIR/console.sock
+  as_user "$NOOK_RECVTTY" "$SOCK" -t 20 >"$TEST_DIR/tty.out" 2>"$TEST_DIR/tty.err" </dev/null &
+  wait_for_file "$SOCK"
+  local before
+  before=$(cat /proc/sys/kernel/core_pattern)
+  set_args /bin/true
+  nook_create con --console-socket "$SOCK"
+  echo "# status $status: $output" >&3
+  [[ $status -ne 0 ]]
+  assert_output_contains "/dev/console in the container is a symlink"
+  assert_equal "$(cat /proc/sys/kernel/core_pattern)" "$before" "the host's core_pattern"
+  [[ -L $ROOTFS/dev/console ]]
+  assert_no_container con
+}

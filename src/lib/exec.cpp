@@ -346,8 +346,8 @@ Process exec_process_for(const Config& cfg, const ExecOptions& o, const std::str
     if (gid) p.user.gid = *gid;
   }
   for (auto g : o.additional_gids) {
-    if (g < 0 || g > 0xfffffffeLL)
-      fail("--additional-gids " + std::to_string(g) + ": out of range");
+    if (g < 0 || g > static_cast<long long>(kMaxId))
+      fail("--additional-gids: " + std::to_string(g) + " is out of range: " + kIdRangeRule);
     p.user.additional_gids.push_back(static_cast<uint32_t>(g));
   }
   if (!o.caps.empty()) {

@@ -213,6 +213,10 @@ expect_one_error() {
   chmod 0644 "$TEST_DIR/p.json"
   expect_one_error "p.json: /user/uid: 4294967295 is out of range: uids and gids must be in range 0-2147483647" \
     nook exec -p "$TEST_DIR/p.json" "$c"
+  for u in 4294967295 2147483648; do
+    expect_one_error "--additional-gids: $u is out of range: uids and gids must be in range 0-2147483647" \
+      nook exec --additional-gids "$u" "$c" /probe uid
+  done
   # the edge is an ID like any other (root: it runs as it; single-ID: not mapped, refused)
   if is_root_mode; then
     run nook exec --user 2147483647:2147483647 "$c" /probe uid

@@ -12,6 +12,9 @@
 // - Unprivileged: only a delegated cgroup v2 subtree (the caller's own cgroup is writable by
 //   it); the container goes below it, in "nook/<id>". Otherwise no cgroup, and one warning if
 //   resources were asked for.
+// The implementation is one side per file (cgroup_internal.hpp lists them): cgroup_plan.cpp
+// (pure decisions), cgroup_host.cpp (the host), cgroup_fs.cpp (create, join, remove) and
+// cgroup.cpp (freeze, pids, signal).
 #pragma once
 #include <sys/types.h>
 

@@ -1,5 +1,5 @@
-// cgroup.cpp: path policy, resources -> file writes, /proc parsing (pure, any user), and the
-// real thing on this host's cgroups (root only; skipped otherwise).
+// The cgroup module: path policy, resources -> file writes, /proc parsing (pure, any user), and
+// the real thing on this host's cgroups (root only; skipped otherwise).
 #include "cgroup.hpp"
 
 #include <gtest/gtest.h>

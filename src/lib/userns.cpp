@@ -45,8 +45,8 @@ std::vector<IdMapping> own_uid_map() {
 }
 
 // Sets the two facts about the caller's own user namespace a privileged caller needs.
-void read_own_userns(IdPlan& p) {
-  auto map = own_uid_map();
+void read_own_userns(IdPlan& p, OwnUidMap own_map) {
+  auto map = own_map();
   p.caller_in_initial_userns = map.size() == 1 && map[0].container_id == 0 && map[0].host_id == 0 &&
                                map[0].size == 4294967295u;
   p.inherited_single_id = map.size() == 1 && map[0].size == 1;
@@ -55,10 +55,14 @@ void read_own_userns(IdPlan& p) {
 }  // namespace
 
 IdPlan plan_ids(const Config& cfg, bool privileged) {
+  return plan_ids(cfg, privileged, geteuid(), getegid(), own_uid_map);
+}
+
+IdPlan plan_ids(const Config& cfg, bool privileged, uid_t uid, gid_t gid, OwnUidMap own_map) {
   IdPlan p;
   p.privileged = privileged;
-  p.host_uid = geteuid();
-  p.host_gid = getegid();
+  p.host_uid = uid;
+  p.host_gid = gid;
   const Namespace* userns = cfg.linux.find_ns(NsType::user);
   uint32_t cuid = cfg.process ? cfg.process->user.uid : 0;
   uint32_t cgid = cfg.process ? cfg.process->user.gid : 0;
@@ -77,7 +81,7 @@ IdPlan plan_ids(const Config& cfg, bool privileged) {
   }
   if (userns) {
     if (privileged && !cfg.linux.uid_mappings.empty()) {
-      read_own_userns(p);
+      read_own_userns(p, own_map);
       p.new_userns = true;
       p.uid_map = cfg.linux.uid_mappings;
       p.gid_map = cfg.linux.gid_mappings;
@@ -88,7 +92,7 @@ IdPlan plan_ids(const Config& cfg, bool privileged) {
     return p;
   }
   if (privileged) {  // no user namespace, as runc does
-    read_own_userns(p);
+    read_own_userns(p, own_map);
     return p;
   }
   single("unprivileged caller and no user namespace in the config");

@@ -33,6 +33,13 @@ bool caller_privileged();
 // Decides the user namespace for `cfg` as run by the current caller.
 IdPlan plan_ids(const Config& cfg, bool privileged);
 
+// The caller's own uid_map (/proc/self/uid_map; empty when unreadable).
+using OwnUidMap = std::vector<IdMapping> (*)();
+
+// plan_ids with the caller's facts given, pure (unit tests): its effective `uid` and `gid`, and
+// `own_map`, called only when a privileged caller needs its own namespace's mapping.
+IdPlan plan_ids(const Config& cfg, bool privileged, uid_t uid, gid_t gid, OwnUidMap own_map);
+
 // True if container uid `id` is mapped by `map`.
 bool id_mapped(const std::vector<IdMapping>& map, uint32_t id);
 

@@ -1,0 +1,202 @@
+// mounts.cpp: parse_mount_options, an OCI mount's "options" -> mount(2) flags, the flags it
+// clears, propagation, recursive mount_setattr attributes, bind/rbind, filesystem data, and
+// the options nook accepts without applying or refuses. Pure; exact values.
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+
+#include "error.hpp"
+#include "mounts.hpp"
+
+namespace nook {
+namespace {
+
+using Strings = std::vector<std::string>;
+
+MountOptions parse(const Strings& opts) {
+  return parse_mount_options(opts, "/dest");
+}
+
+TEST(MountOptions, NoneIsAllZero) {
+  MountOptions o = parse({});
+  EXPECT_EQ(o.flags, 0ul);
+  EXPECT_EQ(o.clear, 0ul);
+  EXPECT_EQ(o.propagation, 0ul);
+  EXPECT_FALSE(o.bind);
+  EXPECT_FALSE(o.recursive);
+  EXPECT_EQ(o.attr_set, 0u);
+  EXPECT_EQ(o.attr_clr, 0u);
+  EXPECT_FALSE(o.atime_given);
+  EXPECT_EQ(o.data, "");
+  EXPECT_TRUE(o.ignored.empty());
+  EXPECT_EQ(parse({"defaults"}).flags, 0ul);
+  EXPECT_EQ(parse({"defaults"}).data, "");
+}
+
+// The usual options of a default config's /proc, /dev, /sys and a read-only bind.
+TEST(MountOptions, DefaultConfigOptions) {
+  MountOptions o = parse({"nosuid", "strictatime", "mode=755", "size=65536k"});
+  EXPECT_EQ(o.flags, static_cast<unsigned long>(MS_NOSUID | MS_STRICTATIME));
+  EXPECT_EQ(o.clear, 0ul);
+  EXPECT_TRUE(o.atime_given);
+  EXPECT_EQ(o.data, "mode=755,size=65536k");
+
+  o = parse({"nosuid", "noexec", "nodev", "ro"});
+  EXPECT_EQ(o.flags, static_cast<unsigned long>(MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY));
+  EXPECT_FALSE(o.atime_given);
+  EXPECT_EQ(o.data, "");
+
+  o = parse({"rbind", "ro", "rprivate"});
+  EXPECT_TRUE(o.bind);
+  EXPECT_TRUE(o.recursive);
+  EXPECT_EQ(o.flags, static_cast<unsigned long>(MS_RDONLY));
+  EXPECT_EQ(o.propagation, static_cast<unsigned long>(MS_PRIVATE | MS_REC));
+}
+
+// Each flag option and its opposite: the later one wins, and the opposite is remembered as
+// explicitly cleared (a bind remount must keep or drop exactly those).
+TEST(MountOptions, EveryFlagPairSetsAndClears) {
+  struct Pair {
+    const char* set;
+    const char* clear;
+    unsigned long flag;
+  } pairs[] = {
+      {"ro", "rw", MS_RDONLY},
+      {"nosuid", "suid", MS_NOSUID},
+      {"nodev", "dev", MS_NODEV},
+      {"noexec", "exec", MS_NOEXEC},
+      {"sync", "async", MS_SYNCHRONOUS},
+      {"mand", "nomand", MS_MANDLOCK},
+      {"noatime", "atime", MS_NOATIME},
+      {"nodiratime", "diratime", MS_NODIRATIME},
+      {"relatime", "norelatime", MS_RELATIME},
+      {"strictatime", "nostrictatime", MS_STRICTATIME},
+      {"lazytime", "nolazytime", MS_LAZYTIME},
+      {"silent", "loud", MS_SILENT},
+      {"nosymfollow", "symfollow", MS_NOSYMFOLLOW},
+  };
+  for (auto& p : pairs) {
+    MountOptions o = parse({p.set});
+    EXPECT_EQ(o.flags, p.flag) << p.set;
+    EXPECT_EQ(o.clear, 0ul) << p.set;
+    o = parse({p.clear});
+    EXPECT_EQ(o.flags, 0ul) << p.clear;
+    EXPECT_EQ(o.clear, p.flag) << p.clear;
+    o = parse({p.clear, p.set});
+    EXPECT_EQ(o.flags, p.flag) << p.clear << "," << p.set;
+    EXPECT_EQ(o.clear, 0ul) << p.clear << "," << p.set;
+    o = parse({p.set, p.clear});
+    EXPECT_EQ(o.flags, 0ul) << p.set << "," << p.clear;
+    EXPECT_EQ(o.clear, p.flag) << p.set << "," << p.clear;
+    EXPECT_EQ(o.data, "") << p.set;
+  }
+  EXPECT_EQ(parse({"dirsync"}).flags, static_cast<unsigned long>(MS_DIRSYNC));
+}
+
+// atime_given: only the noatime / relatime / strictatime / nodiratime family, set or cleared.
+TEST(MountOptions, AtimeGiven) {
+  for (const char* opt : {"atime", "noatime", "diratime", "nodiratime", "relatime", "norelatime",
+                          "strictatime", "nostrictatime"})
+    EXPECT_TRUE(parse({opt}).atime_given) << opt;
+  for (const char* opt : {"ro", "lazytime", "nolazytime", "nosuid", "defaults", "bind"})
+    EXPECT_FALSE(parse({opt}).atime_given) << opt;
+}
+
+TEST(MountOptions, PropagationLastOneWins) {
+  struct {
+    const char* name;
+    unsigned long flags;
+  } props[] = {
+      {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+      {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
+      {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
+      {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
+  };
+  for (auto& p : props) {
+    MountOptions o = parse({p.name});
+    EXPECT_EQ(o.propagation, p.flags) << p.name;
+    EXPECT_EQ(o.flags, 0ul) << p.name;  // propagation is not a mount flag here
+  }
+  EXPECT_EQ(parse({"rshared", "private"}).propagation, static_cast<unsigned long>(MS_PRIVATE));
+  EXPECT_EQ(parse({"slave", "rslave"}).propagation, static_cast<unsigned long>(MS_SLAVE | MS_REC));
+}
+
+// The recursive attributes (runc's rro, rnosuid, ...): set, cleared, the later one wins.
+TEST(MountOptions, RecursiveAttributes) {
+  MountOptions o = parse({"rro", "rnosuid", "rnodev", "rnoexec", "rnodiratime", "rnosymfollow"});
+  EXPECT_EQ(o.attr_set, static_cast<uint64_t>(MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+                                              MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
+                                              MOUNT_ATTR_NODIRATIME | MOUNT_ATTR_NOSYMFOLLOW));
+  EXPECT_EQ(o.attr_clr, 0u);
+  EXPECT_EQ(o.flags, 0ul);
+  EXPECT_FALSE(o.atime_given);  // rnodiratime is an attribute, not the flag
+
+  o = parse({"rrw", "rsuid", "rdev", "rexec", "rdiratime", "rsymfollow"});
+  EXPECT_EQ(o.attr_set, 0u);
+  EXPECT_EQ(o.attr_clr, static_cast<uint64_t>(MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+                                              MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
+                                              MOUNT_ATTR_NODIRATIME | MOUNT_ATTR_NOSYMFOLLOW));
+
+  o = parse({"rro", "rrw"});
+  EXPECT_EQ(o.attr_set, 0u);
+  EXPECT_EQ(o.attr_clr, static_cast<uint64_t>(MOUNT_ATTR_RDONLY));
+  o = parse({"rrw", "rro"});
+  EXPECT_EQ(o.attr_set, static_cast<uint64_t>(MOUNT_ATTR_RDONLY));
+  EXPECT_EQ(o.attr_clr, 0u);
+}
+
+TEST(MountOptions, BindAndRbind) {
+  MountOptions o = parse({"bind"});
+  EXPECT_TRUE(o.bind);
+  EXPECT_FALSE(o.recursive);
+  EXPECT_EQ(o.flags, 0ul);  // bind is not passed as MS_BIND here
+  o = parse({"rbind"});
+  EXPECT_TRUE(o.bind);
+  EXPECT_TRUE(o.recursive);
+  o = parse({"rbind", "bind"});  // bind does not undo the recursion
+  EXPECT_TRUE(o.recursive);
+  EXPECT_EQ(o.data, "");
+}
+
+TEST(MountOptions, RemountIsAFlag) {
+  MountOptions o = parse({"remount", "ro"});
+  EXPECT_EQ(o.flags, static_cast<unsigned long>(MS_REMOUNT | MS_RDONLY));
+  EXPECT_EQ(o.data, "");
+}
+
+// Everything else is filesystem data, in order, comma-separated, as given.
+TEST(MountOptions, UnknownOptionsAreData) {
+  MountOptions o = parse({"mode=1777", "nosuid", "size=10m", "uid=0", "gid=5", "newinstance",
+                          "ptmxmode=0666", "x-foo"});
+  EXPECT_EQ(o.data, "mode=1777,size=10m,uid=0,gid=5,newinstance,ptmxmode=0666,x-foo");
+  EXPECT_EQ(o.flags, static_cast<unsigned long>(MS_NOSUID));
+  // names are matched exactly: case and prefixes do not count
+  EXPECT_EQ(parse({"RO"}).data, "RO");
+  EXPECT_EQ(parse({"RO"}).flags, 0ul);
+  EXPECT_EQ(parse({"ro=1"}).data, "ro=1");
+  EXPECT_EQ(parse({""}).data, "");  // an empty option adds an empty field
+  EXPECT_EQ(parse({"a", ""}).data, "a,");
+}
+
+TEST(MountOptions, CrunExtensionsAreAcceptedAndIgnored) {
+  MountOptions o = parse({"tmpcopyup", "ro", "copy-symlink", "notmpcopyup"});
+  EXPECT_EQ(o.ignored, (Strings{"tmpcopyup", "copy-symlink", "notmpcopyup"}));
+  EXPECT_EQ(o.flags, static_cast<unsigned long>(MS_RDONLY));
+  EXPECT_EQ(o.data, "");
+}
+
+TEST(MountOptions, IdmapIsRefused) {
+  for (const char* opt : {"idmap", "ridmap"}) {
+    try {
+      parse_mount_options({"rbind", opt}, "/data");
+      ADD_FAILURE() << opt << ": no error";
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()), std::string("mount /data: option \"") + opt +
+                                           "\" (ID-mapped mounts) is not supported by nook");
+    }
+  }
+  // idmap with a value is not the option: it goes to the filesystem as data
+  EXPECT_EQ(parse({"idmap=uids=0-1000-10"}).data, "idmap=uids=0-1000-10");
+}
+
+}  // namespace
+}  // namespace nook

@@ -65,6 +65,16 @@ CgroupLayout layout_v2(Set v2) {
   return l;
 }
 
+// The error cgroup_plan throws, or "no error".
+std::string plan_error(const Resources& r, const CgroupLayout& l, bool strict) {
+  try {
+    cgroup_plan(r, {}, l, strict);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
 // ---------------------------------------------------------------------------------------------
 // Placement decisions
 
@@ -208,22 +218,12 @@ TEST(CgroupPlanRows, SwapMessages) {
   r.memory.emplace();
   r.memory->limit = 200;
   r.memory->swap = 100;
-  try {
-    cgroup_plan(r, {}, layout_v1({"memory"}), true);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(),
-                 "linux.resources.memory: swap (memory+swap, 100) must not be below "
-                 "limit (200)");
-  }
+  EXPECT_EQ(plan_error(r, layout_v1({"memory"}), true),
+            "linux.resources.memory: swap (memory+swap, 100) must not be below "
+            "limit (200)");
   r.memory->limit.reset();
-  try {
-    cgroup_plan(r, {}, layout_v2({"memory"}), true);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(),
-                 "linux.resources.memory.swap: a swap limit needs a memory limit on cgroup v2");
-  }
+  EXPECT_EQ(plan_error(r, layout_v2({"memory"}), true),
+            "linux.resources.memory.swap: a swap limit needs a memory limit on cgroup v2");
 }
 
 TEST(CgroupPlanRows, CpuV1EveryKnob) {
@@ -333,14 +333,9 @@ TEST(CgroupPlanRows, BlockIoMissingNamesTheV2Controller) {
   Resources r;
   r.block_io.emplace();
   r.block_io->weight = 100;
-  try {
-    cgroup_plan(r, {}, layout_v2({"memory"}), true);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(),
-                 "linux.resources.blockIO: no io controller on this host (neither a "
-                 "cgroup v1 hierarchy nor in cgroup v2)");
-  }
+  EXPECT_EQ(plan_error(r, layout_v2({"memory"}), true),
+            "linux.resources.blockIO: no io controller on this host (neither a "
+            "cgroup v1 hierarchy nor in cgroup v2)");
 }
 
 TEST(CgroupPlanRows, IgnoredResourcesSayWhy) {
@@ -365,12 +360,8 @@ TEST(CgroupPlanRows, IgnoredResourcesSayWhy) {
 TEST(CgroupPlanRows, HugepageBadSizeMessage) {
   Resources r;
   r.hugepage_limits = {{"", 1}};
-  try {
-    cgroup_plan(r, {}, layout_v2({"hugetlb"}), true);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "linux.resources.hugepageLimits: bad pageSize \"\"");
-  }
+  EXPECT_EQ(plan_error(r, layout_v2({"hugetlb"}), true),
+            "linux.resources.hugepageLimits: bad pageSize \"\"");
 }
 
 TEST(CgroupPlanRows, UnifiedMessages) {
@@ -386,13 +377,8 @@ TEST(CgroupPlanRows, UnifiedMessages) {
             "linux.resources.unified: \"io.max\": the io controller is not available in cgroup "
             "v2 (this host has it on cgroup v1)");
   r.unified = {{"a/b.c", "1"}};
-  try {
-    cgroup_plan(r, {}, l, false);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(),
-                 "linux.resources.unified: \"a/b.c\" is not a cgroup v2 file nook may set");
-  }
+  EXPECT_EQ(plan_error(r, l, false),
+            "linux.resources.unified: \"a/b.c\" is not a cgroup v2 file nook may set");
 }
 
 // The whole v1 device list of a default config, in order.

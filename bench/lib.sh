@@ -93,6 +93,17 @@ ensure_rootfs() {
   mkdir -p "$BASE/bindsrc"; chmod 755 "$BASE/bindsrc"
 }
 
+# ro_copy BIN: prints the path of a copy of BIN on a read-only bind mount (below $BASE; the
+# mount goes with the private mount namespace enter_ns gives each script). nook under valgrind
+# must not re-execute itself (valgrind cannot follow execveat of a memfd or a detached mount),
+# and a binary on a read-only mount is one no container can write (docs/security.md).
+ro_copy() {
+  local d; d=$(mktemp -d "$BASE/ro.XXXXXX"); chmod 755 "$d"
+  cp "$1" "$d/${1##*/}"
+  mount --bind "$d" "$d" && mount -o remount,bind,ro "$d" || die "cannot make $d read-only"
+  echo "$d/${1##*/}"
+}
+
 # mkbundle MODE DIR [NBINDS]: DIR/config.json as bench.sh -s $SPEC_RT makes it for MODE,
 # plus NBINDS extra bind mounts of $BASE/bindsrc on /mnt/b0.. (options: bind only).
 mkbundle() {

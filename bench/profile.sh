@@ -50,6 +50,7 @@ for m in ${MODES//,/ }; do
         "$rt" --root "$S" run --bundle "$B" "c$$-$i-$r" </dev/null >/dev/null 2>>"$OUT/$lab-$tag.trace.err" || true
     done
     if [ "$HAVE_VG" = 1 ]; then
+      rt=$(ro_copy "$rt")
       log "$lab $m: callgrind run/state/--version"
       d=$OUT/cg-$lab-$tag; rm -rf "$d"; mkdir -p "$d"; chmod 1777 "$d"
       as_mode "$m" valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$d/run.%p" \

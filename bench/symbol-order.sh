@@ -23,7 +23,7 @@ command -v valgrind >/dev/null || { echo "needs valgrind (apt-get install valgri
 [ "$(id -u)" = 0 ] || { echo "run as root (the rootless half runs as $USER_NAME)" >&2; exit 1; }
 
 WORK=$(mktemp -d /tmp/nook-order.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+trap 'umount "$WORK/ro" 2>/dev/null; rm -rf "$WORK"' EXIT
 chmod 755 "$WORK"
 mkdir -p "$WORK/out" "$WORK/b/rootfs"
 chmod 777 "$WORK/out"
@@ -31,7 +31,13 @@ BB=$(command -v busybox)
 mkdir -p "$WORK/b/rootfs/bin"
 cp "$BB" "$WORK/b/rootfs/bin/busybox"
 for c in sh true sleep; do ln -s busybox "$WORK/b/rootfs/bin/$c"; done
-cp "$NOOK" "$WORK/nook"
+# On a read-only mount: nook then has no reason to re-execute itself from a protected copy,
+# which valgrind cannot follow (docs/security.md).
+mkdir -p "$WORK/ro"
+cp "$NOOK" "$WORK/ro/nook"
+mount --bind "$WORK/ro" "$WORK/ro"
+mount -o remount,bind,ro "$WORK/ro"
+ln -s ro/nook "$WORK/nook"
 
 vg() {  # vg TAG ARGS...: one nook call under callgrind, output per process
   valgrind -q --tool=callgrind --demangle=no --trace-children=no \

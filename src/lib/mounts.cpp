@@ -349,37 +349,22 @@ void mount_one(const FsPlan& plan, int rootfd, const Mount& m, Fd* cwd) {
   int rc = ::mount(m.source.empty() ? type.c_str() : m.source.c_str(), tpath.c_str(), fstype, flags,
                    data.empty() ? nullptr : data.c_str());
   int e = rc == 0 ? 0 : errno;
-  if (rc != 0 && type == "devpts" && (e == EINVAL || e == EPERM) &&
-      (has_option(data, "gid") || has_option(data, "uid"))) {
-    // gid=5 (tty) cannot be honoured when that group is not mapped; Podman drops it too.
+  MountFallback fb = rc == 0 ? MountFallback{} : mount_fallback(type, e, plan.userns, data);
+  if (fb.kind == MountFallback::devpts_without_ids) {
     std::string d2 = drop_option(drop_option(data, "gid"), "uid");
     log::info("mount " + m.destination +
               ": devpts uid=/gid= dropped: ID not mapped in the container");
     rc = ::mount(m.source.c_str(), tpath.c_str(), "devpts", flags,
                  d2.empty() ? nullptr : d2.c_str());
     e = rc == 0 ? 0 : errno;
+    fb = rc == 0 ? MountFallback{} : mount_fallback(type, e, plan.userns, d2);
   }
-  if (rc != 0 && plan.userns && (e == EPERM || e == EACCES)) {
-    // Filesystems an unprivileged user namespace may not mount fresh; fall back to a
-    // recursive bind of the host's instance (read-only for sysfs and cgroup).
-    const char* host = nullptr;
-    unsigned long extra = 0;
-    if (type == "proc")
-      host = "/proc";
-    else if (type == "sysfs")
-      host = "/sys", extra = MS_RDONLY;
-    else if (type == "mqueue")
-      host = "/dev/mqueue";
-    else if (type == "cgroup" || type == "cgroup2")
-      host = "/sys/fs/cgroup", extra = MS_RDONLY;
-    if (host) {
-      log::info("mount " + m.destination + ": " + type + " not allowed here (" + std::strerror(e) +
-                "); bind-mounting the host's " + host + " instead");
-      // read-only throughout only where the fallback itself demands it (sysfs, cgroup)
-      bind_host_tree(host, target.get(), rootfd, m, flags | extra, extra & MS_RDONLY,
-                     o.propagation);
-      return;
-    }
+  if (fb.kind == MountFallback::bind_host) {
+    log::info("mount " + m.destination + ": " + type + " not allowed here (" + std::strerror(e) +
+              "); bind-mounting the host's " + fb.host + " instead");
+    bind_host_tree(fb.host, target.get(), rootfd, m, flags | (fb.read_only ? MS_RDONLY : 0),
+                   fb.read_only, o.propagation);
+    return;
   }
   if (rc != 0) mount_fail(("(" + type + ")").c_str(), m, e);
   if (o.attr_set || o.attr_clr || o.propagation) {
@@ -657,6 +642,24 @@ void readonly_path(const std::string& path) {
 }
 
 }  // namespace
+
+MountFallback mount_fallback(const std::string& type, int err, bool userns,
+                             const std::string& data) {
+  // gid=5 (tty) cannot be honoured when that group is not mapped; Podman drops it too.
+  if (type == "devpts" && (err == EINVAL || err == EPERM) &&
+      (has_option(data, "gid") || has_option(data, "uid")))
+    return {MountFallback::devpts_without_ids, nullptr, false};
+  // Filesystems an unprivileged user namespace may not mount fresh: a recursive bind of the
+  // host's instance, read-only throughout only where the fallback itself demands it.
+  if (userns && (err == EPERM || err == EACCES)) {
+    if (type == "proc") return {MountFallback::bind_host, "/proc", false};
+    if (type == "sysfs") return {MountFallback::bind_host, "/sys", true};
+    if (type == "mqueue") return {MountFallback::bind_host, "/dev/mqueue", false};
+    if (type == "cgroup" || type == "cgroup2")
+      return {MountFallback::bind_host, "/sys/fs/cgroup", true};
+  }
+  return {};
+}
 
 MountOptions parse_mount_options(const std::vector<std::string>& opts, const std::string& where) {
   MountOptions o;

@@ -24,6 +24,16 @@ struct MountOptions {
 // Pure: decodes options; throws nook::Error for options nook refuses (idmap, ...).
 MountOptions parse_mount_options(const std::vector<std::string>& opts, const std::string& where);
 
+// What to do when mount(2) of a filesystem of `type` with options `data` failed with `err`
+// (`userns`: in a user namespace). Pure; unit-tested.
+struct MountFallback {
+  enum Kind { none, devpts_without_ids, bind_host } kind = none;
+  const char* host = nullptr;  // bind_host: the host's instance to bind (recursively)
+  bool read_only = false;      // bind_host: read-only throughout
+};
+MountFallback mount_fallback(const std::string& type, int err, bool userns,
+                             const std::string& data);
+
 struct FsPlan {
   const Config* cfg = nullptr;
   std::string bundle;

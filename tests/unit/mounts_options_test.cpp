@@ -200,3 +200,41 @@ TEST(MountOptions, IdmapIsRefused) {
 
 }  // namespace
 }  // namespace nook
+
+// The fallback decisions of a failed mount(2): (type, errno, user namespace) -> action.
+TEST(MountFallback, DevptsWithIdsRetriesWithoutThem) {
+  for (int e : {EINVAL, EPERM}) {
+    auto f = nook::mount_fallback("devpts", e, true, "newinstance,ptmxmode=0666,gid=5");
+    EXPECT_EQ(f.kind, nook::MountFallback::devpts_without_ids) << e;
+  }
+  // without gid=/uid= there is nothing to drop; another errno is a real failure
+  EXPECT_EQ(nook::mount_fallback("devpts", EPERM, true, "newinstance").kind,
+            nook::MountFallback::none);
+  EXPECT_EQ(nook::mount_fallback("devpts", ENODEV, true, "gid=5").kind, nook::MountFallback::none);
+}
+
+TEST(MountFallback, UserNamespaceBindsTheHostsInstance) {
+  struct Case {
+    const char* type;
+    const char* host;
+    bool ro;
+  } cases[] = {{"proc", "/proc", false},
+               {"sysfs", "/sys", true},
+               {"mqueue", "/dev/mqueue", false},
+               {"cgroup", "/sys/fs/cgroup", true},
+               {"cgroup2", "/sys/fs/cgroup", true}};
+  for (auto& c : cases)
+    for (int e : {EPERM, EACCES}) {
+      auto f = nook::mount_fallback(c.type, e, true, "");
+      EXPECT_EQ(f.kind, nook::MountFallback::bind_host) << c.type;
+      EXPECT_STREQ(f.host, c.host) << c.type;
+      EXPECT_EQ(f.read_only, c.ro) << c.type;
+    }
+}
+
+TEST(MountFallback, NoneOutsideAUserNamespaceOrForOtherErrors) {
+  EXPECT_EQ(nook::mount_fallback("proc", EPERM, false, "").kind, nook::MountFallback::none);
+  EXPECT_EQ(nook::mount_fallback("proc", EBUSY, true, "").kind, nook::MountFallback::none);
+  EXPECT_EQ(nook::mount_fallback("tmpfs", EPERM, true, "").kind, nook::MountFallback::none);
+  EXPECT_EQ(nook::mount_fallback("sysfs", ENODEV, true, "").kind, nook::MountFallback::none);
+}

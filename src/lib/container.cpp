@@ -26,6 +26,7 @@
 #include "log.hpp"
 #include "mounts.hpp"
 #include "seccomp.hpp"
+#include "spawn.hpp"
 #include "sync.hpp"
 #include "testpause.hpp"
 #include "tty.hpp"
@@ -33,14 +34,6 @@
 
 namespace nook {
 namespace {
-
-std::string absolute(const std::string& p) {
-  if (!p.empty() && p[0] == '/') return p;
-  char cwd[4096];
-  if (!::getcwd(cwd, sizeof cwd)) throw_sys("getcwd");
-  if (p.empty() || p == ".") return cwd;
-  return std::string(cwd) + "/" + p;
-}
 
 bool lsm_enabled(const char* file) {
   Fd fd(::open(file, O_RDONLY | O_CLOEXEC));
@@ -89,22 +82,22 @@ bool want_root_emulation(const Config& cfg, const IdPlan& ids) {
 }
 
 struct Launch {
-  pid_t pid = -1;
-  Fd sync;
+  std::optional<Child> child;  // the container process until create/run succeeds
   Fd console_peer;  // run in the foreground with a terminal: our end of the console channel
   std::optional<ContainerDir> dir;
   State state;
   Config cfg;
   std::vector<std::string> new_devices;  // device paths set-up may create in the image's /dev
   bool committed = false;
+  // The container is made: nothing of it is undone any more, its process is no longer ours.
+  void commit() {
+    committed = true;
+    if (child) child->release();
+  }
   ~Launch() {
     if (committed) return;
     // The OCI rule: an operation that fails leaves things as if it was never attempted.
-    if (pid > 0) {
-      ::kill(pid, SIGKILL);
-      while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
-      }
-    }
+    child.reset();  // killed and reaped first: a cgroup with a process cannot be removed
     try {
       if (!new_devices.empty()) remove_device_nodes(cfg.root.path, new_devices);
     } catch (const std::exception& e) {
@@ -129,16 +122,9 @@ struct Launch {
 
 enum class Mode { create, foreground, detach };
 
-// Everything up to a container process that is set up: for create/detach it is waiting on the
-// exec fifo; in the foreground it is on its way to execve.
-void launch(Launch& L, const std::string& root, const std::string& id, const CreateOptions& o,
-            Mode mode, const sigset_t* old_mask) {
-  validate_id(id);
-  std::string bundle = absolute(o.bundle);
-  std::string raw;
-  L.cfg = load_bundle_config(bundle, &raw);
-  const Config& cfg = L.cfg;
-  std::string file = bundle + "/config.json";
+// The checks of the config against this invocation, and the plan of user IDs.
+IdPlan check_and_plan(const Config& cfg, const std::string& file, const CreateOptions& o,
+                      Mode mode) {
   validate_for_host(cfg, file);
   const Process& proc = *cfg.process;
   if (proc.terminal && o.console_socket.empty() && mode != Mode::foreground)
@@ -156,24 +142,16 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
       fail(file + ": /process/user/gid: gid " + std::to_string(proc.user.gid) +
            " is not mapped by linux.gidMappings");
   }
-  bool emulate = want_root_emulation(cfg, ids);
-  int min_fd = 3 + std::max(o.preserve_fds, 0);
+  return ids;
+}
 
-  InitSpec spec;
-  spec.cfg = &cfg;
-  spec.process = &proc;
-  spec.bundle = bundle;
-  spec.id = id;
-  spec.ids = ids;
-  spec.emulate_root = emulate;
-  spec.no_pivot = o.no_pivot;
-  spec.no_new_keyring = o.no_new_keyring;
-  spec.foreground = mode == Mode::foreground;
-  spec.preserve_fds = o.preserve_fds;
-
-  std::vector<Fd> owned;  // descriptors to close in the parent after clone
+// linux.namespaces[].path, opened above the preserved descriptors: the PID namespace is
+// returned (setns(CLONE_NEWPID) moves only later children: the parent joins, not the child),
+// the others go to spec.join and their descriptors to `owned`.
+Fd open_joins(const Config& cfg, const std::string& file, int min_fd, InitSpec& spec,
+              std::vector<Fd>& owned) {
   auto joins = open_join_namespaces(cfg, file);
-  Fd join_pid;  // setns(CLONE_NEWPID) moves only later children: the parent joins, not the child
+  Fd join_pid;
   for (auto& [t, fd] : joins) {
     Fd f = raise_fd(Fd(fd), min_fd);
     fd = f.get();
@@ -184,6 +162,84 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
   }
   std::erase_if(joins, [](auto& j) { return j.first == NsType::pid; });
   spec.join = joins;
+  return join_pid;
+}
+
+unsigned long clone_flags(const Config& cfg, const IdPlan& ids) {
+  unsigned long flags = SIGCHLD;
+  for (auto& n : cfg.linux.namespaces)
+    if (n.path.empty() && n.type != NsType::cgroup && n.type != NsType::time &&
+        n.type != NsType::user)
+      flags |= ns_clone_flag(n.type);
+  if (ids.new_userns) flags |= CLONE_NEWUSER;
+  return flags;
+}
+
+// The cloned container process, placed: ID maps, the state (status "creating"), config.json
+// and the cgroup.
+void place(Launch& L, const std::string& id, const std::string& bundle, const std::string& raw,
+           const CreateOptions& o, Mode mode, const InitSpec& spec) {
+  const Config& cfg = L.cfg;
+  pid_t pid = L.child->pid();
+  write_id_maps(pid, spec.ids);
+  State& st = L.state;
+  st.id = id;
+  st.pid = pid;
+  st.start_time = proc_start_time(pid);
+  st.bundle = bundle;
+  st.rootfs = cfg.root.path;
+  st.created = log::now_rfc3339();
+  st.annotations = cfg.annotations;
+  st.owner = geteuid();
+  st.single_id = spec.ids.single_id;
+  st.root_emulation = spec.emulate_root;
+  st.hooks = !cfg.hooks.empty();
+  st.own_pidns = cfg.linux.find_ns(NsType::pid) && cfg.linux.find_ns(NsType::pid)->path.empty();
+  // Kept for exec and hooks: the config exactly as it was read. Written before the cgroup is
+  // made: `delete --force` finds a linux.cgroupsPath there when state.json is unreadable.
+  L.dir->write_file("config.json", raw);
+  if (o.no_cgroups) {
+    // crun's --cgroup-manager disabled (Podman --cgroups=disabled): the container stays in
+    // the caller's cgroup; resources cannot be applied.
+    if (cfg.linux.resources && !cfg.linux.resources->empty())
+      log::warn("linux.resources ignored: --cgroup-manager disabled");
+  } else {
+    st.cgroup = cgroup_enter(id, cfg.linux, pid, o.systemd_cgroup);
+  }
+  // Written now, not only after READY: a create killed from here on leaves the PID and the
+  // cgroup for `delete --force` to clean (status "creating" until the write after READY).
+  st.creating = mode != Mode::foreground;
+  L.dir->write_state(st);
+}
+
+// Everything up to a container process that is set up: for create/detach it is waiting on the
+// exec fifo; in the foreground it is on its way to execve.
+void launch(Launch& L, const std::string& root, const std::string& id, const CreateOptions& o,
+            Mode mode, const sigset_t* old_mask) {
+  validate_id(id);
+  std::string bundle = absolute_path(o.bundle);
+  std::string raw;
+  L.cfg = load_bundle_config(bundle, &raw);
+  const Config& cfg = L.cfg;
+  std::string file = bundle + "/config.json";
+  IdPlan ids = check_and_plan(cfg, file, o, mode);
+  const Process& proc = *cfg.process;
+  int min_fd = 3 + std::max(o.preserve_fds, 0);
+
+  InitSpec spec;
+  spec.cfg = &cfg;
+  spec.process = &proc;
+  spec.bundle = bundle;
+  spec.id = id;
+  spec.ids = ids;
+  spec.emulate_root = want_root_emulation(cfg, ids);
+  spec.no_pivot = o.no_pivot;
+  spec.no_new_keyring = o.no_new_keyring;
+  spec.foreground = mode == Mode::foreground;
+  spec.preserve_fds = o.preserve_fds;
+
+  std::vector<Fd> owned;  // descriptors to close in the parent after clone
+  Fd join_pid = open_joins(cfg, file, min_fd, spec, owned);
 
   L.dir.emplace(ContainerDir::create(root, id));
   test_pause("create-dir");
@@ -203,126 +259,51 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
     console = console_channel(o.console_socket, min_fd, &L.console_peer);
     spec.console_fd = console.get();
   }
-  int sp[2];
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0)
-    throw_sys("socketpair", "sync");
-  L.sync = Fd(sp[0]);
-  Fd child_end = raise_fd(Fd(sp[1]), min_fd);
-  spec.sync_fd = child_end.get();
-  if (int lfd = log::open_now(); lfd >= 0) {
-    Fd l = raise_fd(Fd(::fcntl(lfd, F_DUPFD_CLOEXEC, min_fd)), min_fd);
-    spec.log_fd = l.get();
-    owned.push_back(std::move(l));
-  }
+  Child& child = L.child.emplace(min_fd);
+  spec.sync_fd = child.child_end();
+  spec.log_fd = child.log_fd();
   spec.parent_mask = old_mask ? *old_mask : sigset_t{};
   if (!old_mask) ::sigprocmask(SIG_SETMASK, nullptr, &spec.parent_mask);
 
-  unsigned long flags = SIGCHLD;
-  for (auto& n : cfg.linux.namespaces)
-    if (n.path.empty() && n.type != NsType::cgroup && n.type != NsType::time &&
-        n.type != NsType::user)
-      flags |= ns_clone_flag(n.type);
-  if (ids.new_userns) flags |= CLONE_NEWUSER;
-
-  // Joining a PID namespace by path: our next child is born in it; we go back to our own for
-  // the children that follow (hooks), which setns(2) allows since ours is its ancestor.
-  Fd own_pid;
-  if (join_pid) {
-    own_pid = Fd(::open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));
-    if (!own_pid) throw_sys("open", "/proc/self/ns/pid");
-    if (::setns(join_pid.get(), CLONE_NEWPID) != 0)
-      throw_sys("setns", cfg.linux.find_ns(NsType::pid)->path + " (PID namespace)");
-  }
-
   // The container's process is our direct child: no re-exec of nook, no helper process.
-  long pid = syscall(SYS_clone, flags, nullptr, nullptr, nullptr, nullptr);
-  int clone_errno = errno;
-  if (pid == 0) {
-    L.sync.release();  // not ours to close in the child: exit paths never return
-    container_init(spec);
+  Spawn s;
+  unsigned long flags = clone_flags(cfg, ids);
+  s.clone = [flags] { return syscall(SYS_clone, flags, nullptr, nullptr, nullptr, nullptr); };
+  s.child = [&spec] { container_init(spec); };
+  if (join_pid) {
+    s.pidns_fd = join_pid.get();
+    s.pidns_path = cfg.linux.find_ns(NsType::pid)->path;
+    s.other_pidns = true;
+    s.pidns_gone = file + ": /linux/namespaces: PID namespace " + s.pidns_path +
+                   " has no init process any more";
   }
-  if (own_pid && ::setns(own_pid.get(), CLONE_NEWPID) != 0) {
-    int e = errno;
-    if (pid > 0) L.pid = static_cast<pid_t>(pid);
-    throw_sys("setns", "/proc/self/ns/pid (back to nook's PID namespace)", e);
-  }
-  if (pid < 0 && join_pid && clone_errno == ENOMEM)
-    fail(file + ": /linux/namespaces: PID namespace " + cfg.linux.find_ns(NsType::pid)->path +
-         " has no init process any more");
-  if (pid < 0) throw_sys("clone", "container process", clone_errno);
-  L.pid = static_cast<pid_t>(pid);
-  child_end.reset();
+  s.what = "container process";
+  spawn(child, s);
   test_pause("create-clone");
 
-  write_id_maps(L.pid, ids);
-  State& st = L.state;
-  st.id = id;
-  st.pid = L.pid;
-  st.start_time = proc_start_time(L.pid);
-  st.bundle = bundle;
-  st.rootfs = cfg.root.path;
-  st.created = log::now_rfc3339();
-  st.annotations = cfg.annotations;
-  st.owner = geteuid();
-  st.single_id = ids.single_id;
-  st.root_emulation = emulate;
-  st.hooks = !cfg.hooks.empty();
-  st.own_pidns = cfg.linux.find_ns(NsType::pid) && cfg.linux.find_ns(NsType::pid)->path.empty();
-  // Kept for exec and hooks: the config exactly as it was read. Written before the cgroup is
-  // made: `delete --force` finds a linux.cgroupsPath there when state.json is unreadable.
-  L.dir->write_file("config.json", raw);
-  if (o.no_cgroups) {
-    // crun's --cgroup-manager disabled (Podman --cgroups=disabled): the container stays in
-    // the caller's cgroup; resources cannot be applied.
-    if (cfg.linux.resources && !cfg.linux.resources->empty())
-      log::warn("linux.resources ignored: --cgroup-manager disabled");
-  } else {
-    st.cgroup = cgroup_enter(id, cfg.linux, L.pid, o.systemd_cgroup);
-  }
-  // Written now, not only after READY: a create killed from here on leaves the PID and the
-  // cgroup for `delete --force` to clean (status "creating" until the write after READY).
-  st.creating = mode != Mode::foreground;
-  L.dir->write_state(st);
+  place(L, id, bundle, raw, o, mode, spec);
   test_pause("create-cgroup");
 
-  std::string hook_state = st.hooks ? oci_state_json(st, Status::creating) : std::string();
-  if (!sync::send(L.sync.get(), sync::kGo, hook_state))
-    fail("container process exited during set-up");
+  std::string hook_state = L.state.hooks ? oci_state_json(L.state, Status::creating) : "";
+  child.go(hook_state, "container process exited during set-up");
   test_pause("create-go");
 
-  for (;;) {
-    sync::Msg m;
-    std::string payload;
-    if (!sync::recv(L.sync.get(), &m, &payload)) {
-      if (mode == Mode::foreground) break;  // the program is running (execve closed the channel)
-      int status = 0;
-      ::waitpid(L.pid, &status, 0);
-      L.pid = -1;
-      fail("container process exited during set-up (" + std::to_string(exit_code(status)) + ")");
-    }
-    if (m == sync::kHooks) {
-      run_hooks(cfg.hooks.prestart, hook_state, "prestart");
-      run_hooks(cfg.hooks.create_runtime, hook_state, "createRuntime");
-      sync::send(L.sync.get(), sync::kHooksDone);
-      continue;
-    }
-    if (m == sync::kError || m == sync::kExecFailed) {
-      ::waitpid(L.pid, nullptr, 0);
-      L.pid = -1;
-      if (m == sync::kExecFailed) throw ExecError(payload);
-      throw Error(payload);
-    }
-    if (m == sync::kReady) break;
-  }
+  Replies r;
+  if (mode != Mode::foreground) r.exited = "container process exited during set-up";
+  r.hooks = [&] {
+    run_hooks(cfg.hooks.prestart, hook_state, "prestart");
+    run_hooks(cfg.hooks.create_runtime, hook_state, "createRuntime");
+  };
+  await_child(child, r);
   test_pause("create-ready");
   if (mode != Mode::foreground) {
-    st.creating = false;
-    L.dir->write_state(st);
+    L.state.creating = false;
+    L.dir->write_state(L.state);
     test_pause("create-state");
-    if (!o.pid_file.empty()) write_pid_file(absolute(o.pid_file), L.pid);
+    write_child_pid_file(o.pid_file, child.pid());
     test_pause("create-pidfile");
-  } else if (!o.pid_file.empty()) {
-    write_pid_file(absolute(o.pid_file), L.pid);
+  } else {
+    write_child_pid_file(o.pid_file, child.pid());
   }
 }
 
@@ -380,7 +361,7 @@ Loaded container_load(const std::string& root, const std::string& id, bool exclu
 void container_create(const std::string& root, const std::string& id, const CreateOptions& o) {
   Launch L;
   launch(L, root, id, o, Mode::create, nullptr);
-  L.committed = true;
+  L.commit();
 }
 
 void container_start(const std::string& root, const std::string& id) {
@@ -410,7 +391,7 @@ int container_run(const std::string& root, const std::string& id, const CreateOp
     {
       Launch L;
       launch(L, root, id, o, Mode::detach, nullptr);
-      L.committed = true;
+      L.commit();
     }
     container_start(root, id);
     return 0;
@@ -419,8 +400,8 @@ int container_run(const std::string& root, const std::string& id, const CreateOp
   ::sigprocmask(SIG_BLOCK, &fwd, &old);
   Launch L;
   launch(L, root, id, o, Mode::foreground, &old);
-  L.committed = true;
-  pid_t pid = L.pid;
+  L.commit();
+  pid_t pid = L.state.pid;
   State st = L.state;
   Fd console = std::move(L.console_peer);
   L.dir->unlock();

@@ -40,6 +40,7 @@
 #include "log.hpp"
 #include "process.hpp"
 #include "seccomp.hpp"
+#include "spawn.hpp"
 #include "state.hpp"
 #include "sync.hpp"
 #include "testpause.hpp"
@@ -162,14 +163,6 @@ struct ExecChild {
   sigset_t parent_mask;
 };
 
-[[noreturn]] void child_die(const ExecChild& c, sync::Msg type, const std::string& msg) {
-  if (!sync::send(c.sync_fd, type, msg)) {
-    std::string line = "nook: " + msg + "\n";
-    (void)!::write(2, line.data(), line.size());
-  }
-  _exit(type == sync::kExecFailed ? 127 : 1);
-}
-
 void join_namespaces(const ExecChild& c) {
   if (!c.ns_flags) return;
   // One call, all namespaces at once (Linux >= 5.8): the kernel joins the user namespace
@@ -232,38 +225,17 @@ Prepared prepare(const ExecChild& c) {
   // Until the program runs, we die with nook exec (cleared again just before execve: the
   // program itself outlives a killed or detached nook, as with runc).
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  if (c.wait_go) {
-    sync::Msg m;
-    if (!sync::recv(c.sync_fd, &m, nullptr) || m != sync::kGo) _exit(1);
-  }
-  Prepared p;
-  try {
-    p = prepare(c);
-  } catch (const ExecError& e) {
-    child_die(c, sync::kExecFailed, e.what());
-  } catch (const std::exception& e) {
-    child_die(c, sync::kError, e.what());
-  }
+  if (c.wait_go) child_wait(c.sync_fd, sync::kGo);
+  Prepared p = child_try(c.sync_fd, [&] { return prepare(c); });
   try {
     ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
     exec_process(p.exe, c.proc->args, p.env);
   } catch (const std::exception& e) {
-    child_die(c, sync::kExecFailed, e.what());
+    child_die(c.sync_fd, sync::kExecFailed, e.what());
   }
 }
 
 // --- The parent -------------------------------------------------------------------------------
-
-// The child until it runs the program: killed and reaped if exec fails on our side.
-struct ChildGuard {
-  pid_t pid = -1;
-  ~ChildGuard() {
-    if (pid <= 0) return;
-    ::kill(pid, SIGKILL);
-    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
-    }
-  }
-};
 
 // clone3 with exit signal SIGCHLD and no new namespaces, into the cgroup `cgroup_fd` (-1:
 // where we are). Returns like fork(); -1 with errno on failure.
@@ -297,6 +269,114 @@ std::string init_cgroup_v2(pid_t pid, const CgroupPlacement& cg) {
     log::debug(e.what());
   }
   return {};
+}
+
+// AppArmor and SELinux: nook applies neither; refused where the host enforces them.
+void check_lsm(const Process& proc) {
+  if (!proc.apparmor_profile.empty()) {
+    if (lsm_enabled("/sys/module/apparmor/parameters/enabled"))
+      fail("apparmor profile " + proc.apparmor_profile +
+           ": AppArmor is enabled on this host and nook cannot apply profiles");
+    log::warn("apparmor profile ignored: AppArmor is not enabled on this host");
+  }
+  if (!proc.selinux_label.empty()) {
+    if (lsm_enabled("/sys/fs/selinux/enforce"))
+      fail("process label " + proc.selinux_label +
+           ": SELinux is enforcing and nook cannot apply labels");
+    log::warn("process label ignored: SELinux is not enabled on this host");
+  }
+}
+
+// The container's process, pinned: a pidfd, its namespaces and its root, then the start
+// time once more so that none of them belongs to a process that reused the PID.
+struct Pinned {
+  Fd pidfd, nsdir, root_fd;
+  std::vector<IdMapping> uid_map, gid_map;
+  bool setgroups_ok = true;
+};
+
+Pinned pin(const State& st, const std::string& id, int min_fd) {
+  Pinned p;
+  std::string proc_dir = "/proc/" + std::to_string(st.pid);
+  p.pidfd = Fd(static_cast<int>(syscall(SYS_pidfd_open, st.pid, 0)));
+  if (!p.pidfd && errno == ESRCH)
+    fail("cannot exec in container \"" + id + "\": its process has exited");
+  if (!p.pidfd && errno != ENOSYS)
+    throw_sys("pidfd_open", "container process " + std::to_string(st.pid));
+  p.pidfd = raise_fd(std::move(p.pidfd), min_fd);
+  p.nsdir =
+      raise_fd(Fd(::open((proc_dir + "/ns").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)), min_fd);
+  if (!p.nsdir) throw_sys("open", proc_dir + "/ns");
+  p.root_fd =
+      raise_fd(Fd(::open((proc_dir + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)), min_fd);
+  if (!p.root_fd)
+    log::debug(sys_message("open", proc_dir + "/root", errno) +
+               ": using the mount namespace's root");
+  p.uid_map = parse_id_map(read_small(proc_dir + "/uid_map"));
+  p.gid_map = parse_id_map(read_small(proc_dir + "/gid_map"));
+  p.setgroups_ok = read_small(proc_dir + "/setgroups").rfind("allow", 0) == 0;
+  if (proc_start_time(st.pid) != st.start_time)
+    fail("cannot exec in container \"" + id + "\": its process has exited");
+  return p;
+}
+
+// Only the IDs the container's user namespace maps exist in it.
+void check_mapped(const Process& proc, const State& st, const Pinned& p, const std::string& id) {
+  if (id_mapped(p.uid_map, proc.user.uid) && id_mapped(p.gid_map, proc.user.gid)) return;
+  std::string who =
+      "uid " + std::to_string(proc.user.uid) + " gid " + std::to_string(proc.user.gid);
+  if (st.single_id && !p.uid_map.empty() && !p.gid_map.empty())
+    fail("cannot exec as " + who + " in container \"" + id +
+         "\": it has a single-ID user namespace where only uid " +
+         std::to_string(p.uid_map[0].container_id) + " gid " +
+         std::to_string(p.gid_map[0].container_id) +
+         " exist (an unprivileged caller can map no other IDs)");
+  fail("cannot exec as " + who + " in container \"" + id + "\": not mapped in its user namespace");
+}
+
+// Our children go to the container's PID namespace; this process stays where it is.
+// setns(CLONE_NEWPID) needs CAP_SYS_ADMIN over the namespace and in our own user namespace:
+// an unprivileged caller has it only inside the container's user namespace (it owns it),
+// so it joins that first; its children then inherit it (*join_user is cleared).
+void join_pid_namespace(const Pinned& p, bool* join_user) {
+  int flags = CLONE_NEWPID;
+  if (*join_user && !caller_privileged()) {
+    flags |= CLONE_NEWUSER;
+    *join_user = false;
+  }
+  bool done = p.pidfd && ::setns(p.pidfd.get(), flags) == 0;
+  if (!done && (!p.pidfd || errno == EINVAL)) {
+    for (const char* f : {"user", "pid"}) {
+      int type = f[0] == 'u' ? CLONE_NEWUSER : CLONE_NEWPID;
+      if (!(flags & type)) continue;
+      Fd nfd(::openat(p.nsdir.get(), f, O_RDONLY | O_CLOEXEC));
+      if (!nfd || ::setns(nfd.get(), type) != 0)
+        throw_sys("setns", std::string(f) + " namespace of the container");
+    }
+    done = true;
+  }
+  if (!done) throw_sys("setns", "PID namespace of the container");
+}
+
+// Straight into the container's cgroup v2 (no migration); v1 hierarchies, and kernels or
+// cgroups that refuse CLONE_INTO_CGROUP, take the child by migration before it goes on
+// (ch->wait_go; *migrate_v2 when the v2 cgroup is joined by migration too).
+long clone_exec(ExecChild* ch, const State& st, int cgroup_fd, int min_fd, bool* migrate_v2) {
+  ch->wait_go = !st.cgroup.v1.empty();
+  long pid = clone_into(cgroup_fd);
+  if (pid < 0 && cgroup_fd >= 0 && (errno == EBUSY || errno == EOPNOTSUPP)) {
+    std::string dir = init_cgroup_v2(st.pid, st.cgroup);
+    if (!dir.empty() && dir != st.cgroup.v2) {
+      Fd alt(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (alt) pid = clone_into(raise_fd(std::move(alt), min_fd).get());
+    }
+  }
+  if (pid < 0 && errno == ENOSYS) {
+    ch->wait_go = !st.cgroup.empty();
+    *migrate_v2 = !st.cgroup.v2.empty();
+    pid = syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+  }
+  return pid;
 }
 
 }  // namespace
@@ -384,77 +464,31 @@ int container_exec(const std::string& root, const std::string& id, const ExecOpt
       log::warn("arguments after the container ID ignored: --process gives the process");
   }
   const Process proc = exec_process_for(cfg, o, text);
-  if (!proc.apparmor_profile.empty()) {
-    if (lsm_enabled("/sys/module/apparmor/parameters/enabled"))
-      fail("apparmor profile " + proc.apparmor_profile +
-           ": AppArmor is enabled on this host and nook cannot apply profiles");
-    log::warn("apparmor profile ignored: AppArmor is not enabled on this host");
-  }
-  if (!proc.selinux_label.empty()) {
-    if (lsm_enabled("/sys/fs/selinux/enforce"))
-      fail("process label " + proc.selinux_label +
-           ": SELinux is enforcing and nook cannot apply labels");
-    log::warn("process label ignored: SELinux is not enabled on this host");
-  }
+  check_lsm(proc);
   if (proc.terminal && o.console_socket.empty() && o.detach)
     fail("a terminal with --detach needs --console-socket");
   if (!proc.terminal && !o.console_socket.empty())
     log::warn("--console-socket ignored: the process has no terminal");
 
   int min_fd = 3 + std::max(o.preserve_fds, 0);
-  std::string proc_dir = "/proc/" + std::to_string(st.pid);
-
-  // The container's process, pinned: a pidfd, its namespaces and its root, then the start
-  // time once more so that none of them belongs to a process that reused the PID.
-  Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, st.pid, 0)));
-  if (!pidfd && errno == ESRCH)
-    fail("cannot exec in container \"" + id + "\": its process has exited");
-  if (!pidfd && errno != ENOSYS)
-    throw_sys("pidfd_open", "container process " + std::to_string(st.pid));
-  pidfd = raise_fd(std::move(pidfd), min_fd);
-  Fd nsdir =
-      raise_fd(Fd(::open((proc_dir + "/ns").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)), min_fd);
-  if (!nsdir) throw_sys("open", proc_dir + "/ns");
-  Fd root_fd =
-      raise_fd(Fd(::open((proc_dir + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)), min_fd);
-  if (!root_fd)
-    log::debug(sys_message("open", proc_dir + "/root", errno) +
-               ": using the mount namespace's root");
-  std::vector<IdMapping> uid_map = parse_id_map(read_small(proc_dir + "/uid_map"));
-  std::vector<IdMapping> gid_map = parse_id_map(read_small(proc_dir + "/gid_map"));
-  bool setgroups_ok = read_small(proc_dir + "/setgroups").rfind("allow", 0) == 0;
-  if (proc_start_time(st.pid) != st.start_time)
-    fail("cannot exec in container \"" + id + "\": its process has exited");
-
-  // Only the IDs the container's user namespace maps exist in it.
-  if (!id_mapped(uid_map, proc.user.uid) || !id_mapped(gid_map, proc.user.gid)) {
-    std::string who =
-        "uid " + std::to_string(proc.user.uid) + " gid " + std::to_string(proc.user.gid);
-    if (st.single_id && !uid_map.empty() && !gid_map.empty())
-      fail("cannot exec as " + who + " in container \"" + id +
-           "\": it has a single-ID user namespace where only uid " +
-           std::to_string(uid_map[0].container_id) + " gid " +
-           std::to_string(gid_map[0].container_id) +
-           " exist (an unprivileged caller can map no other IDs)");
-    fail("cannot exec as " + who + " in container \"" + id +
-         "\": not mapped in its user namespace");
-  }
+  Pinned pinned = pin(st, id, min_fd);
+  check_mapped(proc, st, pinned, id);
 
   ExecChild ch;
   ch.cfg = &cfg;
   ch.proc = &proc;
   ch.id = id;
-  ch.pidfd = pidfd.get();
-  ch.nsdir = nsdir.get();
-  ch.root_fd = root_fd.get();
-  ch.setgroups_ok = setgroups_ok;
+  ch.pidfd = pinned.pidfd.get();
+  ch.nsdir = pinned.nsdir.get();
+  ch.root_fd = pinned.root_fd.get();
+  ch.setgroups_ok = pinned.setgroups_ok;
   ch.emulate_root = st.root_emulation;
   ch.preserve_fds = o.preserve_fds;
 
-  bool join_user = ns_differs(nsdir.get(), "user");
-  bool join_pid = ns_differs(nsdir.get(), "pid");
+  bool join_user = ns_differs(ch.nsdir, "user");
+  bool join_pid = ns_differs(ch.nsdir, "pid");
   for (auto& n : kNamespaces)
-    if (n.type != NsType::pid && n.type != NsType::user && ns_differs(nsdir.get(), n.file))
+    if (n.type != NsType::pid && n.type != NsType::user && ns_differs(ch.nsdir, n.file))
       ch.ns_flags |= ns_clone_flag(n.type);
 
   Fd console, console_peer;
@@ -462,17 +496,9 @@ int container_exec(const std::string& root, const std::string& id, const ExecOpt
     console = console_channel(o.console_socket, min_fd, &console_peer);
     ch.console_fd = console.get();
   }
-  int sp[2];
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0)
-    throw_sys("socketpair", "sync");
-  Fd sync_fd(sp[0]);
-  Fd child_end = raise_fd(Fd(sp[1]), min_fd);
-  ch.sync_fd = child_end.get();
-  Fd log_fd;
-  if (int lfd = log::open_now(); lfd >= 0) {
-    log_fd = raise_fd(Fd(::fcntl(lfd, F_DUPFD_CLOEXEC, min_fd)), min_fd);
-    ch.log_fd = log_fd.get();
-  }
+  Child child(min_fd);
+  ch.sync_fd = child.child_end();
+  ch.log_fd = child.log_fd();
   Fd cgroup_fd;
   if (!st.cgroup.v2.empty()) {
     cgroup_fd =
@@ -486,90 +512,29 @@ int container_exec(const std::string& root, const std::string& id, const ExecOpt
   else
     ::sigprocmask(SIG_BLOCK, &fwd, &ch.parent_mask);
 
-  // Our children go to the container's PID namespace; this process stays where it is.
-  // setns(CLONE_NEWPID) needs CAP_SYS_ADMIN over the namespace and in our own user namespace:
-  // an unprivileged caller has it only inside the container's user namespace (it owns it),
-  // so it joins that first; its children then inherit it.
-  if (join_pid) {
-    int flags = CLONE_NEWPID;
-    if (join_user && !caller_privileged()) {
-      flags |= CLONE_NEWUSER;
-      join_user = false;
-    }
-    bool done = pidfd && ::setns(pidfd.get(), flags) == 0;
-    if (!done && (!pidfd || errno == EINVAL)) {
-      for (const char* f : {"user", "pid"}) {
-        int type = f[0] == 'u' ? CLONE_NEWUSER : CLONE_NEWPID;
-        if (!(flags & type)) continue;
-        Fd nfd(::openat(nsdir.get(), f, O_RDONLY | O_CLOEXEC));
-        if (!nfd || ::setns(nfd.get(), type) != 0)
-          throw_sys("setns", std::string(f) + " namespace of the container");
-      }
-      done = true;
-    }
-    if (!done) throw_sys("setns", "PID namespace of the container");
-  }
+  if (join_pid) join_pid_namespace(pinned, &join_user);
   if (join_user) ch.ns_flags |= CLONE_NEWUSER;
 
-  // Straight into the container's cgroup v2 (no migration); v1 hierarchies, and kernels or
-  // cgroups that refuse CLONE_INTO_CGROUP, take the child by migration before it goes on.
-  ChildGuard guard;
   bool migrate_v2 = false;
-  ch.wait_go = !st.cgroup.v1.empty();
-  long pid = clone_into(cgroup_fd.get());
-  if (pid < 0 && cgroup_fd && (errno == EBUSY || errno == EOPNOTSUPP)) {
-    std::string dir = init_cgroup_v2(st.pid, st.cgroup);
-    if (!dir.empty() && dir != st.cgroup.v2) {
-      Fd alt(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-      if (alt) pid = clone_into(raise_fd(std::move(alt), min_fd).get());
-    }
-  }
-  if (pid < 0 && errno == ENOSYS) {
-    ch.wait_go = !st.cgroup.empty();
-    migrate_v2 = !st.cgroup.v2.empty();
-    pid = syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr);
-  }
-  if (pid < 0) {
-    if (errno == ENOMEM && join_pid)  // the PID namespace has no init any more
-      fail("cannot exec in container \"" + id + "\": its process has exited");
-    throw_sys("clone", "exec process in container " + id);
-  }
-  if (pid == 0) {
-    // The parent's end: closed here, so that a parent that dies shows as EOF to us.
-    ::close(sync_fd.release());
-    exec_child(ch);
-  }
-  guard.pid = static_cast<pid_t>(pid);
-  child_end.reset();
+  Spawn s;
+  s.clone = [&] { return clone_exec(&ch, st, cgroup_fd.get(), min_fd, &migrate_v2); };
+  s.child = [&ch] { exec_child(ch); };
+  s.other_pidns = join_pid;  // ENOMEM: the PID namespace has no init any more
+  s.pidns_gone = "cannot exec in container \"" + id + "\": its process has exited";
+  s.what = "exec process in container " + id;
+  spawn(child, s);
   console.reset();
 
   if (ch.wait_go) {
-    cgroup_join(st.cgroup, guard.pid, !migrate_v2);
-    if (!sync::send(sync_fd.get(), sync::kGo)) fail("exec process exited during set-up");
+    cgroup_join(st.cgroup, child.pid(), !migrate_v2);
+    child.go({}, "exec process exited during set-up");
   }
-  sync::Msg m;
-  std::string payload;
-  if (sync::recv(sync_fd.get(), &m, &payload)) {
-    // Any message is a failure; EOF means execve closed the channel.
-    ::waitpid(guard.pid, nullptr, 0);
-    guard.pid = -1;
-    if (m == sync::kExecFailed) throw ExecError(payload);
-    throw Error(payload);
-  }
-  pid_t child = guard.pid;
-  if (!o.pid_file.empty()) {
-    std::string file = o.pid_file;
-    if (file[0] != '/') {
-      char cwd[4096];
-      if (!::getcwd(cwd, sizeof cwd)) throw_sys("getcwd");
-      file = std::string(cwd) + "/" + file;
-    }
-    write_pid_file(file, child);
-  }
-  guard.pid = -1;  // the program runs: it is no longer ours to kill
+  await_child(child, Replies{});  // any message is a failure; EOF: execve closed the channel
+  write_child_pid_file(o.pid_file, child.pid());
+  pid_t pid = child.release();  // the program runs: it is no longer ours to kill
   if (o.detach) return 0;
   c.dir.unlock();
-  return exit_code(foreground_wait(child, std::move(console_peer), fwd));
+  return exit_code(foreground_wait(pid, std::move(console_peer), fwd));
 }
 
 }  // namespace nook

@@ -26,25 +26,13 @@
 #include "mounts.hpp"
 #include "process.hpp"
 #include "seccomp.hpp"
+#include "spawn.hpp"
 #include "sync.hpp"
 #include "testpause.hpp"
 #include "tty.hpp"
 
 namespace nook {
 namespace {
-
-[[noreturn]] void die(const InitSpec& s, sync::Msg type, const std::string& msg) {
-  if (!sync::send(s.sync_fd, type, msg)) {
-    std::string line = "nook: " + msg + "\n";
-    (void)!::write(2, line.data(), line.size());
-  }
-  _exit(type == sync::kExecFailed ? 127 : 1);
-}
-
-void wait_for(const InitSpec& s, sync::Msg want) {
-  sync::Msg m;
-  if (!sync::recv(s.sync_fd, &m, nullptr) || m != want) _exit(1);  // parent gave up
-}
 
 void loopback_up() {
   Fd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
@@ -140,7 +128,7 @@ Prepared prepare(const InitSpec& s, const std::string& state_json) {
   if (cfg.linux.find_ns(NsType::mount)) {
     if (!cfg.hooks.prestart.empty() || !cfg.hooks.create_runtime.empty()) {
       sync::send(s.sync_fd, sync::kHooks);
-      wait_for(s, sync::kHooksDone);
+      child_wait(s.sync_fd, sync::kHooksDone);
     }
     // Sysctls first, through a procfs of nook's, before any file of the image is in reach.
     write_sysctls(cfg);
@@ -208,25 +196,17 @@ void container_init(const InitSpec& s) {
   // Until the program runs, the container dies with nook (create: cleared before READY).
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   // GO carries the state JSON for the hooks that run in here.
-  sync::Msg m;
   std::string state_json;
-  if (!sync::recv(s.sync_fd, &m, &state_json) || m != sync::kGo) _exit(1);
+  child_wait(s.sync_fd, sync::kGo, &state_json);
   // This process runs nook's binary until execve. Non-dumpable, its /proc/PID/{exe,fd,mem,
   // root} are closed to every process without CAP_SYS_PTRACE in the host's user namespace,
   // so nothing in the container can take hold of nook's binary or our descriptors
   // (CVE-2019-5736 class; docs/errors.md). execve makes the program dumpable again. Set
   // after GO: the parent has written our uid/gid maps, which needs us dumpable.
   if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
-    die(s, sync::kError, sys_message("prctl", "PR_SET_DUMPABLE", errno));
+    child_die(s.sync_fd, sync::kError, sys_message("prctl", "PR_SET_DUMPABLE", errno));
   test_pause("init-go");
-  Prepared p;
-  try {
-    p = prepare(s, state_json);
-  } catch (const ExecError& e) {
-    die(s, sync::kExecFailed, e.what());
-  } catch (const std::exception& e) {
-    die(s, sync::kError, e.what());
-  }
+  Prepared p = child_try(s.sync_fd, [&] { return prepare(s, state_json); });
   if (!s.foreground) {
     // create: report ready, then wait for `start` to write the exec fifo. The parent exits
     // after READY, so the death signal must go first.
@@ -247,7 +227,7 @@ void container_init(const InitSpec& s) {
     run_hooks(s.cfg->hooks.start_container, state_json, "startContainer");
     exec_process(p.exe, s.process->args, p.env);
   } catch (const std::exception& e) {
-    die(s, sync::kExecFailed, e.what());
+    child_die(s.sync_fd, sync::kExecFailed, e.what());
   }
 }
 

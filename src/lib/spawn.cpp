@@ -1,0 +1,126 @@
+#include "spawn.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "container.hpp"
+#include "log.hpp"
+#include "state.hpp"
+
+namespace nook {
+
+Child::Child(int min_fd) {
+  int sp[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0)
+    throw_sys("socketpair", "sync");
+  sync_ = Fd(sp[0]);
+  child_end_ = raise_fd(Fd(sp[1]), min_fd);
+  if (int lfd = log::open_now(); lfd >= 0)
+    log_ = raise_fd(Fd(::fcntl(lfd, F_DUPFD_CLOEXEC, min_fd)), min_fd);
+}
+
+void Child::go(const std::string& payload, const std::string& exited) {
+  if (!sync::send(sync_.get(), sync::kGo, payload)) fail(exited);
+}
+
+void Child::reap(int* status) {
+  ::waitpid(pid_, status, 0);
+  pid_ = -1;
+}
+
+pid_t Child::release() {
+  return std::exchange(pid_, -1);
+}
+
+void Child::kill() {
+  pid_t pid = std::exchange(pid_, -1);
+  if (pid <= 0) return;
+  ::kill(pid, SIGKILL);
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
+
+void spawn(Child& c, const Spawn& s) {
+  // Joining a PID namespace by path: our next child is born in it; we go back to our own for
+  // the children that follow (hooks), which setns(2) allows since ours is its ancestor.
+  Fd own_pid;
+  if (s.pidns_fd >= 0) {
+    own_pid = Fd(::open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));
+    if (!own_pid) throw_sys("open", "/proc/self/ns/pid");
+    if (::setns(s.pidns_fd, CLONE_NEWPID) != 0)
+      throw_sys("setns", s.pidns_path + " (PID namespace)");
+  }
+  long pid = s.clone();
+  int clone_errno = errno;
+  if (pid == 0) {
+    // The parent's end: closed here, so that a parent that dies shows as EOF to us.
+    ::close(c.sync_.release());
+    s.child();
+    _exit(1);  // not reached: the child function execs or exits
+  }
+  if (own_pid && ::setns(own_pid.get(), CLONE_NEWPID) != 0) {
+    int e = errno;
+    if (pid > 0) c.pid_ = static_cast<pid_t>(pid);
+    throw_sys("setns", "/proc/self/ns/pid (back to nook's PID namespace)", e);
+  }
+  if (pid < 0 && s.other_pidns && clone_errno == ENOMEM) fail(s.pidns_gone);
+  if (pid < 0) throw_sys("clone", s.what, clone_errno);
+  c.pid_ = static_cast<pid_t>(pid);
+  c.child_end_.reset();
+}
+
+void await_child(Child& c, const Replies& r) {
+  for (;;) {
+    sync::Msg m;
+    std::string payload;
+    if (!sync::recv(c.channel(), &m, &payload)) {
+      if (r.exited.empty()) return;  // the program is running (execve closed the channel)
+      int status = 0;
+      c.reap(&status);
+      fail(r.exited + " (" + std::to_string(exit_code(status)) + ")");
+    }
+    if (m == sync::kHooks && r.hooks) {
+      r.hooks();
+      sync::send(c.channel(), sync::kHooksDone);
+      continue;
+    }
+    if (m == sync::kReady) return;
+    // ERROR, EXEC_FAILED, or a message this caller does not expect: the child failed.
+    c.reap();
+    if (m == sync::kExecFailed) throw ExecError(payload);
+    throw Error(payload);
+  }
+}
+
+std::string absolute_path(const std::string& p) {
+  if (!p.empty() && p[0] == '/') return p;
+  char cwd[4096];
+  if (!::getcwd(cwd, sizeof cwd)) throw_sys("getcwd");
+  if (p.empty() || p == ".") return cwd;
+  return std::string(cwd) + "/" + p;
+}
+
+void write_child_pid_file(const std::string& path, pid_t pid) {
+  if (!path.empty()) write_pid_file(absolute_path(path), pid);
+}
+
+void child_die(int sync_fd, sync::Msg type, const std::string& msg) {
+  if (!sync::send(sync_fd, type, msg)) {
+    std::string line = "nook: " + msg + "\n";
+    (void)!::write(2, line.data(), line.size());
+  }
+  _exit(type == sync::kExecFailed ? 127 : 1);
+}
+
+void child_wait(int sync_fd, sync::Msg want, std::string* payload) {
+  sync::Msg m;
+  if (!sync::recv(sync_fd, &m, payload) || m != want) _exit(1);  // the parent gave up
+}
+
+}  // namespace nook

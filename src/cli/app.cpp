@@ -113,6 +113,13 @@ std::vector<std::string> normalise(int argc, char** argv, std::string* verb) {
         passthrough = true;  // the container ID
       }
     }
+    if (!passthrough && a == "--root=") {
+      // CLI11 takes "--root=" for "--root" with the next word as its value: pass the empty
+      // value on, for build_app's "--root: empty path".
+      out.push_back("--root");
+      out.push_back("");
+      continue;
+    }
     out.push_back(std::move(a));
   }
   std::reverse(out.begin(), out.end());  // CLI11 parses a reversed vector
@@ -124,8 +131,15 @@ std::map<std::string, std::function<void()>> build_app(CLI::App& app, Globals& g
   app.set_version_flag("-v,--version",
                        std::string("nook version ") + NOOK_VERSION + "\nspec: " + kOciVersion);
   app.require_subcommand(1);
-  app.add_option(
-      "--root", g.root,
+  // An empty --root is an error, not the default (issue 14, finding 10): "" is what an unset
+  // variable gives (--root "$ROOT"), and it must not quietly select another state directory.
+  // The pre-libc `state` (src/fast/state.cpp) leaves it to this message.
+  app.add_option_function<std::string>(
+      "--root",
+      [&g](const std::string& v) {
+        if (v.empty()) throw CLI::ValidationError("--root", "empty path");
+        g.root = v;
+      },
       "state directory (default /run/nook for root, $XDG_RUNTIME_DIR/nook, else /tmp/nook-UID)");
   app.add_option("--log", g.log.file, "log file (default: errors and warnings to stderr)");
   app.add_option("--log-format", g.log_format, "log format: text or json")

@@ -422,9 +422,10 @@ bool default_root(char** envp, Out& o) {
   return o.ok;
 }
 
+// validate_id() of src/lib/state.cpp: a hidden name ("." and ".." too) is no ID.
 bool valid_id(const char* id) {
   unsigned long n = len(id);
-  if (n == 0 || n > kMaxIdLen || eq(id, ".") || eq(id, "..")) return false;
+  if (n == 0 || n > kMaxIdLen || id[0] == '.') return false;
   for (const char* c = id; *c; c++) {
     char x = *c;
     if (!((x >= 'a' && x <= 'z') || (x >= 'A' && x <= 'Z') || (x >= '0' && x <= '9') || x == '_' ||
@@ -432,6 +433,11 @@ bool valid_id(const char* id) {
       return false;
   }
   return true;
+}
+
+// A directory nook may use: the caller's (effective uid), not writable by group or others.
+bool trusted(const struct stat& st, long euid) {
+  return st.st_uid == static_cast<unsigned long>(euid) && (st.st_mode & 022) == 0;
 }
 
 // "--name VALUE", "--name=VALUE", "-name VALUE" or "-name=VALUE" at argv[*i]; advances *i.
@@ -519,7 +525,7 @@ extern "C" __attribute__((used, visibility("hidden"))) void nook_prelibc(long* s
   // (after the command line: every other verb returns above without reading the environment)
   if (const char* off = env_value(envp, "NOOK_NO_FAST_STATE="); off && *off && !eq(off, "0"))
     return;
-  if (root && !*root) root = nullptr;  // --root "" means the default, as in Globals
+  if (root && !*root) return;  // --root "": the full path's error "--root: empty path"
 
   // One arena for every buffer, used from its start: the few hundred bytes a call needs share
   // one or two stack pages (each page first touched is a fault, ~14 us on a VM).
@@ -530,17 +536,27 @@ extern "C" __attribute__((used, visibility("hidden"))) void nook_prelibc(long* s
     dir.put(root);
   else if (!default_root(envp, dir))
     return;
-  dir.put("/");
-  dir.put(id);
+  while (dir.n > 1 && dirbuf[dir.n - 1] == '/') dir.n--;  // O_NOFOLLOW must see the last name
   if (!dir.c_str()) return;
 
-  long dfd = sys(__NR_openat, AT_FDCWD, reinterpret_cast<long>(dirbuf),
+  // The root, then ROOT/ID below it, each opened O_NOFOLLOW and trusted only when it is the
+  // caller's and not writable by group or others (ContainerDir in src/lib/state.cpp, which
+  // prints what is wrong: any doubt returns to it).
+  long euid = sys(__NR_geteuid);
+  struct stat st;
+  long rfd = sys(__NR_openat, AT_FDCWD, reinterpret_cast<long>(dirbuf),
                  O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (rfd < 0) return;
+  long dfd = -1;
+  if (sys(__NR_fstat, rfd, reinterpret_cast<long>(&st)) == 0 && trusted(st, euid))
+    dfd = sys(__NR_openat, rfd, reinterpret_cast<long>(id),
+              O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  sys(__NR_close, rfd);
   if (dfd < 0) return;
+  if (sys(__NR_fstat, dfd, reinterpret_cast<long>(&st)) != 0 || !trusted(st, euid)) return;
   long r;
   while ((r = sys(__NR_flock, dfd, kLockSh)) == -4) {
   }
-  struct stat st;
   if (r != 0 || sys(__NR_fstat, dfd, reinterpret_cast<long>(&st)) != 0 || st.st_nlink == 0) return;
 
   char* text = dirbuf + dir.n + 1;

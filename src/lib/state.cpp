@@ -2,7 +2,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +15,7 @@
 
 #include "config.hpp"
 #include "error.hpp"
+#include "log.hpp"
 
 namespace nook {
 
@@ -49,6 +52,10 @@ void validate_id(const std::string& id) {
       fail("container ID contains \"" + shown + "\": only letters, digits and _ + - . are allowed");
     }
   }
+  // A name starting with a dot is hidden (ls, shell globs and `list` skip it): refused, with
+  // "." and ".." above (issue 14, finding 9; runc would list it).
+  if (id[0] == '.')
+    fail("container ID \"" + id + "\" starts with \".\": an ID must not be a hidden name");
 }
 
 namespace {
@@ -118,17 +125,106 @@ Status container_status(const State& s, int dirfd) {
 
 namespace {
 
-void ensure_root(const std::string& root) {
+// The state root and every container directory are trusted only when the caller made them:
+// another user who can create or replace them (a squatted /tmp/nook-UID, a shared --root)
+// could plant a container whose hooks `delete` runs and whose pid `kill` signals (issue 14,
+// finding 6). Each is opened O_NOFOLLOW|O_DIRECTORY and checked on the open descriptor:
+// owned by the effective uid, and not writable by group or others.
+void check_owned(const struct stat& st, const std::string& what, const std::string& path,
+                 const char* fix) {
+  uid_t me = ::geteuid();
+  if (st.st_uid != me)
+    fail(what + " " + path + " is owned by uid " + std::to_string(st.st_uid) + ", not " +
+         std::to_string(me) + ": " + fix);
+  if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    fail(what + " " + path + " is writable by group or others (mode " + mode + "): " + fix);
+  }
+}
+
+constexpr const char* kRootFix = "remove it or use --root";
+constexpr const char* kDirFix = "refusing to use it; remove it";
+
+// After an O_NOFOLLOW|O_DIRECTORY open of `name` failed with ENOTDIR or ELOOP: what is there.
+[[noreturn]] void not_a_directory(int dirfd, const char* name, const std::string& what,
+                                  const std::string& path, const char* fix) {
+  struct stat st;
+  if (::fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+    fail(what + " " + path + " is a symlink: " + fix);
+  fail(what + " " + path + " is not a directory: " + fix);
+}
+
+// ROOT without trailing slashes (a trailing slash would make O_NOFOLLOW follow a symlink).
+std::string trim_root(std::string root) {
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  return root;
+}
+
+void make_root(const std::string& root) {
   if (::mkdir(root.c_str(), 0700) == 0 || errno == EEXIST) return;
   if (errno == ENOENT) {
     // Create parents (e.g. /run/user/1000 exists but --root points deeper).
     auto slash = root.rfind('/');
     if (slash != std::string::npos && slash > 0) {
-      ensure_root(root.substr(0, slash));
+      make_root(root.substr(0, slash));
       if (::mkdir(root.c_str(), 0700) == 0 || errno == EEXIST) return;
     }
   }
   throw_sys("mkdir", root);
+}
+
+// Root (uid 0) acting on the containers of a state root that another user owns, such as
+// Slurm's --root=/run/nook-slurm/%u (the job's user runs the container, root queries, kills
+// and deletes it after the step): whatever is in it was written by that user, so root acts
+// as that user for the rest of the call (its hooks run as the user, its signals are the
+// user's, as are the cgroups it removes), never as root. The group is the directory's (a
+// group the owner is in), or nogroup for root's group; no supplementary groups.
+void become_owner(const struct stat& st, const std::string& root) {
+  gid_t gid = st.st_gid == 0 ? 65534 : st.st_gid;
+  if (::setgroups(0, nullptr) != 0) throw_sys("setgroups", "acting as the owner of " + root);
+  if (::setresgid(gid, gid, gid) != 0) throw_sys("setresgid", "acting as the owner of " + root);
+  if (::setresuid(st.st_uid, st.st_uid, st.st_uid) != 0)
+    throw_sys("setresuid", "acting as the owner of " + root);
+  log::debug("state root " + root + " is owned by uid " + std::to_string(st.st_uid) +
+             ": acting as uid " + std::to_string(st.st_uid) + ", gid " + std::to_string(gid));
+}
+
+// Opens the state root, checked (above); creates it (0700, and missing parents) when
+// `create`, else returns no descriptor when it does not exist. Without `create`, root takes
+// the identity of the owner of a root that is another user's (become_owner).
+Fd open_root(const std::string& path, bool create) {
+  if (path.empty()) fail("--root: empty path");
+  std::string root = trim_root(path);
+  if (create) make_root(root);
+  Fd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) {
+    if (errno == ENOENT && !create) return fd;
+    if (errno == ENOTDIR || errno == ELOOP)
+      not_a_directory(AT_FDCWD, root.c_str(), "state root", root, kRootFix);
+    throw_sys("open", root);
+  }
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) throw_sys("stat", root);
+  if (!create && ::geteuid() == 0 && st.st_uid != 0 && !(st.st_mode & (S_IWGRP | S_IWOTH)))
+    become_owner(st, root);
+  check_owned(st, "state root", root, kRootFix);
+  return fd;
+}
+
+// Opens ROOT/ID below the checked root descriptor; no descriptor when it does not exist.
+Fd open_container_dir(int rootfd, const std::string& id, const std::string& path) {
+  Fd fd(::openat(rootfd, id.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) {
+    if (errno == ENOENT) return fd;
+    if (errno == ENOTDIR || errno == ELOOP)
+      not_a_directory(rootfd, id.c_str(), "container directory", path, kDirFix);
+    throw_sys("open", path);
+  }
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) throw_sys("stat", path);
+  check_owned(st, "container directory", path, kDirFix);
+  return fd;
 }
 
 void lock(int fd, bool exclusive, const std::string& path) {
@@ -136,49 +232,89 @@ void lock(int fd, bool exclusive, const std::string& path) {
     if (errno != EINTR) throw_sys("flock", path);
 }
 
-void write_atomic(int dirfd, const char* name, const std::string& data, const std::string& where) {
-  std::string tmp = std::string(".") + name + ".tmp";
-  Fd fd(::openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  if (!fd) throw_sys("open", where + "/" + tmp);
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd.get(), data.data() + off, data.size() - off);
+// Creates a new file in `dirfd` under a random name, ".PREFIX.XXXXXXXXXXXXXXXX.nook-tmp":
+// O_CREAT|O_EXCL|O_NOFOLLOW, so that nothing planted under that name (a symlink to a file of
+// someone else's, a file to truncate) is ever opened (issue 14, finding 5). `where`: the
+// directory, for messages.
+Fd create_temp(int dirfd, const std::string& prefix, mode_t mode, const std::string& where,
+               std::string* name) {
+  unsigned char r[8];
+  for (size_t got = 0; got < sizeof r;) {
+    ssize_t n = ::getrandom(r + got, sizeof r - got, 0);
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw_sys("write", where + "/" + tmp);
+      throw_sys("getrandom", "temporary file name");
+    }
+    got += static_cast<size_t>(n);
+  }
+  char hex[sizeof r * 2 + 1];
+  for (size_t i = 0; i < sizeof r; i++) std::snprintf(hex + 2 * i, 3, "%02x", r[i]);
+  // The prefix is cut so that the name stays within NAME_MAX (255).
+  *name = "." + prefix.substr(0, 200) + "." + hex + ".nook-tmp";
+  Fd fd(::openat(dirfd, name->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
+  if (!fd) {
+    if (errno == EEXIST)
+      fail(where + "/" + *name +
+           ": a temporary file name nook chose at random is taken: something else writes "
+           "in this directory");
+    throw_sys("open", where + "/" + *name);
+  }
+  return fd;
+}
+
+void write_all(int fd, const std::string& data, const std::string& path) {
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_sys("write", path);
     }
     off += static_cast<size_t>(n);
   }
-  if (::renameat(dirfd, tmp.c_str(), dirfd, name) != 0) throw_sys("rename", where + "/" + name);
+}
+
+// Writes DIR/NAME through a new temporary file and rename(2), which replaces whatever NAME
+// is (a symlink included) without opening it.
+void write_atomic(int dirfd, const char* name, const std::string& data, mode_t mode,
+                  const std::string& where) {
+  std::string tmp;
+  Fd fd = create_temp(dirfd, name, mode, where, &tmp);
+  try {
+    write_all(fd.get(), data, where + "/" + tmp);
+    if (::renameat(dirfd, tmp.c_str(), dirfd, name) != 0) throw_sys("rename", where + "/" + name);
+  } catch (const Error&) {
+    ::unlinkat(dirfd, tmp.c_str(), 0);
+    throw;
+  }
 }
 
 }  // namespace
 
 ContainerDir ContainerDir::create(const std::string& root, const std::string& id) {
   validate_id(id);
-  ensure_root(root);
-  std::string path = root + "/" + id;
-  if (::mkdir(path.c_str(), 0700) != 0) {
+  Fd r = open_root(root, true);
+  std::string path = trim_root(root) + "/" + id;
+  if (::mkdirat(r.get(), id.c_str(), 0700) != 0) {
     if (errno == EEXIST) fail("container \"" + id + "\" already exists");
     throw_sys("mkdir", path);
   }
-  Fd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd) throw_sys("open", path);
+  Fd fd = open_container_dir(r.get(), id, path);
+  if (!fd) throw_sys("open", path, ENOENT);
   lock(fd.get(), true, path);
-  return ContainerDir(std::move(fd), std::move(path), id);
+  return ContainerDir(std::move(r), std::move(fd), std::move(path), id);
 }
 
 std::optional<ContainerDir> ContainerDir::open(const std::string& root, const std::string& id,
                                                bool exclusive, bool missing_ok) {
   validate_id(id);
-  std::string path = root + "/" + id;
-  Fd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+  std::string path = trim_root(root) + "/" + id;
+  Fd r = open_root(root, false);
+  Fd fd;
+  if (r) fd = open_container_dir(r.get(), id, path);
   if (!fd) {
-    if (errno == ENOENT || errno == ENOTDIR) {
-      if (missing_ok) return std::nullopt;
-      fail("container \"" + id + "\" does not exist");
-    }
-    throw_sys("open", path);
+    if (missing_ok) return std::nullopt;
+    fail("container \"" + id + "\" does not exist");
   }
   lock(fd.get(), exclusive, path);
   // A concurrent delete may have removed the directory while we waited for the lock.
@@ -187,15 +323,15 @@ std::optional<ContainerDir> ContainerDir::open(const std::string& root, const st
     if (missing_ok) return std::nullopt;
     fail("container \"" + id + "\" does not exist");
   }
-  return ContainerDir(std::move(fd), std::move(path), id);
+  return ContainerDir(std::move(r), std::move(fd), std::move(path), id);
 }
 
 void ContainerDir::write_state(const State& s) {
-  write_atomic(fd(), "state.json", state_to_json(s), path_);
+  write_atomic(fd(), "state.json", state_to_json(s), 0600, path_);
 }
 
 void ContainerDir::write_file(const char* name, const std::string& data) {
-  write_atomic(fd(), name, data, path_);
+  write_atomic(fd(), name, data, 0600, path_);
 }
 
 std::string ContainerDir::read_file(const char* name) const {
@@ -242,7 +378,8 @@ void ContainerDir::remove() {
   for (auto& n : names)
     if (::unlinkat(fd(), n.c_str(), 0) != 0 && errno != ENOENT)
       throw_sys("unlink", path_ + "/" + n);
-  if (::rmdir(path_.c_str()) != 0 && errno != ENOENT) throw_sys("rmdir", path_);
+  if (::unlinkat(root_.get(), id_.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
+    throw_sys("rmdir", path_);
 }
 
 void ContainerDir::unlock() {
@@ -251,15 +388,14 @@ void ContainerDir::unlock() {
 
 std::vector<std::string> list_ids(const std::string& root) {
   std::vector<std::string> out;
-  DIR* d = ::opendir(root.c_str());
-  if (!d) {
-    if (errno == ENOENT) return out;
-    throw_sys("opendir", root);
-  }
+  Fd r = open_root(root, false);
+  if (!r) return out;
+  DIR* d = ::fdopendir(r.get());
+  if (!d) throw_sys("opendir", root);
+  r.release();
   while (struct dirent* e = ::readdir(d)) {
-    if (e->d_name[0] == '.') continue;
     try {
-      validate_id(e->d_name);
+      validate_id(e->d_name);  // also skips ".", ".." and other hidden names
     } catch (const Error&) {
       continue;
     }
@@ -354,26 +490,17 @@ std::string oci_state_json(const State& s, Status st) {
 }
 
 void write_pid_file(const std::string& file, pid_t pid) {
+  // The pid file's directory is often not nook's (a client's run directory, /tmp): a new
+  // file of a random name, renamed over FILE (issue 14, finding 5).
   std::string dir = ".", base = file;
   if (auto p = file.rfind('/'); p != std::string::npos) {
     dir = p == 0 ? "/" : file.substr(0, p);
     base = file.substr(p + 1);
   }
+  if (base.empty() || base == "." || base == "..") fail("pid file " + file + ": not a file name");
   Fd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!d) throw_sys("open pid file directory", dir);
-  std::string tmp = "." + base + ".nook-tmp";
-  Fd f(::openat(d.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!f) throw_sys("open", dir + "/" + tmp);
-  std::string s = std::to_string(pid);
-  if (::write(f.get(), s.data(), s.size()) != static_cast<ssize_t>(s.size())) {
-    ::unlinkat(d.get(), tmp.c_str(), 0);
-    throw_sys("write", dir + "/" + tmp);
-  }
-  if (::renameat(d.get(), tmp.c_str(), d.get(), base.c_str()) != 0) {
-    int e = errno;
-    ::unlinkat(d.get(), tmp.c_str(), 0);
-    throw_sys("rename", file, e);
-  }
+  write_atomic(d.get(), base.c_str(), std::to_string(pid), 0644, dir);
 }
 
 }  // namespace nook

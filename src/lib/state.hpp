@@ -41,15 +41,21 @@ Status container_status(const State& s, int dirfd);
 // sets *zombie when it has exited but not been reaped.
 unsigned long long proc_start_time(pid_t pid, bool* zombie = nullptr);
 
-// Checks a container ID before any path is built from it.
+// Checks a container ID before any path is built from it: letters, digits and _ + - ., at most
+// 1024 bytes, not starting with "." (no hidden names, no "." or "..").
 void validate_id(const std::string& id);
 
 // Default --root: /run/nook for uid 0, $XDG_RUNTIME_DIR/nook, else /tmp/nook-UID.
 std::string default_state_root();
 
+// ROOT and ROOT/ID are used only when they are directories (not symlinks) owned by the
+// effective uid and not writable by group or others; otherwise the call fails with what is
+// wrong ("state root R is owned by uid 1001, not 1000: remove it or use --root"). Both are
+// opened O_NOFOLLOW|O_DIRECTORY and checked with fstat, then used through the descriptors.
 class ContainerDir {
  public:
-  // Creates ROOT/ID exclusively (error if it exists) and locks it.
+  // Creates ROOT/ID exclusively (error if it exists) and locks it; creates ROOT (0700) first
+  // when it is missing.
   static ContainerDir create(const std::string& root, const std::string& id);
   // Opens and locks an existing ROOT/ID; throws "container ID does not exist".
   // Returns nullopt instead of throwing when missing_ok.
@@ -70,13 +76,15 @@ class ContainerDir {
   void unlock();
 
  private:
-  ContainerDir(Fd dir, std::string path, std::string id)
-      : dir_(std::move(dir)), path_(std::move(path)), id_(std::move(id)) {}
+  ContainerDir(Fd root, Fd dir, std::string path, std::string id)
+      : root_(std::move(root)), dir_(std::move(dir)), path_(std::move(path)), id_(std::move(id)) {}
+  Fd root_;  // the state root, checked when opened (remove() unlinks the directory from it)
   Fd dir_;
   std::string path_, id_;
 };
 
-// IDs of all containers under ROOT (directory names that pass validate_id).
+// IDs of all containers under ROOT (directory names that pass validate_id); the root is
+// checked as ContainerDir does, each directory when it is opened.
 std::vector<std::string> list_ids(const std::string& root);
 
 // Serialises / parses a State (exposed for tests and fuzzing).
@@ -86,7 +94,8 @@ State state_from_json(const std::string& text, const std::string& name);
 // The OCI state document printed by `nook state`.
 std::string oci_state_json(const State& s, Status st);
 
-// Writes `pid` to `file` atomically (temporary file + rename).
+// Writes `pid` to `file` atomically: a new temporary file of a random name (O_CREAT|O_EXCL|
+// O_NOFOLLOW) in its directory, renamed over `file` (a symlink there is replaced, not followed).
 void write_pid_file(const std::string& file, pid_t pid);
 
 }  // namespace nook

@@ -41,34 +41,16 @@
 #include <linux/memfd.h>
 #include <linux/mount.h>
 
+#include "raw.hpp"
+
 #ifndef MFD_EXEC
 #define MFD_EXEC 0x0010U  // Linux 6.3; older kernels refuse it with EINVAL
 #endif
 
 namespace {
 
-#if defined(__x86_64__)
-long sys(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0) {
-  long r;
-  register long r10 asm("r10") = d;
-  register long r8 asm("r8") = e;
-  asm volatile("syscall"
-               : "=a"(r)
-               : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8)
-               : "rcx", "r11", "memory");
-  return r;
-}
-#else
-}  // namespace
-#include <errno.h>
-#include <unistd.h>
-namespace {
-// Elsewhere this file is called from main() only (no pre-libc entry point): libc's syscall().
-long sys(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0) {
-  long r = syscall(n, a, b, c, d, e);
-  return r < 0 ? -errno : r;
-}
-#endif
+using nook::fast::eq;
+using nook::fast::sys;
 
 template <class T>
 long p(T* x) {
@@ -78,11 +60,6 @@ long p(T* x) {
 constexpr long kFAccessAt2 = 439, kOpenTree = 428, kMountSetattr = 442, kExecveat = 322;
 constexpr long kSeals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
 constexpr long kStRdonly = 1;  // ST_RDONLY in statfs.f_flags
-
-bool eq(const char* a, const char* b) {
-  while (*a && *a == *b) a++, b++;
-  return *a == *b;
-}
 
 // Steps 1 and 2: true when the container can never write the file behind fd.
 bool already_safe(long fd) {

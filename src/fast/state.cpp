@@ -23,31 +23,20 @@
 
 #include "../lib/config.hpp"  // kOciVersion only
 #include "exe.hpp"
+#include "raw.hpp"
 
 namespace {
 
 constexpr int kLockSh = 1;  // LOCK_SH of flock(2)
 constexpr unsigned long kMaxIdLen = 1024;
 
-long sys(long n, long a = 0, long b = 0, long c = 0, long d = 0) {
-  long r;
-  register long r10 asm("r10") = d;
-  asm volatile("syscall"
-               : "=a"(r)
-               : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10)
-               : "rcx", "r11", "memory");
-  return r;
-}
+using nook::fast::eq;
+using nook::fast::sys;
 
 unsigned long len(const char* s) {
   unsigned long n = 0;
   while (s[n]) n++;
   return n;
-}
-
-bool eq(const char* a, const char* b) {
-  while (*a && *a == *b) a++, b++;
-  return *a == *b;
 }
 
 // Text being built in a fixed buffer; `ok` turns false on overflow and stays so.

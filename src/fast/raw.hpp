@@ -1,0 +1,35 @@
+// What the pre-libc code (src/fast/*.cpp) shares: a raw system call (-errno on failure, as the
+// kernel returns it) and string equality, with no call outside the object file.
+#pragma once
+
+namespace nook::fast {
+
+#if defined(__x86_64__)
+inline long sys(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0) {
+  long r;
+  register long r10 asm("r10") = d;
+  register long r8 asm("r8") = e;
+  asm volatile("syscall"
+               : "=a"(r)
+               : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8)
+               : "rcx", "r11", "memory");
+  return r;
+}
+#else
+}  // namespace nook::fast
+#include <errno.h>
+#include <unistd.h>
+namespace nook::fast {
+// Elsewhere src/fast/exe.cpp is called from main() only (no pre-libc entry point).
+inline long sys(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0) {
+  long r = syscall(n, a, b, c, d, e);
+  return r < 0 ? -errno : r;
+}
+#endif
+
+inline bool eq(const char* a, const char* b) {
+  while (*a && *a == *b) a++, b++;
+  return *a == *b;
+}
+
+}  // namespace nook::fast

@@ -116,6 +116,18 @@ exegrab_result() {
   cat "$TEST_DIR/$1.out"
 }
 
+# exegrab_attack ID PROGRAM LABEL: a container attacking, and `nook exec ID PROGRAM run
+# --bundle /b victim` (the runtime, blocked on the FIFO /b/config.json) as its victim; the
+# attack's output is in $output.
+exegrab_attack() {
+  exegrab_container "$1" 30 /b/config.json
+  run --separate-stderr nook exec "$1" "$2" run --bundle /b victim
+  run exegrab_result "$1"
+  echo "# $3: $output" >&3
+  assert_output_contains "GRABBED"
+  assert_output_not_contains "WROTE"
+}
+
 @test "escapes: CVE-2019-5736: a program that is /proc/self/exe cannot write the runtime" {
   own_runtime_copy
   # /bin/x is the exe link of whatever runs it; /b/config.json a FIFO the nested runtime
@@ -124,34 +136,20 @@ exegrab_result() {
   mkdir -p "$ROOTFS/b/rootfs"
   mkfifo -m 0666 "$ROOTFS/b/config.json"
   [[ -n ${NOOK_AS_USER_UID:-} ]] && chown -R "$NOOK_AS_USER_UID:$NOOK_AS_USER_GID" "$ROOTFS/b" "$ROOTFS/bin/x"
-  exegrab_container grab1 30 /b/config.json
-  run --separate-stderr nook exec grab1 /bin/x run --bundle /b victim
-  run exegrab_result grab1
-  echo "# attack: $output" >&3
-  assert_output_contains "GRABBED"
-  assert_output_not_contains "WROTE"
+  exegrab_attack grab1 /bin/x "attack"
   assert_output_matches "(OPEN|WRITE)-DENIED (EROFS|EPERM|EACCES)"
   assert_equal "$(sha256sum "$NOOK_BIN" | cut -c1-64)" "$RUNTIME_HASH" "the runtime binary's hash"
-  # the same through a script whose interpreter is /proc/self/exe, and for `run`
+  # the same through a script whose interpreter is /proc/self/exe
   printf '#!/proc/self/exe\n' >"$ROOTFS/bin/y"
   chmod 0755 "$ROOTFS/bin/y"
   nook delete --force grab1
-  exegrab_container grab2 30 /b/config.json
-  run --separate-stderr nook exec grab2 /bin/y run --bundle /b victim
-  run exegrab_result grab2
-  echo "# attack through #!/proc/self/exe: $output" >&3
-  assert_output_contains "GRABBED"
-  assert_output_not_contains "WROTE"
+  exegrab_attack grab2 /bin/y "attack through #!/proc/self/exe"
   assert_equal "$(sha256sum "$NOOK_BIN" | cut -c1-64)" "$RUNTIME_HASH" "the runtime binary's hash (script)"
   if is_user_mode; then
     # a runtime the user cannot write (root's, as installed): used in place, and still safe
     NOOK_BIN=$NOOK_BIN_PUBLISHED
     nook delete --force grab2
-    exegrab_container grab3 30 /b/config.json
-    run --separate-stderr nook exec grab3 /bin/x run --bundle /b victim
-    run exegrab_result grab3
-    echo "# attack on a root-owned runtime: $output" >&3
-    assert_output_contains "GRABBED"
+    exegrab_attack grab3 /bin/x "attack on a root-owned runtime"
     assert_output_matches "OPEN-DENIED EACCES"
   fi
 }

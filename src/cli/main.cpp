@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
     if (nook_verb_enters_container(verb.c_str())) {
       // Usually done from the ELF entry point already; this checks, and acts if it was not.
       const char* step = "";
-      if (long r = nook_exe_protect(argv, environ, &step); r < 0)
+      if (long r = nook_exe_protect(argv, environ, &step, false); r < 0)
         throw Error(sys_message(step, "", static_cast<int>(-r)) +
                     ": cannot run nook from a copy of its binary that containers cannot write");
     }

@@ -16,13 +16,24 @@
 //      caller holds, its capabilities there apply only to inodes whose owner it maps, and its
 //      supplementary groups are the caller's. A root-owned /usr/bin/nook used by an
 //      unprivileged user is this case;
-//   3. otherwise (root, or a binary the user owns or may write), re-execute from a read-only
-//      clone of the binary's mount: open_tree(OPEN_TREE_CLONE) of /proc/self/exe,
-//      mount_setattr(MOUNT_ATTR_RDONLY), execveat(). No copy: the page cache is shared. The
-//      clone is detached, so nobody can remount it read-write (mount_setattr and remount both
-//      refuse a mount outside the caller's namespace), and a write open through the exe link
-//      fails with EROFS. Needs CAP_SYS_ADMIN over the caller's mount namespace (root, or root
-//      inside Buildah's/Podman's user namespace);
+//   3. otherwise (root, or a binary the user owns or may write), run from a read-only clone
+//      of the binary's mount: open_tree(OPEN_TREE_CLONE) of /proc/self/exe,
+//      mount_setattr(MOUNT_ATTR_RDONLY). No copy: the page cache is shared. The clone is
+//      detached, so nobody can remount it read-write (mount_setattr and remount both refuse a
+//      mount outside the caller's namespace), and a write open through the exe link fails with
+//      EROFS. Needs CAP_SYS_ADMIN over the caller's mount namespace (root, or root inside
+//      Buildah's/Podman's user namespace). Switching to the clone:
+//      a. before the C library starts, with the capability to move the exe link (CAP_SYS_ADMIN
+//         or CAP_CHECKPOINT_RESTORE in the caller's user namespace, or CAP_SYS_RESOURCE):
+//         no execve at all.
+//         The binary's pages are still as the kernel loaded them, so each of its file-backed
+//         segments is mapped again, at the same address, from the clone (the same inode and
+//         page cache: the bytes do not change under the running code), the tail of the last
+//         data page that the kernel zeroed is zeroed again, and PR_SET_MM_EXE_FILE points the
+//         exe link at the clone (PR_SET_MM_MAP, which also rewrites the layout fields: they
+//         are given back as /proc/self/stat shows them). The kernel refuses the switch (EBUSY)
+//         while any mapping of the old file is left, so a segment missed here cannot go unnoticed;
+//      b. otherwise execveat() the clone;
 //   4. otherwise (an unprivileged user's own build), re-execute from a sealed memfd copy, as
 //      runc and crun do: writes, truncation and growth are refused by the seals.
 //
@@ -37,11 +48,16 @@
 #include <asm/stat.h>
 #include <asm/statfs.h>
 #include <asm/unistd.h>
+#include <elf.h>
 #include <linux/fcntl.h>
 #include <linux/memfd.h>
+#include <linux/mman.h>
 #include <linux/mount.h>
+#include <linux/prctl.h>
 
 #include "raw.hpp"
+
+extern "C" const Elf64_Ehdr __ehdr_start __attribute__((visibility("hidden")));
 
 #ifndef MFD_EXEC
 #define MFD_EXEC 0x0010U  // Linux 6.3; older kernels refuse it with EINVAL
@@ -58,6 +74,7 @@ long p(T* x) {
 }
 
 constexpr long kFAccessAt2 = 439, kOpenTree = 428, kMountSetattr = 442, kExecveat = 322;
+constexpr unsigned long kPage = 4096;
 constexpr long kSeals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
 constexpr long kStRdonly = 1;  // ST_RDONLY in statfs.f_flags
 
@@ -73,9 +90,116 @@ bool already_safe(long fd) {
   return w == -13 /* EACCES */ || w == -30 /* EROFS */ || w == -1 /* EPERM: immutable */;
 }
 
+// The kernel's view of this process's memory layout (/proc/self/stat fields 26-28, 45-51 and
+// the current break), which PR_SET_MM_MAP replaces as a whole.
+bool read_mm(struct prctl_mm_map* m) {
+  long fd = sys(__NR_openat, AT_FDCWD, p("/proc/self/stat"), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buf[1024];
+  long n = sys(__NR_read, fd, p(buf), sizeof buf - 1);
+  sys(__NR_close, fd);
+  if (n <= 0) return false;
+  buf[n] = 0;
+  const char* c = buf + n;
+  while (c > buf && *c != ')') c--;  // the command name may hold spaces and ')'
+  int field = 2;
+  for (; *c && field < 51; c++) {
+    if (*c != ' ') continue;
+    field++;
+    __u64 v = 0;
+    for (const char* d = c + 1; *d >= '0' && *d <= '9'; d++) v = v * 10 + (*d - '0');
+    switch (field) {  // (no table: an array initialiser may become a memset call)
+      case 26:
+        m->start_code = v;
+        break;
+      case 27:
+        m->end_code = v;
+        break;
+      case 28:
+        m->start_stack = v;
+        break;
+      case 45:
+        m->start_data = v;
+        break;
+      case 46:
+        m->end_data = v;
+        break;
+      case 47:
+        m->start_brk = v;
+        break;
+      case 48:
+        m->arg_start = v;
+        break;
+      case 49:
+        m->arg_end = v;
+        break;
+      case 50:
+        m->env_start = v;
+        break;
+      case 51:
+        m->env_end = v;
+        break;
+    }
+  }
+  m->brk = static_cast<__u64>(sys(__NR_brk, 0));
+  return field == 51;
+}
+
+// The exe link moved to fd: PR_SET_MM_MAP (CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE in the
+// caller's own user namespace: root, and root in Buildah's or Podman's namespace) with the
+// layout the kernel has now, else PR_SET_MM_EXE_FILE (CAP_SYS_RESOURCE).
+bool set_exe(long fd) {
+  struct prctl_mm_map m = {};
+  if (read_mm(&m)) {
+    m.exe_fd = static_cast<__u32>(fd);
+    if (sys(__NR_prctl, PR_SET_MM, PR_SET_MM_MAP, p(&m), sizeof m) == 0) return true;
+  }
+  return sys(__NR_prctl, PR_SET_MM, PR_SET_MM_EXE_FILE, fd) == 0;
+}
+
+// Step 3a: the segments of the running binary mapped again from `tree` (an O_PATH descriptor
+// of the clone) and the exe link moved to it. Only before the C library has written to the
+// binary's data; false (nothing changed that matters: the same bytes) when any step fails.
+bool remap_to(long tree) {
+  char path[32] = "/proc/self/fd/";  // mmap and prctl need a file opened for reading
+  char* d = path + 14;
+  char digits[12];
+  int n = 0;
+  for (long v = tree; n == 0 || v; v /= 10) digits[n++] = static_cast<char>('0' + v % 10);
+  while (n) *d++ = digits[--n];
+  *d = 0;
+  long fd = sys(__NR_openat, AT_FDCWD, p(path), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  // The ELF header is the start of the segment at file offset 0 (the linker's __ehdr_start:
+  // an address relative to the code, no relocation needed).
+  auto* base = reinterpret_cast<const char*>(&__ehdr_start);
+  auto* ph = reinterpret_cast<const Elf64_Phdr*>(base + __ehdr_start.e_phoff);
+  long bias = -1;
+  for (int i = 0; i < __ehdr_start.e_phnum; i++)
+    if (ph[i].p_type == PT_LOAD && ph[i].p_offset == 0) bias = p(base) - ph[i].p_vaddr;
+  bool ok = bias != -1;
+  for (int i = 0; ok && i < __ehdr_start.e_phnum; i++) {
+    const Elf64_Phdr& s = ph[i];
+    if (s.p_type != PT_LOAD || s.p_filesz == 0) continue;
+    unsigned long head = s.p_vaddr & (kPage - 1);
+    unsigned long len = (head + s.p_filesz + kPage - 1) & ~(kPage - 1);
+    long prot = (s.p_flags & PF_R ? PROT_READ : 0) | (s.p_flags & PF_W ? PROT_WRITE : 0) |
+                (s.p_flags & PF_X ? PROT_EXEC : 0);
+    long at = bias + static_cast<long>(s.p_vaddr - head);
+    ok = sys(__NR_mmap, at, len, prot, MAP_PRIVATE | MAP_FIXED, fd, s.p_offset - head) == at;
+    if (ok && s.p_memsz > s.p_filesz && (s.p_flags & PF_W))
+      for (char* z = reinterpret_cast<char*>(at + head + s.p_filesz);
+           z < reinterpret_cast<char*>(at + len); z++)
+        *static_cast<volatile char*>(z) = 0;  // not a call to memset: there is no libc yet
+  }
+  ok = ok && set_exe(fd);
+  sys(__NR_close, fd);
+  return ok;
+}
+
 }  // namespace
 
-long nook_exe_protect(char** argv, char** envp, const char** step) {
+long nook_exe_protect(char** argv, char** envp, const char** step, bool prelibc) {
   *step = "open /proc/self/exe";
   long fd = sys(__NR_openat, AT_FDCWD, p("/proc/self/exe"), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return fd;
@@ -90,8 +214,14 @@ long nook_exe_protect(char** argv, char** envp, const char** step) {
   if (tree >= 0) {
     struct mount_attr attr = {};
     attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-    if (sys(kMountSetattr, tree, p(""), AT_EMPTY_PATH, p(&attr), sizeof attr) == 0)
+    if (sys(kMountSetattr, tree, p(""), AT_EMPTY_PATH, p(&attr), sizeof attr) == 0) {
+      if (prelibc && remap_to(tree)) {
+        sys(__NR_close, tree);
+        sys(__NR_close, fd);
+        return 0;
+      }
       sys(kExecveat, tree, p(""), p(argv), p(envp), AT_EMPTY_PATH);
+    }
     sys(__NR_close, tree);  // not permitted here, or an old kernel: the copy below
   }
 

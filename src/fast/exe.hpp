@@ -6,8 +6,9 @@
 
 // Returns 0 when the process runs from a file no container of this caller can write, does
 // not return when it re-executes itself from a read-only clone or a sealed copy, and returns
-// -errno with *step naming what failed otherwise.
-NOOK_PRELIBC long nook_exe_protect(char** argv, char** envp, const char** step);
+// -errno with *step naming what failed otherwise. `prelibc`: called from the ELF entry point,
+// before the C library has written to the binary's data (it may then switch without execve).
+NOOK_PRELIBC long nook_exe_protect(char** argv, char** envp, const char** step, bool prelibc);
 
 // True for the verbs that start a process in a container (create, run, exec).
 NOOK_PRELIBC bool nook_verb_enters_container(const char* verb);

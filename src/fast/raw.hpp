@@ -5,13 +5,14 @@
 namespace nook::fast {
 
 #if defined(__x86_64__)
-inline long sys(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0) {
+inline long sys(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0, long f = 0) {
   long r;
   register long r10 asm("r10") = d;
   register long r8 asm("r8") = e;
+  register long r9 asm("r9") = f;
   asm volatile("syscall"
                : "=a"(r)
-               : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8)
+               : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
                : "rcx", "r11", "memory");
   return r;
 }
@@ -21,8 +22,8 @@ inline long sys(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e =
 #include <unistd.h>
 namespace nook::fast {
 // Elsewhere src/fast/exe.cpp is called from main() only (no pre-libc entry point).
-inline long sys(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0) {
-  long r = syscall(n, a, b, c, d, e);
+inline long sys(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0, long f = 0) {
+  long r = syscall(n, a, b, c, d, e, f);
   return r < 0 ? -errno : r;
 }
 #endif

@@ -481,7 +481,8 @@ extern "C" __attribute__((used, visibility("hidden"))) void nook_prelibc(long* s
   char** envp = argv + argc + 1;
   // create/run/exec: re-executed from a copy no container can write, unless already so
   // (src/fast/exe.cpp); on failure main() tries again and reports the error.
-  if (const char* step; nook_argv_enters_container(argc, argv)) nook_exe_protect(argv, envp, &step);
+  if (const char* step; nook_argv_enters_container(argc, argv))
+    nook_exe_protect(argv, envp, &step, true);
   const char* root = nullptr;
   const char* id = nullptr;
   bool verb = false;

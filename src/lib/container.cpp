@@ -379,6 +379,7 @@ void container_start(const std::string& root, const std::string& id) {
   test_pause("start-fifo");
   fifo.reset();
   ::unlinkat(c.dir.fd(), "exec.fifo", 0);
+  c.dir.unlock();  // a poststart hook may take its time; the state is not written again
   if (c.state.hooks) {
     Config cfg = parse_config(c.dir.read_file("config.json"), c.dir.path() + "/config.json");
     run_hooks(cfg.hooks.poststart, oci_state_json(c.state, Status::running), "poststart", true);
@@ -544,9 +545,24 @@ void remove_unknown(ContainerDir& dir, const std::string& id, bool systemd) {
 
 }  // namespace
 
+// delete --force while another nook holds the lock (an exec waiting on a frozen cgroup, a
+// start or create waiting on the container): thaw and kill first, from the state as it is on
+// disk (written atomically, so readable without the lock), so that the holder's wait ends.
+void kill_before_lock(const ContainerDir& dir) {
+  try {
+    auto st = dir.read_state();
+    if (!st || container_status(*st, dir.fd()) == Status::stopped) return;
+    log::debug("container " + dir.id() + " is locked by another nook; killing it first");
+    if (!st->cgroup.empty()) cgroup_freeze(st->cgroup, false);
+    kill_all(*st, SIGKILL);
+  } catch (const Error& e) {
+    log::debug(std::string(e.what()) + " (killing before the lock)");
+  }
+}
+
 void container_delete(const std::string& root, const std::string& id, bool force,
                       bool systemd_cgroup) {
-  auto dir = ContainerDir::open(root, id, true, force);
+  auto dir = ContainerDir::open(root, id, true, force, force ? kill_before_lock : nullptr);
   if (!dir) return;  // delete --force of an unknown ID succeeds quietly, as in runc
   test_pause("delete-locked");
   std::optional<State> st;

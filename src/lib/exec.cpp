@@ -472,6 +472,10 @@ int container_exec(const std::string& root, const std::string& id, const ExecOpt
 
   int min_fd = 3 + std::max(o.preserve_fds, 0);
   Pinned pinned = pin(st, id, min_fd);
+  // The lock guards the state read only: from here on the container is held by its pinned
+  // init (pidfd, /proc/PID), and the child waits on what the container controls (a frozen
+  // cgroup, its PID namespace), which must not keep delete --force or resume out (issue 21).
+  c.dir.unlock();
   check_mapped(proc, st, pinned, id);
 
   ExecChild ch;
@@ -533,7 +537,6 @@ int container_exec(const std::string& root, const std::string& id, const ExecOpt
   write_child_pid_file(o.pid_file, child.pid());
   pid_t pid = child.release();  // the program runs: it is no longer ours to kill
   if (o.detach) return 0;
-  c.dir.unlock();
   return exit_code(foreground_wait(pid, std::move(console_peer), fwd));
 }
 

@@ -306,7 +306,8 @@ ContainerDir ContainerDir::create(const std::string& root, const std::string& id
 }
 
 std::optional<ContainerDir> ContainerDir::open(const std::string& root, const std::string& id,
-                                               bool exclusive, bool missing_ok) {
+                                               bool exclusive, bool missing_ok,
+                                               void (*busy)(const ContainerDir&)) {
   validate_id(id);
   std::string path = trim_root(root) + "/" + id;
   Fd r = open_root(root, false);
@@ -316,7 +317,14 @@ std::optional<ContainerDir> ContainerDir::open(const std::string& root, const st
     if (missing_ok) return std::nullopt;
     fail("container \"" + id + "\" does not exist");
   }
-  lock(fd.get(), exclusive, path);
+  if (busy && ::flock(fd.get(), (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK) throw_sys("flock", path);
+    busy(ContainerDir(Fd(::fcntl(r.get(), F_DUPFD_CLOEXEC, 3)),
+                      Fd(::fcntl(fd.get(), F_DUPFD_CLOEXEC, 3)), path, id));
+    lock(fd.get(), exclusive, path);
+  } else if (!busy) {
+    lock(fd.get(), exclusive, path);
+  }
   // A concurrent delete may have removed the directory while we waited for the lock.
   struct stat st;
   if (::fstat(fd.get(), &st) == 0 && st.st_nlink == 0) {

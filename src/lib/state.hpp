@@ -58,9 +58,11 @@ class ContainerDir {
   // when it is missing.
   static ContainerDir create(const std::string& root, const std::string& id);
   // Opens and locks an existing ROOT/ID; throws "container ID does not exist".
-  // Returns nullopt instead of throwing when missing_ok.
+  // Returns nullopt instead of throwing when missing_ok. When another process holds the lock
+  // and `busy` is given, busy(unlocked directory) runs before waiting for it.
   static std::optional<ContainerDir> open(const std::string& root, const std::string& id,
-                                          bool exclusive, bool missing_ok = false);
+                                          bool exclusive, bool missing_ok = false,
+                                          void (*busy)(const ContainerDir&) = nullptr);
 
   int fd() const { return dir_.get(); }
   const std::string& path() const { return path_; }

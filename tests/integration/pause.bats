@@ -181,6 +181,88 @@ needs_freezer() {
   assert_no_container p5-$CG_TAG
 }
 
+# pending_exec ID: `exec --ignore-paused ID /bin/true` in the background; it must not return
+# while the container is frozen. $NOOK_BG_PID is the exec's PID.
+pending_exec() {
+  if [[ -n $DELEG ]]; then
+    # from inside the delegated subtree, as a user's processes are under systemd: moving a
+    # process into a cgroup needs write access to the common ancestor's cgroup.procs
+    (
+      echo "$BASHPID" >"$DELEG/cgroup.procs" || exit 99
+      exec setpriv --reuid="$NOOK_AS_USER_UID" --regid="$NOOK_AS_USER_GID" --init-groups -- \
+        env -u XDG_RUNTIME_DIR HOME="$TEST_DIR" "$NOOK_BIN" --root "$STATE_ROOT" \
+        exec --ignore-paused "$1" /bin/true
+    ) </dev/null >"$TEST_DIR/exec-$1.out" 2>"$TEST_DIR/exec-$1.err" &
+    NOOK_BG_PID=$!
+  else
+    nook_bg "$TEST_DIR/exec-$1" exec --ignore-paused "$1" /bin/true
+  fi
+  sleep 0.5
+  if ! kill -0 "$NOOK_BG_PID" 2>/dev/null; then
+    echo "exec into the paused container returned at once: $(cat "$TEST_DIR/exec-$1.err")" >&2
+    return 1
+  fi
+}
+
+# exec_status PID SECONDS: the exit status of a background exec, waiting at most SECONDS.
+exec_status() {
+  local i
+  for ((i = 0; i < $2 * 10; i++)); do
+    kill -0 "$1" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$1" 2>/dev/null; then
+    kill -KILL "$1"
+    echo hung
+    return
+  fi
+  local st=0
+  wait "$1" || st=$?
+  echo "$st"
+}
+
+# start_pausable ID: the counter where this mode can pause it: as root, or unprivileged in a
+# delegated cgroup v2 subtree (the way systemd's Delegate=yes gives one) unless its own is.
+start_pausable() {
+  if is_root_mode || own_cgroup_writable; then
+    start_counter "$1"
+  else
+    make_delegation
+    start_counter "$1" in-delegation
+  fi
+}
+
+@test "pause: delete --force of a paused container with an exec pending (issue 21)" {
+  local id=p8-$CG_TAG pid
+  start_pausable "$id"
+  pid=$(container_pid "$id")
+  run nook pause "$id"
+  assert_success
+  pending_exec "$id"
+  local epid=$NOOK_BG_PID
+  run nook delete --force "$id"  # (bounded: $NOOK_CALL_TIMEOUT)
+  assert_success
+  wait_pid_gone "$pid" 5
+  assert_no_container "$id"
+  # the pending exec ends as a killed process does: 128+9
+  assert_equal "$(exec_status "$epid" 10)" 137 "exit status of the pending exec"
+  assert_equal "$(find /sys/fs/cgroup -type d -name "*$id*" 2>/dev/null)" "" "cgroups left"
+}
+
+@test "pause: resume of a paused container with an exec pending lets the exec finish" {
+  local id=p9-$CG_TAG
+  start_pausable "$id"
+  run nook pause "$id"
+  assert_success
+  pending_exec "$id"
+  local epid=$NOOK_BG_PID
+  run nook resume "$id"
+  assert_success
+  assert_equal "$(exec_status "$epid" 10)" 0 "exit status of the exec after resume"
+  run nook delete --force "$id"
+  assert_success
+}
+
 @test "pause: kill of a paused container's process takes effect after resume or delete" {
   needs_freezer
   start_counter p6-$CG_TAG

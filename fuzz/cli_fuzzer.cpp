@@ -11,6 +11,7 @@
 #include "cli.hpp"
 #include "config.hpp"
 #include "error.hpp"
+#include "names.hpp"
 #include "state.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

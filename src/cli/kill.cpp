@@ -3,6 +3,7 @@
 #include "config.hpp"
 #include "container.hpp"
 #include "error.hpp"
+#include "names.hpp"
 
 namespace nook::cli {
 namespace {

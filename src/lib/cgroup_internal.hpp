@@ -29,6 +29,7 @@
 #include "cgroup.hpp"
 #include "error.hpp"
 #include "fd.hpp"
+#include "fileio.hpp"
 
 namespace nook::cgroup_internal {
 
@@ -60,55 +61,6 @@ inline std::string join_path(const std::string& a, const std::string& b) {
 inline std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   return s;
-}
-
-// Reads a small file whole. Returns nullopt and sets errno on failure.
-inline std::optional<std::string> read_file(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return std::nullopt;
-  std::string out;
-  char buf[4096];
-  while (true) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return std::nullopt;
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
-}
-
-inline std::string read_file_or_throw(const std::string& path) {
-  auto s = read_file(path);
-  if (!s) throw_sys("read", path);
-  return *s;
-}
-
-// `value` to an open cgroup file with one write(2), as cgroup files want. 0 or an errno.
-inline int write_value(int fd, std::string_view value) {
-  ssize_t n;
-  do {
-    n = ::write(fd, value.data(), value.size());
-  } while (n < 0 && errno == EINTR);
-  return n < 0 ? errno : 0;
-}
-
-// Writes `value` to the cgroup file `path`. Returns 0 or an errno.
-inline int write_file(const std::string& path, std::string_view value) {
-  Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd) return errno;
-  return write_value(fd.get(), value);
-}
-
-inline void write_or_throw(const std::string& path, std::string_view value) {
-  if (int e = write_file(path, value))
-    throw Error(sys_message("write \"" + std::string(value) + "\" to", path, e), e);
-}
-
-inline bool exists(const std::string& path) {
-  return ::access(path.c_str(), F_OK) == 0;
 }
 
 // The sub-cgroups (directories) of `dir`, as paths; nullopt with errno set when it cannot be

@@ -12,6 +12,8 @@
 
 #include "error.hpp"
 #include "fd.hpp"
+#include "names.hpp"
+#include "namespaces.hpp"
 
 namespace nook {
 namespace {

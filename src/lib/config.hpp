@@ -98,11 +98,7 @@ struct Process {
   std::vector<uint64_t> exec_cpu_affinity_unused;
 };
 
-enum class NsType { pid, network, mount, ipc, uts, user, cgroup, time };
-const char* ns_name(NsType t);       // "pid", "network", ...
-int ns_clone_flag(NsType t);         // CLONE_NEWPID, ...
-const char* ns_proc_name(NsType t);  // name under /proc/PID/ns: "pid", "net", "mnt", ...
-std::optional<NsType> ns_from_name(const std::string& name);  // inverse of ns_name
+enum class NsType { pid, network, mount, ipc, uts, user, cgroup, time };  // namespaces.hpp
 
 struct Namespace {
   bool operator==(const Namespace&) const = default;
@@ -287,16 +283,5 @@ inline constexpr const char* kOciVersion = "1.2.0";  // the version nook speaks
 
 // True if `v` (e.g. "1.1.0-rc.1-dev") lies within [kOciVersionMin, 1.2.x].
 bool oci_version_supported(const std::string& v);
-
-// Signal by name (TERM, SIGTERM, sigterm) or number; -1 if unknown.
-int parse_signal(const std::string& s);
-
-// Capability number by name ("CAP_SYS_ADMIN"); -1 if unknown.
-int cap_from_name(const std::string& name);
-const char* cap_name(int cap);  // nullptr if unknown
-int cap_last_known();
-
-// RLIMIT_* by name; -1 if unknown.
-int rlimit_from_name(const std::string& name);
 
 }  // namespace nook

@@ -25,9 +25,11 @@
 #include "init.hpp"
 #include "log.hpp"
 #include "mounts.hpp"
+#include "namespaces.hpp"
 #include "seccomp.hpp"
 #include "spawn.hpp"
 #include "sync.hpp"
+#include "sysctl.hpp"
 #include "testpause.hpp"
 #include "tty.hpp"
 #include "userns.hpp"
@@ -150,18 +152,16 @@ IdPlan check_and_plan(const Config& cfg, const std::string& file, const CreateOp
 // the others go to spec.join and their descriptors to `owned`.
 Fd open_joins(const Config& cfg, const std::string& file, int min_fd, InitSpec& spec,
               std::vector<Fd>& owned) {
-  auto joins = open_join_namespaces(cfg, file);
   Fd join_pid;
-  for (auto& [t, fd] : joins) {
-    Fd f = raise_fd(Fd(fd), min_fd);
-    fd = f.get();
-    if (t == NsType::pid)
+  for (auto& [t, fd] : open_join_namespaces(cfg, file)) {
+    Fd f = raise_fd(std::move(fd), min_fd);
+    if (t == NsType::pid) {
       join_pid = std::move(f);
-    else
+    } else {
+      spec.join.emplace_back(t, f.get());
       owned.push_back(std::move(f));
+    }
   }
-  std::erase_if(joins, [](auto& j) { return j.first == NsType::pid; });
-  spec.join = joins;
   return join_pid;
 }
 

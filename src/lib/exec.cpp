@@ -37,8 +37,12 @@
 #include "container.hpp"
 #include "error.hpp"
 #include "fd.hpp"
+#include "fileio.hpp"
 #include "log.hpp"
+#include "names.hpp"
+#include "namespaces.hpp"
 #include "process.hpp"
+#include "procfs.hpp"
 #include "seccomp.hpp"
 #include "spawn.hpp"
 #include "state.hpp"
@@ -85,57 +89,6 @@ void set_env(std::vector<std::string>& env, const std::string& kv) {
 
 // --- Looking at the container's process -------------------------------------------------------
 
-struct NsInfo {
-  NsType type;
-  const char* file;  // under /proc/PID/ns
-};
-// user first: joining it gives the capabilities the others need (the atomic pidfd setns does
-// this by itself; the one-by-one fallback follows this order). mnt last, so the others are
-// still opened through the host's /proc.
-constexpr NsInfo kNamespaces[] = {
-    {NsType::user, "user"}, {NsType::pid, "pid"},     {NsType::ipc, "ipc"},
-    {NsType::uts, "uts"},   {NsType::network, "net"}, {NsType::cgroup, "cgroup"},
-    {NsType::time, "time"}, {NsType::mount, "mnt"},
-};
-
-// True if the namespace `file` of the process behind `nsdir` differs from ours.
-bool ns_differs(int nsdir, const char* file) {
-  struct stat theirs, ours;
-  if (::fstatat(nsdir, file, &theirs, 0) != 0) {
-    if (errno == ENOENT) return false;  // a kernel without this namespace type
-    throw_sys("stat", std::string("namespace ") + file + " of the container's process");
-  }
-  std::string self = std::string("/proc/self/ns/") + file;
-  if (::stat(self.c_str(), &ours) != 0) throw_sys("stat", self);
-  return theirs.st_ino != ours.st_ino || theirs.st_dev != ours.st_dev;
-}
-
-std::string read_small(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) throw_sys("open", path);
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fd.get(), buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  if (n < 0) throw_sys("read", path);
-  return out;
-}
-
-// /proc/PID/uid_map text -> mappings (container id, host id, size).
-std::vector<IdMapping> parse_id_map(const std::string& text) {
-  std::vector<IdMapping> out;
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t j = text.find('\n', i);
-    if (j == std::string::npos) j = text.size();
-    unsigned long a, b, c;
-    if (std::sscanf(text.substr(i, j - i).c_str(), "%lu %lu %lu", &a, &b, &c) == 3)
-      out.push_back({static_cast<uint32_t>(a), static_cast<uint32_t>(b), static_cast<uint32_t>(c)});
-    i = j + 1;
-  }
-  return out;
-}
-
 bool lsm_enabled(const char* file) {
   Fd fd(::open(file, O_RDONLY | O_CLOEXEC));
   char c = 0;
@@ -169,18 +122,19 @@ void join_namespaces(const ExecChild& c) {
   // first and checks the others against it; nothing is half-joined when it fails.
   if (c.pidfd >= 0 && ::setns(c.pidfd, c.ns_flags) == 0) return;
   if (c.pidfd >= 0 && errno != EINVAL) throw_sys("setns", "namespaces of the container's process");
-  // Older kernels: one namespace file at a time, in kNamespaces order.
-  std::vector<std::pair<const NsInfo*, Fd>> fds;
-  for (auto& n : kNamespaces) {
-    if (!(c.ns_flags & ns_clone_flag(n.type))) continue;
-    Fd fd(::openat(c.nsdir, n.file, O_RDONLY | O_CLOEXEC));
+  // Older kernels: one namespace file at a time, in ns_join_order().
+  std::vector<NsJoin> fds;
+  for (NsType t : ns_join_order()) {
+    if (!(c.ns_flags & ns_clone_flag(t))) continue;
+    Fd fd(::openat(c.nsdir, ns_proc_name(t), O_RDONLY | O_CLOEXEC));
     if (!fd)
-      throw_sys("open", std::string("/proc/PID/ns/") + n.file + " of the container's process");
-    fds.emplace_back(&n, std::move(fd));
+      throw_sys("open",
+                std::string("/proc/PID/ns/") + ns_proc_name(t) + " of the container's process");
+    fds.push_back(NsJoin{t, std::move(fd)});
   }
-  for (auto& [n, fd] : fds)
-    if (::setns(fd.get(), ns_clone_flag(n->type)) != 0)
-      throw_sys("setns", std::string(ns_name(n->type)) + " namespace of the container");
+  for (auto& [t, fd] : fds)
+    if (::setns(fd.get(), ns_clone_flag(t)) != 0)
+      throw_sys("setns", std::string(ns_name(t)) + " namespace of the container");
 }
 
 Prepared prepare(const ExecChild& c) {
@@ -257,10 +211,10 @@ std::string init_cgroup_v2(pid_t pid, const CgroupPlacement& cg) {
   try {
     std::string rel;
     for (auto& [ctl, path] :
-         cgroup_parse_proc(read_small("/proc/" + std::to_string(pid) + "/cgroup")))
+         cgroup_parse_proc(read_file_or_throw("/proc/" + std::to_string(pid) + "/cgroup")))
       if (ctl.empty()) rel = path;
     if (rel.empty()) return {};
-    for (auto& m : cgroup_parse_mountinfo(read_small("/proc/self/mountinfo"))) {
+    for (auto& m : cgroup_parse_mountinfo(read_file_or_throw("/proc/self/mountinfo"))) {
       if (!m.v2) continue;
       std::string dir = cgroup_dir(m, rel);
       if (dir == cg.v2 || dir.rfind(cg.v2 + "/", 0) == 0) return dir;
@@ -312,9 +266,9 @@ Pinned pin(const State& st, const std::string& id, int min_fd) {
   if (!p.root_fd)
     log::debug(sys_message("open", proc_dir + "/root", errno) +
                ": using the mount namespace's root");
-  p.uid_map = parse_id_map(read_small(proc_dir + "/uid_map"));
-  p.gid_map = parse_id_map(read_small(proc_dir + "/gid_map"));
-  p.setgroups_ok = read_small(proc_dir + "/setgroups").rfind("allow", 0) == 0;
+  p.uid_map = read_id_map(proc_dir, "uid_map");
+  p.gid_map = read_id_map(proc_dir, "gid_map");
+  p.setgroups_ok = read_file_or_throw(proc_dir + "/setgroups").rfind("allow", 0) == 0;
   if (proc_start_time(st.pid) != st.start_time)
     fail("cannot exec in container \"" + id + "\": its process has exited");
   return p;
@@ -459,7 +413,7 @@ int container_exec(const std::string& root, const std::string& id, const ExecOpt
   Config cfg = parse_config(c.dir.read_file("config.json"), c.dir.path() + "/config.json");
   std::string text;
   if (!o.process_file.empty()) {
-    text = read_small(o.process_file);
+    text = read_file_or_throw(o.process_file);
     if (!o.args.empty())
       log::warn("arguments after the container ID ignored: --process gives the process");
   }
@@ -489,11 +443,11 @@ int container_exec(const std::string& root, const std::string& id, const ExecOpt
   ch.emulate_root = st.root_emulation;
   ch.preserve_fds = o.preserve_fds;
 
-  bool join_user = ns_differs(ch.nsdir, "user");
-  bool join_pid = ns_differs(ch.nsdir, "pid");
-  for (auto& n : kNamespaces)
-    if (n.type != NsType::pid && n.type != NsType::user && ns_differs(ch.nsdir, n.file))
-      ch.ns_flags |= ns_clone_flag(n.type);
+  bool join_user = ns_differs(ch.nsdir, NsType::user);
+  bool join_pid = ns_differs(ch.nsdir, NsType::pid);
+  for (NsType t : ns_join_order())
+    if (t != NsType::pid && t != NsType::user && ns_differs(ch.nsdir, t))
+      ch.ns_flags |= ns_clone_flag(t);
 
   Fd console, console_peer;
   if (proc.terminal) {

@@ -21,13 +21,16 @@
 
 #include "error.hpp"
 #include "fd.hpp"
+#include "fileio.hpp"
 #include "hooks.hpp"
 #include "log.hpp"
 #include "mounts.hpp"
+#include "namespaces.hpp"
 #include "process.hpp"
 #include "seccomp.hpp"
 #include "spawn.hpp"
 #include "sync.hpp"
+#include "sysctl.hpp"
 #include "testpause.hpp"
 #include "tty.hpp"
 
@@ -42,12 +45,6 @@ void loopback_up() {
   if (::ioctl(sock.get(), SIOCGIFFLAGS, &ifr) != 0) throw_sys("ioctl SIOCGIFFLAGS", "lo");
   ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
   if (::ioctl(sock.get(), SIOCSIFFLAGS, &ifr) != 0) throw_sys("ioctl SIOCSIFFLAGS", "lo");
-}
-
-void write_file(const char* path, const std::string& text) {
-  Fd fd(::open(path, O_WRONLY | O_CLOEXEC));
-  if (!fd || ::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
-    throw_sys("write", path);
 }
 
 // Set-up up to the point where the program may be started. Errors throw nook::Error.
@@ -81,7 +78,7 @@ Prepared prepare(const InitSpec& s, const std::string& state_json) {
     if (!offs.empty()) {
       // Non-dumpable, /proc/self is root's: writable again for this one write.
       ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-      write_file("/proc/self/timens_offsets", offs);
+      write_or_throw("/proc/self/timens_offsets", offs, "linux.timeOffsets");
       ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     }
   }
@@ -162,33 +159,6 @@ Prepared prepare(const InitSpec& s, const std::string& state_json) {
 }
 
 }  // namespace
-
-std::vector<std::pair<NsType, int>> open_join_namespaces(const Config& cfg,
-                                                         const std::string& file) {
-  std::vector<std::pair<NsType, int>> out;
-  for (size_t i = 0; i < cfg.linux.namespaces.size(); i++) {
-    auto& n = cfg.linux.namespaces[i];
-    if (n.path.empty()) continue;
-    std::string where = file + ": /linux/namespaces/" + std::to_string(i) + "/path: ";
-    int fd = ::open(n.path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) fail(where + sys_message("open", n.path, errno));
-    // NS_GET_NSTYPE tells what kind of namespace the file is.
-    int type = ::ioctl(fd, _IO(0xb7, 0x3));
-    if (type < 0) {
-      ::close(fd);
-      fail(where + n.path + " is not a namespace file");
-    }
-    if (type != ns_clone_flag(n.type)) {
-      ::close(fd);
-      fail(where + n.path + " is not a " + ns_name(n.type) + " namespace");
-    }
-    if (n.type == NsType::user)
-      out.insert(out.begin(), {n.type, fd});
-    else
-      out.emplace_back(n.type, fd);
-  }
-  return out;
-}
 
 void container_init(const InitSpec& s) {
   // Signals blocked by the parent (to forward them) must not stay blocked for the program.

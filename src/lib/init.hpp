@@ -35,9 +35,4 @@ struct InitSpec {
 // Runs in the cloned child; never returns. Reports set-up errors to the parent over sync_fd.
 [[noreturn]] void container_init(const InitSpec& spec);
 
-// Opens the namespaces to join (linux.namespaces[].path), checking each is of the right type.
-// Throws nook::Error naming the file and JSON pointer.
-std::vector<std::pair<NsType, int>> open_join_namespaces(const Config& cfg,
-                                                         const std::string& file);
-
 }  // namespace nook

@@ -17,8 +17,22 @@
 
 #include "error.hpp"
 #include "log.hpp"
+#include "mounts_internal.hpp"
+#include "namespaces.hpp"
 
 namespace nook {
+
+int openat2_retry(int dirfd, const char* path, struct open_how* how) {
+  for (int i = 0;; i++) {
+    int fd = static_cast<int>(syscall(SYS_openat2, dirfd, path, how, sizeof *how));
+    if (fd >= 0 || errno != EAGAIN || i == 64) return fd;
+  }
+}
+
+std::string fd_path(int fd) {
+  return "/proc/self/fd/" + std::to_string(fd);
+}
+
 namespace {
 
 struct FlagOpt {
@@ -89,15 +103,6 @@ constexpr AttrOpt kAttrOpts[] = {
     {"rsymfollow", true, MOUNT_ATTR_NOSYMFOLLOW},
 };
 
-// openat2(2); EAGAIN (a rename raced with the ".." walk of RESOLVE_IN_ROOT: the kernel could
-// not prove the result stays inside) is retried, as the man page asks.
-int openat2_retry(int dirfd, const char* path, struct open_how* how) {
-  for (int i = 0;; i++) {
-    int fd = static_cast<int>(syscall(SYS_openat2, dirfd, path, how, sizeof *how));
-    if (fd >= 0 || errno != EAGAIN || i == 64) return fd;
-  }
-}
-
 // `path` opened O_PATH inside the root; an empty Fd when it does not exist.
 Fd open_existing_in_root(int rootfd, const std::string& path) {
   struct open_how how = {};
@@ -106,10 +111,6 @@ Fd open_existing_in_root(int rootfd, const std::string& path) {
   int fd = openat2_retry(rootfd, path.c_str(), &how);
   if (fd < 0 && errno != ENOENT) throw_sys("open (in container root)", path);
   return Fd(fd);
-}
-
-std::string fd_path(int fd) {
-  return "/proc/self/fd/" + std::to_string(fd);
 }
 
 [[noreturn]] void mount_fail(const char* what, const Mount& m, int err) {
@@ -374,193 +375,9 @@ void mount_one(const FsPlan& plan, int rootfd, const Mount& m, Fd* cwd) {
   }
 }
 
-struct DefaultDev {
-  const char* name;
-  unsigned major, minor;
-};
-constexpr DefaultDev kDefaultDevices[] = {{"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
-                                          {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
-
-const char* file_kind(mode_t m) {
-  switch (m & S_IFMT) {
-    case S_IFDIR:
-      return "directory";
-    case S_IFLNK:
-      return "symlink";
-    case S_IFCHR:
-      return "character device";
-    case S_IFBLK:
-      return "block device";
-    case S_IFIFO:
-      return "fifo";
-    case S_IFSOCK:
-      return "socket";
-    default:
-      return "regular file";
-  }
-}
-
-// Creates one device node at `path` (inside the root), by mknod or, where that is not
-// allowed, by bind-mounting the host's node onto an empty file.
-//
-// Whatever is already at `path` must be the very device asked for (runtime-spec: a file that
-// does not match is an error), or an empty regular file: the mount point a bind fallback left
-// in the rootfs on an earlier run. A symlink there is never followed (it could point out of
-// the rootfs) and is refused like any other mismatch.
-void make_device(const FsPlan& plan, int rootfd, const std::string& path, char type, unsigned major,
-                 unsigned minor, mode_t mode, uid_t uid, gid_t gid) {
-  mode_t fmt = type == 'b' ? S_IFBLK : type == 'p' ? S_IFIFO : S_IFCHR;
-  // Parent directory, resolved inside the root.
-  auto slash = path.rfind('/');
-  std::string dir = path.substr(0, slash == 0 ? 1 : slash), base = path.substr(slash + 1);
-  if (base.empty() || base == "." || base == "..") fail("device " + path + ": not a file name");
-  Fd dfd = open_in_root(rootfd, dir, true, false);
-  struct stat cur;
-  bool exists = ::fstatat(dfd.get(), base.c_str(), &cur, AT_SYMLINK_NOFOLLOW) == 0;
-  bool placeholder = exists && S_ISREG(cur.st_mode) && cur.st_size == 0;
-  if (exists && !placeholder) {
-    bool same =
-        (cur.st_mode & S_IFMT) == fmt && (type == 'p' || cur.st_rdev == makedev(major, minor));
-    if (!same)
-      fail("device " + path + ": a " + file_kind(cur.st_mode) +
-           " already exists there and is not the requested device");
-    // The node is already right (an image's /dev, or the host's /dev bound there): keep it
-    // untouched. Replacing or re-owning it could change the host's node.
-    log::debug("device " + path + ": the node already exists; kept as it is");
-    return;
-  }
-  if (plan.can_mknod || type == 'p') {
-    if (placeholder && ::unlinkat(dfd.get(), base.c_str(), 0) != 0) throw_sys("unlink", path);
-    if (::mknodat(dfd.get(), base.c_str(), fmt | (mode & 07777), makedev(major, minor)) == 0) {
-      if (::fchownat(dfd.get(), base.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
-        throw_sys("chown", path);
-      return;
-    }
-    // EPERM: no CAP_MKNOD over the initial user namespace after all; bind the host's node.
-    if (errno != EPERM || type == 'p') throw_sys("mknod", path);
-  }
-  // Bind the host's device: find it by number under /dev. Mode and owner are the host's.
-  std::string host = path;
-  struct stat st;
-  if (::stat(host.c_str(), &st) != 0 || (st.st_mode & S_IFMT) != fmt ||
-      major(st.st_rdev) != major || minor(st.st_rdev) != minor) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "/dev/%s/%u:%u", type == 'b' ? "block" : "char", major, minor);
-    host = buf;
-    if (::stat(host.c_str(), &st) != 0) {
-      // No /dev/char (no udev): look for a node with that number directly in /dev.
-      host.clear();
-      if (DIR* d = ::opendir("/dev")) {
-        while (struct dirent* e = ::readdir(d)) {
-          std::string cand = std::string("/dev/") + e->d_name;
-          struct stat cs;
-          if (::lstat(cand.c_str(), &cs) == 0 && (cs.st_mode & S_IFMT) == fmt &&
-              cs.st_rdev == makedev(major, minor)) {
-            host = cand;
-            break;
-          }
-        }
-        ::closedir(d);
-      }
-    }
-    if (host.empty())
-      fail("device " + path + " (" + std::to_string(major) + ":" + std::to_string(minor) +
-           "): mknod is not allowed in a user namespace and the host has no such device to bind");
-  }
-  Fd f(::openat(dfd.get(), base.c_str(),
-                O_WRONLY | O_CREAT | (placeholder ? 0 : O_EXCL) | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (!f) throw_sys("create", path);
-  std::string target = fd_path(f.get());
-  if (::mount(host.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) != 0)
-    throw_sys("mount (bind " + host + ")", path);
-  log::debug("device " + path + ": bind-mounted from the host's " + host +
-             " (mknod is not allowed here; mode and owner are the host's)");
-}
-
 }  // namespace
 
-std::vector<std::string> absent_device_nodes(const Config& cfg) {
-  std::vector<std::string> out;
-  for (auto& m : cfg.mounts)
-    if (m.destination == "/dev" || m.destination == "/dev/") return out;  // a tmpfs of ours
-  std::vector<std::string> paths;
-  for (auto& d : kDefaultDevices) paths.push_back(std::string("/dev/") + d.name);
-  for (auto& d : cfg.linux.devices) paths.push_back(d.path);
-  Fd root(::open(cfg.root.path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!root) return out;
-  for (auto& p : paths) {
-    struct open_how how = {};
-    how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
-    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-    Fd f(openat2_retry(root.get(), p.c_str(), &how));
-    if (!f && errno == ENOENT) out.push_back(p);
-  }
-  return out;
-}
-
-void remove_device_nodes(const std::string& rootfs, const std::vector<std::string>& paths) {
-  Fd root(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!root) return;
-  for (auto& p : paths) {
-    auto slash = p.rfind('/');
-    std::string dir = p.substr(0, slash == 0 ? 1 : slash), base = p.substr(slash + 1);
-    struct open_how how = {};
-    how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
-    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-    Fd d(openat2_retry(root.get(), dir.c_str(), &how));
-    struct stat st;
-    if (!d || ::fstatat(d.get(), base.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-    // What set-up makes there: a node, or the empty file a host device was bound onto.
-    bool ours = S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISFIFO(st.st_mode) ||
-                (S_ISREG(st.st_mode) && st.st_size == 0);
-    if (ours && ::unlinkat(d.get(), base.c_str(), 0) != 0)
-      log::debug(sys_message("unlink", rootfs + p, errno));
-  }
-}
-
 namespace {
-
-void setup_dev(const FsPlan& plan, int rootfd, bool dev_is_ours) {
-  const Config& cfg = *plan.cfg;
-  for (auto& d : kDefaultDevices) {
-    std::string path = std::string("/dev/") + d.name;
-    bool overridden = false;
-    for (auto& cd : cfg.linux.devices)
-      if (cd.path == path) overridden = true;
-    if (overridden) continue;
-    if (dev_is_ours) {
-      make_device(plan, rootfd, path, 'c', d.major, d.minor, 0666, 0, 0);
-      continue;
-    }
-    // /dev is the image's own directory: supply what is missing (the spec's default
-    // devices), keep what is there, and do not fail a read-only image for it.
-    try {
-      make_device(plan, rootfd, path, 'c', d.major, d.minor, 0666, 0, 0);
-    } catch (const Error& e) {
-      log::warn(std::string("default device not supplied: ") + e.what());
-    }
-  }
-  if (dev_is_ours) {
-    Fd dev = open_in_root(rootfd, "/dev", false, false);
-    static const std::pair<const char*, const char*> links[] = {{"/proc/self/fd", "fd"},
-                                                                {"/proc/self/fd/0", "stdin"},
-                                                                {"/proc/self/fd/1", "stdout"},
-                                                                {"/proc/self/fd/2", "stderr"},
-                                                                {"pts/ptmx", "ptmx"}};
-    for (auto& [to, name] : links) {
-      if (::symlinkat(to, dev.get(), name) != 0 && errno != EEXIST)
-        throw_sys("symlink", std::string("/dev/") + name);
-    }
-  }
-  for (auto& d : cfg.linux.devices) {
-    if (d.type == "u" || d.type == "c" || d.type == "b" || d.type == "p") {
-      mode_t mode = d.file_mode.value_or(0666);
-      make_device(plan, rootfd, d.path, d.type == "u" ? 'c' : d.type[0],
-                  static_cast<unsigned>(d.major), static_cast<unsigned>(d.minor), mode,
-                  d.uid.value_or(0), d.gid.value_or(0));
-    }
-  }
-}
 
 unsigned long rootfs_propagation(const std::string& p) {
   if (p.empty() || p == "rslave") return MS_SLAVE | MS_REC;
@@ -786,78 +603,6 @@ Fd open_in_root_at_depth(int rootfd, const std::string& path, bool create, bool 
 
 Fd open_in_root(int rootfd, const std::string& path, bool create, bool file, bool no_symlinks) {
   return open_in_root_at_depth(rootfd, path, create, file, no_symlinks, 0);
-}
-
-void validate_sysctls(const Config& cfg, const std::string& file) {
-  // The container's own namespace of a kind: created for it, or joined by path and not the
-  // one nook itself runs in (a namespaced sysctl written there would change the host's).
-  auto own = [&](NsType t) {
-    auto* n = cfg.linux.find_ns(t);
-    if (!n) return false;
-    if (n->path.empty()) return true;
-    struct stat joined, self;
-    std::string mine = std::string("/proc/self/ns/") + ns_proc_name(t);
-    if (::stat(n->path.c_str(), &joined) != 0) throw_sys("stat", n->path);
-    if (::stat(mine.c_str(), &self) != 0) throw_sys("stat", mine);
-    return joined.st_dev != self.st_dev || joined.st_ino != self.st_ino;
-  };
-  for (auto& [key, value] : cfg.linux.sysctl) {
-    bool ipc = key == "kernel.msgmax" || key == "kernel.msgmnb" || key == "kernel.msgmni" ||
-               key == "kernel.sem" || key == "kernel.shmall" || key == "kernel.shmmax" ||
-               key == "kernel.shmmni" || key == "kernel.shm_rmid_forced" ||
-               key.rfind("fs.mqueue.", 0) == 0;
-    bool uts = key == "kernel.hostname" || key == "kernel.domainname";
-    bool net = key.rfind("net.", 0) == 0;
-    std::string where = file + ": /linux/sysctl/" + key + ": ";
-    if (key.find("..") != std::string::npos || key.find('/') != std::string::npos)
-      fail(where + "invalid sysctl name");
-    if (ipc && !own(NsType::ipc)) fail(where + "needs an IPC namespace of the container's own");
-    if (uts && !own(NsType::uts)) fail(where + "needs a UTS namespace of the container's own");
-    if (net && !own(NsType::network))
-      fail(where + "needs a network namespace of the container's own");
-    if (!ipc && !uts && !net) fail(where + "not a namespaced sysctl; it would change the host");
-  }
-}
-
-namespace {
-
-// A procfs to write sysctls through that nothing in the container has touched: a new,
-// detached instance (fsopen), or else the runtime's own /proc, still reachable before
-// pivot_root. Never the container's /proc, which the image or a racing process may have
-// replaced or overmounted (CVE-2025-52881).
-Fd sysctl_procfs() {
-  Fd fs(static_cast<int>(syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC)));
-  if (fs && syscall(SYS_fsconfig, fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) == 0) {
-    Fd m(static_cast<int>(syscall(SYS_fsmount, fs.get(), FSMOUNT_CLOEXEC,
-                                  MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)));
-    if (m) return m;
-  }
-  // Not permitted (a user namespace that does not own our PID namespace, or a /proc with
-  // overmounts in it): the /proc nook was started with.
-  Fd proc(::open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC));
-  struct statfs sf;
-  if (!proc || ::fstatfs(proc.get(), &sf) != 0 || sf.f_type != PROC_SUPER_MAGIC)
-    fail("linux.sysctl: nook's /proc is not a procfs to write sysctls through");
-  return proc;
-}
-
-}  // namespace
-
-void write_sysctls(const Config& cfg) {
-  if (cfg.linux.sysctl.empty()) return;
-  Fd proc = sysctl_procfs();
-  for (auto& [key, value] : cfg.linux.sysctl) {
-    std::string path = "sys/" + key;
-    for (size_t i = 4; i < path.size(); i++)
-      if (path[i] == '.') path[i] = '/';
-    // No symlink, no mount crossed below the procfs root: the file is that procfs's sysctl.
-    struct open_how how = {};
-    how.flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW;
-    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
-    Fd fd(openat2_retry(proc.get(), path.c_str(), &how));
-    if (!fd || ::write(fd.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size()))
-      throw_sys("write sysctl", key);
-  }
 }
 
 void setup_rootfs(const FsPlan& plan) {

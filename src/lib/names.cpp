@@ -1,14 +1,13 @@
-// Name tables: signals, capabilities, rlimits, namespaces.
+// Name tables: signals, capabilities, rlimits (namespaces: namespaces.cpp).
+#include "names.hpp"
+
 #include <linux/capability.h>
-#include <sched.h>
 #include <signal.h>
 #include <strings.h>
 #include <sys/resource.h>
 
 #include <cstdlib>
 #include <string>
-
-#include "config.hpp"
 
 namespace nook {
 namespace {
@@ -134,54 +133,6 @@ int rlimit_from_name(const std::string& name) {
   for (auto& e : kRlimits)
     if (name == e.name) return e.num;
   return -1;
-}
-
-namespace {
-// Per NsType, in enum order: the config name, the /proc/PID/ns name, the clone flag.
-struct NsInfo {
-  NsType type;
-  const char* name;
-  const char* proc_name;
-  int clone_flag;
-};
-constexpr NsInfo kNamespaces[] = {
-    {NsType::pid, "pid", "pid", CLONE_NEWPID},
-    {NsType::network, "network", "net", CLONE_NEWNET},
-    {NsType::mount, "mount", "mnt", CLONE_NEWNS},
-    {NsType::ipc, "ipc", "ipc", CLONE_NEWIPC},
-    {NsType::uts, "uts", "uts", CLONE_NEWUTS},
-    {NsType::user, "user", "user", CLONE_NEWUSER},
-    {NsType::cgroup, "cgroup", "cgroup", CLONE_NEWCGROUP},
-    {NsType::time, "time", "time", CLONE_NEWTIME},
-};
-static_assert(std::size(kNamespaces) == static_cast<size_t>(NsType::time) + 1);
-
-const NsInfo& ns_info(NsType t) {
-  static_assert([] {
-    for (size_t i = 0; i < std::size(kNamespaces); i++)
-      if (static_cast<size_t>(kNamespaces[i].type) != i) return false;
-    return true;
-  }());
-  return kNamespaces[static_cast<size_t>(t)];
-}
-}  // namespace
-
-const char* ns_name(NsType t) {
-  return ns_info(t).name;
-}
-
-const char* ns_proc_name(NsType t) {
-  return ns_info(t).proc_name;
-}
-
-int ns_clone_flag(NsType t) {
-  return ns_info(t).clone_flag;
-}
-
-std::optional<NsType> ns_from_name(const std::string& name) {
-  for (auto& n : kNamespaces)
-    if (name == n.name) return n.type;
-  return std::nullopt;
 }
 
 }  // namespace nook

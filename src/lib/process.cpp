@@ -16,7 +16,9 @@
 
 #include "error.hpp"
 #include "fd.hpp"
+#include "fileio.hpp"
 #include "log.hpp"
+#include "names.hpp"
 #include "seccomp.hpp"
 
 namespace nook {
@@ -77,10 +79,7 @@ void apply_rlimits(const std::vector<Rlimit>& rl) {
 
 void apply_sched_attrs(const Process& p, const Linux& linux) {
   if (p.oom_score_adj) {
-    Fd fd(::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC));
-    std::string v = std::to_string(*p.oom_score_adj);
-    if (!fd || ::write(fd.get(), v.data(), v.size()) < 0)
-      throw_sys("write", "/proc/self/oom_score_adj");
+    write_or_throw("/proc/self/oom_score_adj", std::to_string(*p.oom_score_adj));
   }
   if (linux.personality) {
     unsigned long persona = linux.personality->domain == "LINUX32" ? PER_LINUX32 : PER_LINUX;

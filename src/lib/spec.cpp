@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config.hpp"
+#include "names.hpp"
 #include "seccomp.hpp"
 
 namespace nook {

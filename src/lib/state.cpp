@@ -16,6 +16,7 @@
 #include "config.hpp"
 #include "error.hpp"
 #include "log.hpp"
+#include "procfs.hpp"
 
 namespace nook {
 
@@ -58,24 +59,11 @@ void validate_id(const std::string& id) {
     fail("container ID \"" + id + "\" starts with \".\": an ID must not be a hidden name");
 }
 
-namespace {
-bool initial_userns() {
-  int fd = ::open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  char buf[128] = {};
-  ssize_t n = ::read(fd, buf, sizeof buf - 1);
-  ::close(fd);
-  unsigned a = 1, b = 1;
-  unsigned long len = 0;
-  return n > 0 && std::sscanf(buf, "%u %u %lu", &a, &b, &len) == 3 && a == 0 && b == 0 &&
-         len == 4294967295ul;
-}
-}  // namespace
-
 std::string default_state_root() {
   // Root of the host: /run/nook. Root inside a rootless client's user namespace (Buildah,
   // Podman) cannot write /run: like runc, it uses its $XDG_RUNTIME_DIR.
-  if (geteuid() == 0 && (initial_userns() || !getenv("XDG_RUNTIME_DIR"))) return "/run/nook";
+  if (geteuid() == 0 && (is_initial_map(own_uid_map()) || !getenv("XDG_RUNTIME_DIR")))
+    return "/run/nook";
   if (const char* x = getenv("XDG_RUNTIME_DIR"); x && *x) {
     // Only if it is really ours (Slurm and sudo keep a stale one around).
     struct stat st;
@@ -236,8 +224,8 @@ void lock(int fd, bool exclusive, const std::string& path) {
 // O_CREAT|O_EXCL|O_NOFOLLOW, so that nothing planted under that name (a symlink to a file of
 // someone else's, a file to truncate) is ever opened (issue 14, finding 5). `where`: the
 // directory, for messages.
-Fd create_temp(int dirfd, const std::string& prefix, mode_t mode, const std::string& where,
-               std::string* name) {
+// 16 random hex digits, for names nobody can guess or race for.
+std::string random_hex() {
   unsigned char r[8];
   for (size_t got = 0; got < sizeof r;) {
     ssize_t n = ::getrandom(r + got, sizeof r - got, 0);
@@ -249,8 +237,13 @@ Fd create_temp(int dirfd, const std::string& prefix, mode_t mode, const std::str
   }
   char hex[sizeof r * 2 + 1];
   for (size_t i = 0; i < sizeof r; i++) std::snprintf(hex + 2 * i, 3, "%02x", r[i]);
+  return hex;
+}
+
+Fd create_temp(int dirfd, const std::string& prefix, mode_t mode, const std::string& where,
+               std::string* name) {
   // The prefix is cut so that the name stays within NAME_MAX (255).
-  *name = "." + prefix.substr(0, 200) + "." + hex + ".nook-tmp";
+  *name = "." + prefix.substr(0, 200) + "." + random_hex() + ".nook-tmp";
   Fd fd(::openat(dirfd, name->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
   if (!fd) {
     if (errno == EEXIST)
@@ -295,13 +288,20 @@ ContainerDir ContainerDir::create(const std::string& root, const std::string& id
   validate_id(id);
   Fd r = open_root(root, true);
   std::string path = trim_root(root) + "/" + id;
-  if (::mkdirat(r.get(), id.c_str(), 0700) != 0) {
-    if (errno == EEXIST) fail("container \"" + id + "\" already exists");
-    throw_sys("mkdir", path);
-  }
-  Fd fd = open_container_dir(r.get(), id, path);
+  // Made under a hidden temporary name, locked, then renamed to ID (never over an existing
+  // one): no other nook ever finds ROOT/ID without its lock held, so a delete --force cannot
+  // take a create that has not locked yet for the debris of a dead one.
+  std::string tmp = ".create." + random_hex() + ".nook-tmp";
+  if (::mkdirat(r.get(), tmp.c_str(), 0700) != 0) throw_sys("mkdir", trim_root(root) + "/" + tmp);
+  Fd fd = open_container_dir(r.get(), tmp, path);
   if (!fd) throw_sys("open", path, ENOENT);
   lock(fd.get(), true, path);
+  if (::renameat2(r.get(), tmp.c_str(), r.get(), id.c_str(), RENAME_NOREPLACE) != 0) {
+    int e = errno;
+    ::unlinkat(r.get(), tmp.c_str(), AT_REMOVEDIR);
+    if (e == EEXIST) fail("container \"" + id + "\" already exists");
+    throw_sys("rename", trim_root(root) + "/" + tmp + " to " + path, e);
+  }
   return ContainerDir(std::move(r), std::move(fd), std::move(path), id);
 }
 

@@ -9,6 +9,8 @@
 
 #include "error.hpp"
 #include "fd.hpp"
+#include "fileio.hpp"
+#include "procfs.hpp"
 
 namespace nook {
 
@@ -28,27 +30,10 @@ bool id_mapped(const std::vector<IdMapping>& map, uint32_t id) {
 }
 
 namespace {
-// The caller's /proc/self/uid_map; empty when it cannot be read.
-std::vector<IdMapping> own_uid_map() {
-  std::vector<IdMapping> map;
-  Fd fd(::open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC));
-  char buf[1024] = {};
-  if (!fd || ::read(fd.get(), buf, sizeof buf - 1) <= 0) return map;
-  const char* p = buf;
-  unsigned inside = 0, outside = 0, count = 0;
-  int n = 0;
-  while (std::sscanf(p, "%u %u %u%n", &inside, &outside, &count, &n) == 3) {
-    map.push_back({inside, outside, count});
-    p += n;
-  }
-  return map;
-}
-
 // Sets the two facts about the caller's own user namespace a privileged caller needs.
 void read_own_userns(IdPlan& p, OwnUidMap own_map) {
   auto map = own_map();
-  p.caller_in_initial_userns = map.size() == 1 && map[0].container_id == 0 && map[0].host_id == 0 &&
-                               map[0].size == 4294967295u;
+  p.caller_in_initial_userns = is_initial_map(map);
   p.inherited_single_id = map.size() == 1 && map[0].size == 1;
 }
 
@@ -111,18 +96,11 @@ std::string map_text(const std::vector<IdMapping>& m) {
 }
 
 void write_proc(pid_t pid, const char* file, const std::string& text) {
-  char path[64];
-  std::snprintf(path, sizeof path, "/proc/%d/%s", pid, file);
-  Fd fd(::open(path, O_WRONLY | O_CLOEXEC));
-  if (!fd) throw_sys("open", path);
-  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
-    int e = errno;
-    std::string shown = text;
-    while (!shown.empty() && shown.back() == '\n') shown.pop_back();
-    for (auto& c : shown)
-      if (c == '\n') c = ',';
-    throw_sys("write", std::string(path) + " \"" + shown + "\"", e);
-  }
+  std::string shown = text;
+  while (!shown.empty() && shown.back() == '\n') shown.pop_back();
+  for (auto& c : shown)
+    if (c == '\n') c = ',';
+  write_or_throw("/proc/" + std::to_string(pid) + "/" + file, text, shown);
 }
 }  // namespace
 

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "error.hpp"
+#include "names.hpp"
 #include "state.hpp"
 
 namespace nook {

@@ -1,0 +1,28 @@
+// What the set-up files of the container's file system share (mounts.cpp, devices.cpp,
+// sysctl.cpp); not an interface for other modules (mounts.hpp is).
+#pragma once
+#include <linux/openat2.h>
+#include <sys/types.h>
+
+#include <string>
+
+#include "mounts.hpp"
+
+namespace nook {
+
+// openat2(2); EAGAIN (a rename raced with the ".." walk of RESOLVE_IN_ROOT: the kernel could
+// not prove the result stays inside) is retried, as the man page asks.
+int openat2_retry(int dirfd, const char* path, struct open_how* how);
+
+// "/proc/self/fd/N": a path naming what `fd` is open on (mount(2) takes paths).
+std::string fd_path(int fd);
+
+// "directory", "symlink", "character device", ... for messages.
+const char* file_kind(mode_t m);
+
+// The container's /dev: the spec's default devices (not those linux.devices overrides), the
+// standard symlinks when /dev is nook's own tmpfs, and linux.devices. In the child, with the
+// root at `rootfd` before pivot_root.
+void setup_dev(const FsPlan& plan, int rootfd, bool dev_is_ours);
+
+}  // namespace nook

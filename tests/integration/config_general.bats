@@ -197,11 +197,12 @@ sample_key() {
   cfg "$edit"
   set_args /probe echo ok
   if [[ $treat == lsm ]]; then
+    local lsm=SELinux
     case $ptr in
-      /process/apparmorProfile) grep -qs Y /sys/module/apparmor/parameters/enabled && treat=refused ;;
+      /process/apparmorProfile) lsm=AppArmor && grep -qs Y /sys/module/apparmor/parameters/enabled && treat=refused ;;
       *) grep -qs 1 /sys/fs/selinux/enforce && treat=refused ;;
     esac
-    if [[ $treat == lsm ]]; then treat=ignored reason="not enabled on this host"; fi
+    if [[ $treat == lsm ]]; then treat=ignored reason="$lsm is not enabled on this host"; fi
   fi
   echo "# $ptr: $treat${reason:+ ($reason)}" >&3
   case $treat in

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <iterator>
+
 #include "config.hpp"
 #include "error.hpp"
 #include "fd.hpp"
@@ -234,6 +236,17 @@ constexpr KeyPolicy kKeys[] = {
      Treatment::refused, "the spec defines none"},
 };
 
+// Each treatment's name (`nook config-keys`) and the phrase its doc cells begin with, in the
+// order of the enum.
+struct TreatmentWords {
+  std::string_view name, phrase;
+};
+constexpr TreatmentWords kTreatments[] = {
+    {"honoured", "honoured"}, {"fallback", "fallback"}, {"ignored", "ignored"},
+    {"refused", "refused"},   {"lsm", "refused where"}, {"none", "—"},
+};
+static_assert(std::size(kTreatments) == static_cast<size_t>(Treatment::none) + 1);
+
 // The LSM keys: the file saying whether the LSM is on, and how a refusal says so.
 struct Lsm {
   std::string_view pointer;
@@ -300,39 +313,11 @@ std::string key_reason(std::string_view pointer, std::string_view value) {
 }
 
 std::string_view treatment_phrase(Treatment t) {
-  switch (t) {
-    case Treatment::honoured:
-      return "honoured";
-    case Treatment::fallback:
-      return "fallback";
-    case Treatment::ignored:
-      return "ignored";
-    case Treatment::refused:
-      return "refused";
-    case Treatment::lsm:
-      return "refused where";
-    case Treatment::none:
-      break;
-  }
-  return "—";
+  return kTreatments[static_cast<size_t>(t)].phrase;
 }
 
 std::string_view treatment_name(Treatment t) {
-  switch (t) {
-    case Treatment::honoured:
-      return "honoured";
-    case Treatment::fallback:
-      return "fallback";
-    case Treatment::ignored:
-      return "ignored";
-    case Treatment::refused:
-      return "refused";
-    case Treatment::lsm:
-      return "lsm";
-    case Treatment::none:
-      break;
-  }
-  return "none";
+  return kTreatments[static_cast<size_t>(t)].name;
 }
 
 std::string dotted(std::string_view pointer) {

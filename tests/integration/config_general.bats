@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # Config keys, general part (docs/config-keys.md): ociVersion, process presence, hooks (each
-# phase, state on stdin, failures), annotations, intelRdt, resources.network/rdma,
-# `nook features`, and the config.json files real clients send (tests/configs).
+# phase, state on stdin, failures), annotations, intelRdt, resources.network/rdma, the key
+# policy table (`nook config-keys`) against real configs, `nook features`, and the config.json
+# files real clients send (tests/configs).
 
 load ../lib/common
 load config_lib

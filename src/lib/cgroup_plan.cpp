@@ -401,9 +401,7 @@ CgroupPlan cgroup_plan(const Resources& r, const std::vector<Device>& devices,
   }
   if (r.block_io) plan_block_io(p, *r.block_io);
   plan_hugepages(p, r.hugepage_limits);
-  if (r.has_network)
-    p.ignore("linux.resources.network: net_cls/net_prio are not supported by nook");
-  if (r.has_rdma) p.ignore("linux.resources.rdma: not supported by nook");
+  // network and rdma: create warns about them from the key policy (keys.cpp).
   plan_unified(p, r.unified);
   plan_devices(p, r.devices, devices);
   return p.take();

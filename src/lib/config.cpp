@@ -12,6 +12,7 @@
 
 #include "error.hpp"
 #include "fd.hpp"
+#include "keys.hpp"
 #include "names.hpp"
 #include "namespaces.hpp"
 
@@ -733,15 +734,15 @@ Linux parse_linux(const Reader& r, const json& j, const std::string& ptr) {
     if (auto* f = Reader::get(*v, "flags")) p.flags = r.strings(*f, join(pp, "flags"));
     // runtime-spec 1.2: "currently no flag values are supported".
     if (!p.flags.empty())
-      r.bad(join(pp, "flags"),
-            "personality flag \"" + p.flags[0] + "\" is not supported (the spec defines none)");
+      r.bad(join(pp, "flags"), "personality flag \"" + p.flags[0] + "\" is not supported (" +
+                                   key_reason("/linux/personality/flags") + ")");
     l.personality = p;
   }
   if (auto* v = Reader::get(j, "intelRdt"))
     l.has_intel_rdt = !r.object(*v, join(ptr, "intelRdt")).empty();
   // The spec: a runtime MUST put the process in a resctrl group when intelRdt is set, and
   // MUST fail when it cannot. nook has no resctrl support, so it always fails.
-  if (l.has_intel_rdt) r.bad(join(ptr, "intelRdt"), "Intel RDT (resctrl) is not supported by nook");
+  if (l.has_intel_rdt) r.bad(join(ptr, "intelRdt"), key_reason("/linux/intelRdt"));
   // Semantic checks across keys.
   if ((!l.uid_mappings.empty() || !l.gid_mappings.empty()) && !l.find_ns(NsType::user))
     r.bad(join(ptr, "uidMappings"),
@@ -1090,7 +1091,7 @@ Config config_from_json(const json& j, std::vector<Mount>* mounts, const std::st
       // mount with the wrong owners.
       if (!m.uid_mappings.empty() || !m.gid_mappings.empty())
         r.bad(join(ip, m.uid_mappings.empty() ? "gidMappings" : "uidMappings"),
-              "ID-mapped mounts are not supported by nook");
+              key_reason("/mounts/*/uidMappings"));
       c.mounts.push_back(std::move(m));
     }
   }
@@ -1123,8 +1124,7 @@ Config config_from_json(const json& j, std::vector<Mount>* mounts, const std::st
       r.bad("/domainname", "a domainname needs a uts namespace in linux.namespaces");
   }
   for (auto* key : {"solaris", "windows", "vm", "zos"})
-    if (Reader::get(j, key))
-      r.bad(std::string("/") + key, "platform is not Linux; nook runs Linux containers only");
+    if (Reader::get(j, key)) r.bad(std::string("/") + key, key_reason(std::string("/") + key));
   return c;
 }
 

@@ -23,6 +23,7 @@
 #include "error.hpp"
 #include "hooks.hpp"
 #include "init.hpp"
+#include "keys.hpp"
 #include "log.hpp"
 #include "mounts.hpp"
 #include "namespaces.hpp"
@@ -37,13 +38,6 @@
 namespace nook {
 namespace {
 
-bool lsm_enabled(const char* file) {
-  Fd fd(::open(file, O_RDONLY | O_CLOEXEC));
-  if (!fd) return false;
-  char c = 0;
-  return ::read(fd.get(), &c, 1) == 1 && (c == 'Y' || c == '1');
-}
-
 // Checks that need the config and the host, before anything is created.
 void validate_for_host(const Config& cfg, const std::string& file) {
   if (!cfg.process) fail(file + ": /process: required property is missing");
@@ -52,26 +46,9 @@ void validate_for_host(const Config& cfg, const std::string& file) {
   struct stat st;
   if (::stat(cfg.root.path.c_str(), &st) != 0) throw_sys("rootfs", cfg.root.path);
   if (!S_ISDIR(st.st_mode)) fail("rootfs " + cfg.root.path + ": not a directory");
-  if (!cfg.process->apparmor_profile.empty()) {
-    if (lsm_enabled("/sys/module/apparmor/parameters/enabled"))
-      fail(file +
-           ": /process/apparmorProfile: AppArmor is enabled on this host and nook cannot apply "
-           "profiles");
-    log::warn("process.apparmorProfile ignored: AppArmor is not enabled on this host");
-  }
-  if (!cfg.process->selinux_label.empty() || !cfg.linux.mount_label.empty()) {
-    if (lsm_enabled("/sys/fs/selinux/enforce"))
-      fail(file + ": SELinux labels are set, SELinux is enforcing, and nook cannot apply labels");
-    log::warn(
-        "process.selinuxLabel / linux.mountLabel ignored: SELinux is not enabled on this host");
-  }
-  if (cfg.linux.has_intel_rdt) log::warn("linux.intelRdt ignored: nook does not manage resctrl");
-  if (cfg.linux.resources && (cfg.linux.resources->has_network || cfg.linux.resources->has_rdma))
-    log::warn(
-        "linux.resources.network/rdma ignored: cgroup v1 net_cls/net_prio/rdma are not managed by "
-        "nook");
-  if (!cfg.process->command_line.empty()) log::warn("process.commandLine ignored: Windows only");
-  if (!cfg.process->user.username.empty()) log::warn("process.user.username ignored: Windows only");
+  // The key policy (keys.cpp): AppArmor/SELinux labels, the keys nook ignores.
+  check_lsm(*cfg.process, cfg.linux.mount_label, file);
+  warn_ignored_keys(cfg);
 }
 
 bool want_root_emulation(const Config& cfg, const IdPlan& ids) {

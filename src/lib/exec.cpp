@@ -38,6 +38,7 @@
 #include "error.hpp"
 #include "fd.hpp"
 #include "fileio.hpp"
+#include "keys.hpp"
 #include "log.hpp"
 #include "names.hpp"
 #include "namespaces.hpp"
@@ -85,14 +86,6 @@ void set_env(std::vector<std::string>& env, const std::string& kv) {
       return;
     }
   env.push_back(kv);
-}
-
-// --- Looking at the container's process -------------------------------------------------------
-
-bool lsm_enabled(const char* file) {
-  Fd fd(::open(file, O_RDONLY | O_CLOEXEC));
-  char c = 0;
-  return fd && ::read(fd.get(), &c, 1) == 1 && (c == 'Y' || c == '1');
 }
 
 // --- The child --------------------------------------------------------------------------------
@@ -223,22 +216,6 @@ std::string init_cgroup_v2(pid_t pid, const CgroupPlacement& cg) {
     log::debug(e.what());
   }
   return {};
-}
-
-// AppArmor and SELinux: nook applies neither; refused where the host enforces them.
-void check_lsm(const Process& proc) {
-  if (!proc.apparmor_profile.empty()) {
-    if (lsm_enabled("/sys/module/apparmor/parameters/enabled"))
-      fail("apparmor profile " + proc.apparmor_profile +
-           ": AppArmor is enabled on this host and nook cannot apply profiles");
-    log::warn("apparmor profile ignored: AppArmor is not enabled on this host");
-  }
-  if (!proc.selinux_label.empty()) {
-    if (lsm_enabled("/sys/fs/selinux/enforce"))
-      fail("process label " + proc.selinux_label +
-           ": SELinux is enforcing and nook cannot apply labels");
-    log::warn("process label ignored: SELinux is not enabled on this host");
-  }
 }
 
 // The container's process, pinned: a pidfd, its namespaces and its root, then the start
@@ -418,7 +395,8 @@ int container_exec(const std::string& root, const std::string& id, const ExecOpt
       log::warn("arguments after the container ID ignored: --process gives the process");
   }
   const Process proc = exec_process_for(cfg, o, text);
-  check_lsm(proc);
+  // nook applies no LSM label (keys.cpp); the container's mountLabel was checked at create.
+  check_lsm(proc, {}, o.process_file.empty() ? "exec" : o.process_file);
   if (proc.terminal && o.console_socket.empty() && o.detach)
     fail("a terminal with --detach needs --console-socket");
   if (!proc.terminal && !o.console_socket.empty())

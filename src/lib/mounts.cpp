@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "error.hpp"
+#include "keys.hpp"
 #include "log.hpp"
 #include "mounts_internal.hpp"
 #include "namespaces.hpp"
@@ -88,6 +89,18 @@ struct AttrOpt {
   bool clear;
   uint64_t attr;
 };
+// The options that are none of the above: what the parser does with each.
+struct OtherOpt {
+  const char* name;
+  enum Act { bind, rbind, remount, refuse, ignore } act;
+};
+constexpr OtherOpt kOtherOpts[] = {
+    {"bind", OtherOpt::bind},           {"rbind", OtherOpt::rbind},
+    {"remount", OtherOpt::remount},     {"idmap", OtherOpt::refuse},      // ID-mapped mounts
+    {"ridmap", OtherOpt::refuse},       {"tmpcopyup", OtherOpt::ignore},  // crun extensions
+    {"copy-symlink", OtherOpt::ignore}, {"notmpcopyup", OtherOpt::ignore},
+};
+
 constexpr AttrOpt kAttrOpts[] = {
     {"rro", false, MOUNT_ATTR_RDONLY},
     {"rrw", true, MOUNT_ATTR_RDONLY},
@@ -514,23 +527,44 @@ MountOptions parse_mount_options(const std::vector<std::string>& opts, const std
         break;
       }
     if (done) continue;
-    if (opt == "bind") {
-      o.bind = true;
-    } else if (opt == "rbind") {
-      o.bind = o.recursive = true;
-    } else if (opt == "idmap" || opt == "ridmap") {
-      fail("mount " + where + ": option \"" + opt +
-           "\" (ID-mapped mounts) is not supported by nook");
-    } else if (opt == "tmpcopyup" || opt == "copy-symlink" || opt == "notmpcopyup") {
-      o.ignored.push_back(opt);  // crun extensions
-    } else if (opt == "remount") {
-      o.flags |= MS_REMOUNT;
-    } else {
+    const OtherOpt* other = nullptr;
+    for (auto& x : kOtherOpts)
+      if (opt == x.name) other = &x;
+    if (!other) {
       if (!o.data.empty()) o.data += ',';
       o.data += opt;
+      continue;
+    }
+    switch (other->act) {
+      case OtherOpt::bind:
+        o.bind = true;
+        break;
+      case OtherOpt::rbind:
+        o.bind = o.recursive = true;
+        break;
+      case OtherOpt::remount:
+        o.flags |= MS_REMOUNT;
+        break;
+      case OtherOpt::refuse:
+        fail("mount " + where + ": option \"" + opt +
+             "\": " + key_reason("/mounts/*/options", opt));
+      case OtherOpt::ignore:
+        o.ignored.push_back(opt);
+        break;
     }
   }
   return o;
+}
+
+std::vector<std::string> mount_option_names() {
+  std::vector<std::string> out;
+  for (auto& f : kFlagOpts) out.push_back(f.name);
+  for (auto& p : kPropOpts) out.push_back(p.name);
+  for (auto& a : kAttrOpts) out.push_back(a.name);
+  for (auto& x : kOtherOpts)
+    if (x.act != OtherOpt::refuse && x.act != OtherOpt::ignore) out.push_back(x.name);
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 namespace {

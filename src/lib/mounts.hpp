@@ -24,6 +24,10 @@ struct MountOptions {
 // Pure: decodes options; throws nook::Error for options nook refuses (idmap, ...).
 MountOptions parse_mount_options(const std::vector<std::string>& opts, const std::string& where);
 
+// The options parse_mount_options applies itself (its tables: not refused, not ignored, not
+// passed to the filesystem as data), sorted: what `nook features` lists as mountOptions.
+std::vector<std::string> mount_option_names();
+
 // What to do when mount(2) of a filesystem of `type` with options `data` failed with `err`
 // (`userns`: in a user namespace). Pure; unit-tested.
 struct MountFallback {

@@ -17,6 +17,7 @@
 #include "error.hpp"
 #include "fd.hpp"
 #include "fileio.hpp"
+#include "keys.hpp"
 #include "log.hpp"
 #include "names.hpp"
 #include "seccomp.hpp"
@@ -147,7 +148,7 @@ void switch_user(const User& u, bool setgroups_ok) {
     for (auto g : u.additional_gids)
       if (g != u.gid) {
         log::warn("process.user.additionalGids: group " + std::to_string(g) +
-                  " not set: setgroups is denied in this user namespace");
+                  " not set: " + key_reason("/process/user/additionalGids"));
         break;
       }
   }

@@ -19,6 +19,7 @@
 
 #include "error.hpp"
 #include "fd.hpp"
+#include "keys.hpp"
 #include "log.hpp"
 
 namespace nook {
@@ -402,9 +403,7 @@ void install_program(const sock_filter* insns, size_t len, unsigned flags, const
 
 void seccomp_validate(const Seccomp& p, const std::string& file) {
   Where w{file};
-  if (!p.listener_path.empty())
-    w.fail("/listenerPath",
-           "seccomp notification listeners are not supported: nook has no listener support");
+  if (!p.listener_path.empty()) w.fail("/listenerPath", key_reason("/linux/seccomp/listenerPath"));
   resolve_action(w, p.default_action, p.default_errno_ret, "/defaultAction", "/defaultErrnoRet");
   for (size_t i = 0; i < p.architectures.size(); i++)
     resolve_arch(w, p.architectures[i], "/architectures/" + std::to_string(i));

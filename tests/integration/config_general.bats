@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # Config keys, general part (docs/config-keys.md): ociVersion, process presence, hooks (each
-# phase, state on stdin, failures), annotations, intelRdt, resources.network/rdma,
-# `nook features`, and the config.json files real clients send (tests/configs).
+# phase, state on stdin, failures), annotations, intelRdt, resources.network/rdma, the key
+# policy table (`nook config-keys`) against real configs, `nook features`, and the config.json
+# files real clients send (tests/configs).
 
 load ../lib/common
 load config_lib
@@ -166,11 +167,95 @@ createContainer inside-ns"
   cfg '.linux.resources.network = {classID: 1048577} | .linux.resources.rdma = {"mlx5_1": {hcaHandles: 3}}'
   inside netres /probe echo ok
   assert_success
-  [[ $stderr == *"network/rdma ignored"* ]] || { echo "$stderr" >&2; false; }
+  [[ $stderr == *"linux.resources.network ignored"* && $stderr == *"linux.resources.rdma ignored"* ]] || { echo "$stderr" >&2; false; }
+  # said once each (the cgroup plan does not repeat them)
+  [[ $(grep -c 'network' <<<"$stderr") -eq 1 && $(grep -c 'rdma' <<<"$stderr") -eq 1 ]] || { echo "$stderr" >&2; false; }
 }
 
 # ---------------------------------------------------------------------------------------------
-# nook features agrees with docs/config-keys.md
+# The key policy (src/lib/keys.cpp, `nook config-keys`), docs/config-keys.md and what nook does.
+# tests/unit/keys_test.cpp compares every row of the table and the doc; these run configs.
+
+KEYS_DOC=$NOOK_REPO_DIR/docs/config-keys.md
+
+# key_field POINTER N: field N of the `nook config-keys` line for POINTER (1 pointer, 2 values,
+# 3 root, 4 unprivileged, 5 reason), from $KEYS_TABLE.
+key_field() { awk -F'\t' -v p="$1" -v n="$2" '$1 == p { print $n; exit }' <<<"$KEYS_TABLE"; }
+
+# sample_key ID POINTER JQ [LOG]: the test's bundle with JQ applied; nook must do what the table
+# says for POINTER in this mode: refuse (error with the pointer and the reason), ignore (the
+# warning "KEY ignored: REASON"), lsm (either, as the host's LSM is on or off), honour (run, no
+# warning naming the key), or fall back (run; with --debug, the log line LOG).
+sample_key() {
+  local id=$1 ptr=$2 edit=$3 log=${4:-} treat reason key
+  treat=$(key_field "$ptr" "$(is_user_mode && echo 4 || echo 3)")
+  reason=$(key_field "$ptr" 5)
+  key=${ptr#/}
+  key=${key//\//.}
+  [[ -n $treat ]] || { echo "$ptr: not in nook config-keys" >&2; return 1; }
+  [[ -z $reason ]] || grep -qF -- "$reason" "$KEYS_DOC" || { echo "$ptr: reason not in the doc: $reason" >&2; return 1; }
+  cat "$TEST_DIR/pristine.json" >"$BUNDLE/config.json"
+  cfg "$edit"
+  set_args /probe echo ok
+  if [[ $treat == lsm ]]; then
+    local lsm=SELinux
+    case $ptr in
+      /process/apparmorProfile) lsm=AppArmor && grep -qs Y /sys/module/apparmor/parameters/enabled && treat=refused ;;
+      *) grep -qs 1 /sys/fs/selinux/enforce && treat=refused ;;
+    esac
+    if [[ $treat == lsm ]]; then treat=ignored reason="$lsm is not enabled on this host"; fi
+  fi
+  echo "# $ptr: $treat${reason:+ ($reason)}" >&3
+  case $treat in
+    refused)
+      nook_create "$id"
+      assert_failure
+      # $ptr unquoted: its "*" matches the array index
+      [[ $output == *$ptr:* && $output == *"$reason"* ]] ||
+        { echo "$ptr: no pointer and reason \"$reason\" in: $output" >&2; return 1; }
+      assert_no_container "$id" ;;
+    ignored)
+      run --separate-stderr nook run --bundle "$BUNDLE" "$id"
+      assert_success
+      [[ $stderr == *"$key ignored: $reason"* ]] || { echo "$ptr: no warning in: $stderr" >&2; return 1; } ;;
+    honoured | fallback)
+      run --separate-stderr nook --debug run --bundle "$BUNDLE" "$id"
+      assert_success
+      assert_output ok
+      [[ $stderr != *"warning"*"$key"* ]] || { echo "$ptr: warned about: $stderr" >&2; return 1; }
+      [[ $treat == honoured || $stderr == *"$log"* ]] || { echo "$ptr: no fallback log \"$log\": $stderr" >&2; return 1; } ;;
+    *)
+      echo "$ptr: no sample check for treatment $treat" >&2
+      return 1 ;;
+  esac
+}
+
+@test "config keys: a sample of each treatment behaves as the table and this document say" {
+  run nook config-keys
+  assert_success
+  KEYS_TABLE=$output
+  cp "$BUNDLE/config.json" "$TEST_DIR/pristine.json"
+  # refused
+  sample_key k-rdt /linux/intelRdt '.linux.intelRdt = {closID: "guaranteed_group", l3CacheSchema: "L3:0=7f0"}'
+  sample_key k-sol /solaris '.solaris = {}'
+  sample_key k-pers /linux/personality/flags '.linux.personality = {domain: "LINUX", flags: ["x"]}'
+  sample_key k-umap /mounts/*/uidMappings '.mounts += [{destination: "/mnt", type: "bind", source: "/tmp", options: ["rbind"], uidMappings: [{containerID: 0, hostID: 0, size: 1}]}]'
+  sample_key k-lsn /linux/seccomp/listenerPath '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", listenerPath: "/run/x.sock"}'
+  # ignored, with a warning
+  sample_key k-cmd /process/commandLine '.process.commandLine = "cmd.exe /c"'
+  sample_key k-usr /process/user/username '.process.user.username = "Administrator"'
+  sample_key k-net /linux/resources/network '.linux.resources.network = {classID: 1048577}'
+  sample_key k-rdma /linux/resources/rdma '.linux.resources.rdma = {"mlx5_1": {hcaHandles: 3}}'
+  # refused where the LSM is on, else ignored
+  sample_key k-aa /process/apparmorProfile '.process.apparmorProfile = "nook-test"'
+  sample_key k-se /linux/mountLabel '.linux.mountLabel = "system_u:object_r:container_file_t:s0"'
+  # honoured
+  sample_key k-host /hostname '.hostname = "keys-sample"'
+  sample_key k-nnp /process/noNewPrivileges '.process.noNewPrivileges = true'
+  # honoured as root; unprivileged, the single-ID map instead (logged)
+  if is_root_mode; then chmod 0755 "$ROOTFS"; fi
+  sample_key k-map /linux/uidMappings '.linux.namespaces |= (if any(.type == "user") then . else . + [{type: "user"}] end) | .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}] | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]' "single-ID user namespace"
+}
 
 @test "features: what nook reports matches the decisions in docs/config-keys.md" {
   run nook features
@@ -178,15 +263,23 @@ createContainer inside-ns"
   local f=$output
   assert_equal "$(jq -r '.linux.namespaces | sort | join(",")' <<<"$f")" "cgroup,ipc,mount,network,pid,time,user,uts" namespaces
   assert_equal "$(jq -r '.hooks | join(",")' <<<"$f")" "prestart,createRuntime,createContainer,startContainer,poststart,poststop" hooks
-  assert_equal "$(jq -r '[.linux.apparmor.enabled, .linux.selinux.enabled, .linux.intelRdt.enabled, .linux.mountExtensions.idmap.enabled] | map(tostring) | join(",")' <<<"$f")" "false,false,false,false" "lsm, rdt, idmap"
-  # every mount option nook reports is one it applies; idmap is not among them
-  local opt
-  for opt in ro rw nosuid nodev noexec sync dirsync relatime noatime strictatime nodiratime rro bind rbind private rprivate shared rshared slave rslave unbindable runbindable; do
-    jq -e --arg o "$opt" '.mountOptions | index($o)' <<<"$f" >/dev/null || { echo "missing mount option $opt" >&2; false; }
+  # apparmor, selinux, intelRdt, idmap: enabled exactly when the table does not refuse the key
+  run nook config-keys
+  assert_success
+  KEYS_TABLE=$output
+  local want=() p
+  for p in /process/apparmorProfile /process/selinuxLabel /linux/intelRdt; do
+    [[ $(key_field "$p" 3) == honoured ]] && want+=(true) || want+=(false)
   done
-  jq -e '.mountOptions | index("idmap") | not' <<<"$f" >/dev/null
-  # the doc names features' own fields
-  grep -q 'nook features' "$NOOK_REPO_DIR/docs/config-keys.md"
+  [[ $(awk -F'\t' '$1 == "/mounts/*/options" && $2 ~ /(^| )idmap( |$)/ { print $3 }' <<<"$KEYS_TABLE") == honoured ]] && want+=(true) || want+=(false)
+  assert_equal "$(jq -r '[.linux.apparmor.enabled, .linux.selinux.enabled, .linux.intelRdt.enabled, .linux.mountExtensions.idmap.enabled] | map(tostring) | join(",")' <<<"$f")" "$(IFS=,; echo "${want[*]}")" "lsm, rdt, idmap"
+  [[ ${want[*]} == "false false false false" ]]
+  # mountOptions: exactly the options the doc's honoured mounts[].options rows name
+  local doc
+  doc=$(awk -F' [|] ' '$1 ~ /^[|] `mounts\[\]\.options`/ && $2 ~ /^honoured/ { print $1 }' "$KEYS_DOC" |
+    grep -o '`[^`]*`' | tr -d '`' | grep -vxF 'mounts[].options' | sort)
+  [[ $(wc -l <<<"$doc") -gt 40 ]] || { echo "too few options in the doc: $doc" >&2; false; }
+  assert_equal "$(jq -r '.mountOptions[]' <<<"$f" | sort)" "$doc" "mountOptions"
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -351,9 +351,7 @@ TEST(CgroupPlanRows, IgnoredResourcesSayWhy) {
             (Strings{"linux.resources.cpu.realtimePeriod/realtimeRuntime: not available on "
                      "cgroup v2",
                      "linux.resources.blockIO.leafWeight: needs the CFQ scheduler, gone since "
-                     "Linux 5.0",
-                     "linux.resources.network: net_cls/net_prio are not supported by nook",
-                     "linux.resources.rdma: not supported by nook"}));
+                     "Linux 5.0"}));
   EXPECT_TRUE(p.writes.empty());
 }
 

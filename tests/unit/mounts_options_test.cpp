@@ -191,7 +191,7 @@ TEST(MountOptions, IdmapIsRefused) {
       ADD_FAILURE() << opt << ": no error";
     } catch (const Error& e) {
       EXPECT_EQ(std::string(e.what()), std::string("mount /data: option \"") + opt +
-                                           "\" (ID-mapped mounts) is not supported by nook");
+                                           "\": ID-mapped mounts are not supported by nook");
     }
   }
   // idmap with a value is not the option: it goes to the filesystem as data

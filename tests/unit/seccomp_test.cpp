@@ -95,7 +95,7 @@ TEST(SeccompValidate, NotifyIsRefusedWithTheReason) {
   EXPECT_EQ(validate_error(R"({"defaultAction": "SCMP_ACT_ALLOW",
                                "listenerPath": "/run/seccomp.sock"})"),
             "config.json: /linux/seccomp/listenerPath: seccomp notification listeners are not "
-            "supported: nook has no listener support");
+            "supported by nook");
 }
 
 TEST(SeccompValidate, ErrnoRetOnlyWithErrnoAndTrace) {

@@ -33,7 +33,7 @@ if ((rc == 77)); then
   echo "SKIP: no guest image cached and not root to build one"
   exit 77
 fi
-((rc == 0)) || { echo "guest image build failed"; exit 1; }
+((rc == 0)) && [[ -f $IMG/ready ]] || { echo "guest image build failed ($IMG)"; exit 1; }
 T1=$(date +%s)
 
 rm -rf "$WORK"

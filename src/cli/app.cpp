@@ -146,13 +146,16 @@ std::map<std::string, std::function<void()>> build_app(CLI::App& app, Globals& g
       ->check(CLI::IsMember({"text", "json"}));
   app.add_flag("--debug", g.log.debug, "log debug messages");
   app.add_flag("--systemd-cgroup", g.systemd_cgroup,
-               "accepted for runc compatibility: nook manages cgroups through cgroupfs; "
-               "linux.cgroupsPath \"slice:prefix:name\" is mapped to a plain path");
+               "the systemd cgroup driver: a transient unit per container, asked for over "
+               "D-Bus (linux.cgroupsPath \"slice:prefix:name\"); cgroupfs when no systemd is "
+               "reachable");
   app.add_option("--rootless", g.rootless,
                  "accepted for runc compatibility (true|false|auto): nook decides from the "
                  "caller's privileges");
   app.add_option("--cgroup-manager", g.cgroup_manager,
-                 "accepted for crun compatibility (cgroupfs|systemd|disabled)");
+                 "crun's cgroup driver choice: cgroupfs, systemd (= --systemd-cgroup) or "
+                 "disabled (no cgroup)")
+      ->check(CLI::IsMember({"cgroupfs", "systemd", "disabled"}));
   std::map<std::string, std::function<void()>> actions;
   // Registering every verb's options is most of the work of a short call like `state` (CLI11
   // builds each option): when the verb is known, only it is registered.

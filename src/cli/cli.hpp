@@ -19,6 +19,12 @@ struct Globals {
   std::string cgroup_manager;  // crun's --cgroup-manager
   int exit_code = 0;
 
+  // The systemd cgroup driver: --systemd-cgroup, or --cgroup-manager systemd (which, like
+  // cgroupfs and disabled, overrides --systemd-cgroup, as in crun).
+  bool systemd() const {
+    return cgroup_manager.empty() ? systemd_cgroup : cgroup_manager == "systemd";
+  }
+
   // The state root after defaults are applied.
   std::string state_root() const;
 };

@@ -26,7 +26,7 @@ Verb reg("create", [](CLI::App& app, Globals& g) -> std::function<void()> {
   static std::string id;
   add_create_options(sub, o, id);
   return [&g] {
-    o.systemd_cgroup = g.systemd_cgroup;
+    o.systemd_cgroup = g.systemd();
     o.no_cgroups = g.cgroup_manager == "disabled";
     container_create(g.state_root(), id, o);
   };

@@ -11,7 +11,7 @@ Verb reg("delete", [](CLI::App& app, Globals& g) -> std::function<void()> {
   sub->add_flag("-f,--force", force,
                 "kill the container first if it runs; no error if it does not exist");
   sub->add_option("id", id, "container ID")->required();
-  return [&g] { container_delete(g.state_root(), id, force, g.systemd_cgroup); };
+  return [&g] { container_delete(g.state_root(), id, force, g.systemd()); };
 });
 }  // namespace
 }  // namespace nook::cli

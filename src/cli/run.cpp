@@ -20,7 +20,7 @@ Verb reg("run", [](CLI::App& app, Globals& g) -> std::function<void()> {
   sub->add_flag("--no-subreaper", no_subreaper,
                 "accepted for runc compatibility: nook is never a subreaper");
   return [&g] {
-    o.systemd_cgroup = g.systemd_cgroup;
+    o.systemd_cgroup = g.systemd();
     o.no_cgroups = g.cgroup_manager == "disabled";
     g.exit_code = container_run(g.state_root(), id, o, detach);
   };

@@ -254,7 +254,7 @@ bool parse(const char* text, unsigned long n, Fields& f) {
       f.root_emulation = s.boolean();
     } else if (tok_is(k, "creating")) {
       f.creating = s.boolean();
-    } else if (tok_is(k, "hooks") || tok_is(k, "ownPidns")) {
+    } else if (tok_is(k, "hooks") || tok_is(k, "ownPidns") || tok_is(k, "cgroupSystemd")) {
       s.boolean();
     } else if (tok_is(k, "annotations")) {
       s.ws();

@@ -18,6 +18,8 @@
 #pragma once
 #include <sys/types.h>
 
+#include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -32,11 +34,15 @@ namespace nook {
 struct CgroupPlacement {
   std::string v2;               // absolute path of the cgroup v2 directory, or empty
   std::vector<std::string> v1;  // absolute paths of the cgroup v1 directories, or empty
+  bool systemd = false;         // the systemd driver made it: a unit named as the leaf directory
   bool empty() const { return v2.empty() && v1.empty(); }
 };
 
-// Decides and creates the container's cgroup(s) for `id` (from linux.cgroupsPath or a default
-// path), moves `pid` into them and applies `resources`. Where nook may not write cgroups,
+// Decides and creates the container's cgroup(s) for `id`. With `systemd` (--systemd-cgroup,
+// --cgroup-manager systemd) the systemd driver asks systemd for it first (cgroup_systemd_enter);
+// the cgroupfs driver places it when systemd cannot be reached.
+// Otherwise: decides and creates the container's cgroup(s) for `id` (from linux.cgroupsPath or a
+// default path), moves `pid` into them and applies `resources`. Where nook may not write cgroups,
 // returns an empty placement and logs one warning if resources were asked for.
 // Throws nook::Error when a resource was asked for, the cgroup is writable, and applying fails.
 CgroupPlacement cgroup_enter(const std::string& id, const Linux& linux, pid_t pid, bool systemd);
@@ -48,6 +54,20 @@ CgroupPlacement cgroup_enter(const std::string& id, const Linux& linux, pid_t pi
 //   cgroup_join(p, pid, /*v2_done=*/true)               the v1 directories, if any
 // If the child is never made, cgroup_remove(p).
 CgroupPlacement cgroup_prepare(const std::string& id, const Linux& linux, bool systemd);
+
+// The systemd driver (cgroup_systemd.cpp): a transient unit with Delegate=yes holding `pid`
+// (a scope; a slice when the name ends in ".slice"), on the system bus as root, else on the
+// caller's user bus; its resource properties, then every resource written into its cgroup.
+// nullopt, after one warning saying why, when no systemd is reachable (the caller then uses
+// the cgroupfs driver). Throws when systemd refuses the unit or a resource cannot be applied.
+std::optional<CgroupPlacement> cgroup_systemd_enter(const std::string& id, const Linux& linux,
+                                                    pid_t pid);
+
+// Stops the unit of a placement the systemd driver made (cgroup_remove calls it).
+void cgroup_systemd_stop(const CgroupPlacement& p);
+
+// Whether this build has the systemd driver (`nook features`).
+constexpr bool kCgroupSystemdDriver = true;
 
 // Moves `pid` (an exec'd process, or the child after cgroup_prepare) into every directory of
 // the placement; `v2_done` skips the v2 one. No-op when empty.
@@ -93,6 +113,22 @@ std::string cgroup_path_for(const std::string& id, const std::string& cgroups_pa
 
 // "machine.slice:libpod:abc" -> "/machine.slice/libpod-abc.scope", as runc expands it.
 std::string cgroup_systemd_path(const std::string& spec, const std::string& id);
+
+// The systemd unit for a container (the systemd driver): "slice:prefix:name" ->
+// "prefix-name.scope" in "slice"; a name ending in ".slice" is the unit itself; an empty
+// cgroupsPath is "system.slice:nook:<id>" (`system`) or "user.slice:nook:<id>".
+// Throws nook::Error for a malformed path.
+struct CgroupSystemdUnit {
+  std::string name;   // "nook-abc.scope", "machine-x.slice"
+  std::string slice;  // the parent slice; "" for systemd's default
+  bool is_slice = false;
+};
+CgroupSystemdUnit cgroup_systemd_unit(const std::string& id, const std::string& cgroups_path,
+                                      bool system);
+
+// "0-3,5" -> the bit mask systemd's AllowedCPUs / AllowedMemoryNodes take (byte i, bit j is
+// CPU 8i+j). `what` ("cpus", "mems") names the field in errors.
+std::vector<uint8_t> cgroup_cpu_mask(const std::string& list, const std::string& what);
 
 // Which controllers exist where.
 struct CgroupLayout {

@@ -318,6 +318,9 @@ CgroupPlacement cgroup_prepare(const std::string& id, const Linux& linux, bool s
 }
 
 CgroupPlacement cgroup_enter(const std::string& id, const Linux& linux, pid_t pid, bool systemd) {
+  // The systemd driver only when asked for: the cgroupfs path makes no D-Bus call.
+  if (systemd)
+    if (auto p = cgroup_systemd_enter(id, linux, pid)) return *p;
   auto t0 = Clock::now();
   CgroupPlacement p = cgroup_prepare(id, linux, systemd);
   try {
@@ -344,6 +347,14 @@ void cgroup_join(const CgroupPlacement& p, pid_t pid, bool v2_done) {
 }
 
 void cgroup_remove(const CgroupPlacement& p) {
+  // systemd removes the unit's cgroup when it stops the unit; what is left is removed below.
+  if (p.systemd) {
+    try {
+      cgroup_systemd_stop(p);
+    } catch (const Error& e) {
+      log::warn(e.what());
+    }
+  }
   std::vector<std::string> dirs = p.v1;
   if (!p.v2.empty()) dirs.push_back(p.v2);
   std::optional<Error> first;
@@ -359,6 +370,27 @@ void cgroup_remove(const CgroupPlacement& p) {
   }
   if (first) throw *first;
 }
+
+namespace cgroup_internal {
+
+void cgroup_apply(const CgroupPlacement& p, const Linux& linux, bool strict) {
+  if (!linux.resources) return;
+  const Host& h = host();
+  std::vector<CgroupMount> v1;                // the hierarchies the placement has a directory in
+  std::map<std::string, std::string> dir_of;  // v1 controller -> directory
+  for (auto& m : h.v1)
+    for (auto& d : p.v1)
+      if (d.rfind(m.mountpoint + "/", 0) == 0) {
+        v1.push_back(m);
+        for (auto& c : m.controllers) dir_of[c] = d;
+      }
+  CgroupLayout layout = cgroup_layout(v1, !p.v2.empty(), p.v2.empty() ? "" : controllers_of(p.v2));
+  CgroupPlan plan = cgroup_plan(*linux.resources, linux.devices, layout, strict);
+  for (auto& m : plan.ignored) log::warn(m);
+  apply_plan(plan, [&](const CgroupWrite& w) { return w.v2 ? p.v2 : dir_of.at(w.controller); });
+}
+
+}  // namespace cgroup_internal
 
 std::vector<std::string> cgroup_remove_if_empty(const std::string& id,
                                                 const std::string& cgroups_path, bool systemd) {

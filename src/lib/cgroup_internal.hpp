@@ -9,6 +9,7 @@
 //                    per process (/proc/self/cgroup, statfs, else /proc/self/mountinfo);
 //   cgroup_fs.cpp    the file system: mkdir, controllers, resource writes, attaching a process,
 //                    rmdir (create / run / exec / delete);
+//   cgroup_systemd.cpp the systemd driver: a transient unit over D-Bus (sd-bus, dlopen'd);
 //   cgroup.cpp       a running container's cgroup: freeze and thaw, frozen, its processes,
 //                    signalling them all (pause / resume / state / ps / kill --all).
 // Every system call that fails reports the call, the path and errno.
@@ -130,5 +131,13 @@ CgroupTarget cgroup_target_below(const CgroupMount& m, const std::string& own,
 // the path for `id` in every hierarchy as root, in the own cgroup v2 otherwise.
 std::vector<std::string> cgroup_leftover_dirs(const Host& h, bool root, const std::string& id,
                                               const std::string& cgroups_path, bool systemd);
+
+// ---------------------------------------------------------------------------------------------
+// The file system (cgroup_fs.cpp)
+
+// Applies linux.resources to a placement made elsewhere (the systemd driver's unit): the
+// layout is what its directories offer; strict as root (a resource that cannot be applied is
+// an error), else ignored ones are warnings.
+void cgroup_apply(const CgroupPlacement& p, const Linux& linux, bool strict);
 
 }  // namespace nook::cgroup_internal

@@ -349,6 +349,51 @@ std::string cgroup_systemd_path(const std::string& spec, const std::string& id) 
   return path + "/" + unit;
 }
 
+CgroupSystemdUnit cgroup_systemd_unit(const std::string& id, const std::string& cgroups_path,
+                                      bool system) {
+  std::string spec = cgroups_path.empty()
+                         ? std::string(system ? "system.slice" : "user.slice") + ":nook:" + id
+                         : cgroups_path;
+  if (spec[0] == '/')
+    fail("linux.cgroupsPath: \"" + spec +
+         "\": with --systemd-cgroup it must be \"slice:prefix:name\", not a path");
+  cgroup_systemd_path(spec, id);  // validates: throws for a malformed one
+  auto parts = split(spec, ':');
+  CgroupSystemdUnit u;
+  u.slice = parts[0] == "-.slice" ? "" : parts[0];
+  std::string name = parts[2].empty() ? id : parts[2];
+  u.is_slice = ends_with(name, ".slice");
+  u.name = u.is_slice ? name : (parts[1].empty() ? "" : parts[1] + "-") + name + ".scope";
+  return u;
+}
+
+std::vector<uint8_t> cgroup_cpu_mask(const std::string& list, const std::string& what) {
+  std::vector<uint8_t> mask;
+  for (auto& part : split(list, ',')) {
+    if (part.empty()) continue;
+    auto dash = part.find('-');
+    unsigned long lo = 0, hi = 0;
+    try {
+      size_t used = 0;
+      std::string a = part.substr(0, dash);
+      lo = std::stoul(a, &used);
+      if (used != a.size()) throw std::invalid_argument(a);
+      hi = lo;
+      if (dash != std::string::npos) {
+        std::string b = part.substr(dash + 1);
+        hi = std::stoul(b, &used);
+        if (used != b.size()) throw std::invalid_argument(b);
+      }
+    } catch (const std::exception&) {
+      fail("linux.resources.cpu." + what + ": \"" + list + "\" is not a list of numbers");
+    }
+    if (hi < lo || hi > 8191) fail("linux.resources.cpu." + what + ": bad range \"" + part + "\"");
+    if (mask.size() < hi / 8 + 1) mask.resize(hi / 8 + 1);
+    for (unsigned long i = lo; i <= hi; i++) mask[i / 8] |= static_cast<uint8_t>(1u << (i % 8));
+  }
+  return mask;
+}
+
 std::string cgroup_path_for(const std::string& id, const std::string& cgroups_path, bool systemd,
                             const std::string& parent) {
   if (systemd) {

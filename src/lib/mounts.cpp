@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "cgroup.hpp"
 #include "error.hpp"
 #include "keys.hpp"
 #include "log.hpp"
@@ -326,6 +327,106 @@ void bind_host_tree(const char* host, int target, int rootfd, const Mount& m, un
   set_propagation(fd_path(top.get()), propagation, m);
 }
 
+// The container's view of a cgroup v1 (or hybrid) host, as runc and crun mount it: a tmpfs at
+// the destination with one directory per hierarchy of the host's /sys/fs/cgroup, each showing
+// the container's own cgroup there, so that limits read inside (memory.limit_in_bytes, what
+// JVMs and Go runtimes size themselves by) are the container's and the host's other groups
+// are out of sight. With a cgroup namespace of its own, a fresh mount of each hierarchy (its
+// root is the namespace's cgroup, which the parent placed us in before GO); else a bind of the
+// own cgroup directory. The host's symlinks (cpu -> cpu,cpuacct) are copied. Only as root in
+// the initial user namespace; false (nothing mounted) when the host's tree is not the standard
+// layout, and the caller then binds the host's /sys/fs/cgroup as before.
+bool mount_cgroup_v1_view(const FsPlan& plan, int rootfd, const Mount& m, int target,
+                          unsigned long flags) {
+  if (plan.userns) return false;
+  char buf[8192];
+  Fd self_cg(::open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC));
+  std::string own_text;
+  for (ssize_t n; self_cg && (n = ::read(self_cg.get(), buf, sizeof buf)) > 0;)
+    own_text.append(buf, static_cast<size_t>(n));
+  auto own = cgroup_parse_proc(own_text);
+  // The standard layout: /sys/fs/cgroup/<name>, a v1 hierarchy of the controllers its name
+  // lists ("cpu,cpuacct"; "systemd" is "name=systemd"), or cgroup2 ("unified").
+  std::vector<CgroupMount> hier;
+  if (DIR* d = ::opendir("/sys/fs/cgroup")) {
+    while (dirent* e = ::readdir(d)) {
+      if (e->d_type != DT_DIR || e->d_name[0] == '.') continue;
+      std::string name = e->d_name;
+      struct statfs sf;
+      if (::statfs(("/sys/fs/cgroup/" + name).c_str(), &sf) != 0) continue;
+      CgroupMount cm;
+      cm.mountpoint = "/sys/fs/cgroup/" + name;
+      cm.root = "/";
+      if (sf.f_type == CGROUP2_SUPER_MAGIC) {
+        cm.v2 = true;
+      } else if (sf.f_type == CGROUP_SUPER_MAGIC) {
+        bool named = std::any_of(own.begin(), own.end(),
+                                 [&](auto& kv) { return kv.first == "name=" + name; });
+        cm.controllers = {named ? "name=" + name : name};
+      } else {
+        continue;
+      }
+      hier.push_back(cm);
+    }
+    ::closedir(d);
+  }
+  if (hier.empty()) return false;
+
+  unsigned long f = flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  if (::mount("tmpfs", fd_path(target).c_str(), "tmpfs", f, "mode=755") != 0)
+    mount_fail("(tmpfs for the cgroup v1 view)", m, errno);
+  Fd top = open_in_root(rootfd, m.destination, false, false);
+  std::string top_path = fd_path(top.get());
+  for (auto& cm : hier) {
+    std::string name = cm.mountpoint.substr(15);
+    if (::mkdirat(top.get(), name.c_str(), 0555) != 0)
+      mount_fail(("(mkdir " + name + ")").c_str(), m, errno);
+    std::string dst = top_path + "/" + name;
+    unsigned long mf = f | (flags & MS_RDONLY);
+    std::string opts;
+    for (auto& c : cm.controllers) opts += (opts.empty() ? "" : ",") + c;
+    int rc = -1;
+    if (plan.new_cgroupns) {
+      if (cm.v2)
+        rc = ::mount("cgroup2", dst.c_str(), "cgroup2", mf, nullptr);
+      else
+        rc = ::mount("cgroup", dst.c_str(), "cgroup", mf,
+                     (opts.rfind("name=", 0) == 0 ? "none," + opts : opts).c_str());
+      if (rc != 0)
+        log::debug("mount " + m.destination + "/" + name + ": " + std::strerror(errno) +
+                   "; binding the own cgroup instead");
+    }
+    if (rc != 0) {
+      std::string path = "/";
+      for (auto& [key, p] : own)
+        if (key == (cm.v2 ? "" : opts)) path = p;
+      std::string src = cgroup_dir(cm, path);
+      Fd dir(::openat(top.get(), name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!dir) mount_fail(("(open " + name + ")").c_str(), m, errno);
+      bind_onto(src, dir.get(), false, m);
+      if (mf) remount_bind(dst, dir.get(), mf, m);
+    }
+  }
+  // The host's aliases: "cpu" -> "cpu,cpuacct", "cpuacct" -> ..., "net_cls" -> ...
+  if (DIR* d = ::opendir("/sys/fs/cgroup")) {
+    while (dirent* e = ::readdir(d)) {
+      if (e->d_type != DT_LNK) continue;
+      char link[256];
+      ssize_t n = ::readlinkat(::dirfd(d), e->d_name, link, sizeof link - 1);
+      if (n <= 0) continue;
+      link[n] = 0;
+      if (::symlinkat(link, top.get(), e->d_name) != 0 && errno != EEXIST)
+        log::debug(std::string("cgroup v1 view: symlink ") + e->d_name + ": " +
+                   std::strerror(errno));
+    }
+    ::closedir(d);
+  }
+  if ((flags & MS_RDONLY) && ::mount(nullptr, top_path.c_str(), nullptr,
+                                     MS_REMOUNT | MS_BIND | MS_RDONLY | f, nullptr) != 0)
+    mount_fail("(read-only cgroup v1 view)", m, errno);
+  return true;
+}
+
 void mount_one(const FsPlan& plan, int rootfd, const Mount& m, Fd* cwd) {
   MountOptions o = parse_mount_options(m.options, m.destination);
   bool bind = o.bind || m.type == "bind";
@@ -353,6 +454,7 @@ void mount_one(const FsPlan& plan, int rootfd, const Mount& m, Fd* cwd) {
     // controllers together is refused when they are already mounted apart.
     struct statfs sfs;
     if (::statfs("/sys/fs/cgroup", &sfs) != 0 || sfs.f_type != CGROUP2_SUPER_MAGIC) {
+      if (mount_cgroup_v1_view(plan, rootfd, m, target.get(), flags)) return;
       log::debug("mount " + m.destination + ": cgroup v1 host: binding /sys/fs/cgroup");
       bind_host_tree("/sys/fs/cgroup", target.get(), rootfd, m, flags, flags & MS_RDONLY,
                      o.propagation);

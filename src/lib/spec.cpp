@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cgroup.hpp"
 #include "config.hpp"
 #include "keys.hpp"
 #include "mounts.hpp"
@@ -115,7 +116,11 @@ std::string features_json() {
       {"linux",
        {{"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"}},
         {"capabilities", caps},
-        {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false}}},
+        {"cgroup",
+         {{"v1", true},
+          {"v2", true},
+          {"systemd", kCgroupSystemdDriver},
+          {"systemdUser", kCgroupSystemdDriver}}},
         {"seccomp",
          {{"enabled", true},
           {"actions",

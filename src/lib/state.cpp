@@ -430,6 +430,7 @@ std::string state_to_json(const State& s) {
             {"annotations", s.annotations}};
   if (!s.cgroup.v2.empty()) j["cgroupV2"] = s.cgroup.v2;
   if (!s.cgroup.v1.empty()) j["cgroupV1"] = s.cgroup.v1;
+  if (s.cgroup.systemd) j["cgroupSystemd"] = true;
   // Paths are bytes, JSON is UTF-8: a bundle path that is not UTF-8 is stored with U+FFFD in
   // place of the bad bytes (as runc's encoding/json does); bundle and rootfs are only shown.
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -475,6 +476,7 @@ State state_from_json(const std::string& text, const std::string& name) {
       s.annotations = j.at("annotations").get<std::map<std::string, std::string>>();
     s.cgroup.v2 = j.value("cgroupV2", "");
     if (j.contains("cgroupV1")) s.cgroup.v1 = j.at("cgroupV1").get<std::vector<std::string>>();
+    s.cgroup.systemd = j.value("cgroupSystemd", false);
   } catch (const json::exception& e) {
     std::string m = e.what();
     if (auto p = m.find("] "); p != std::string::npos) m = m.substr(p + 2);

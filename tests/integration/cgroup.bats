@@ -133,6 +133,24 @@ needs_cgroup() {
   fi
 }
 
+@test "cgroup: on a cgroup v1 host the container sees its own memory cgroup, not the host's" {
+  needs_cgroup
+  memory_is_v1 || skip "memory is not a cgroup v1 controller on this host"
+  cfg '.linux.resources.memory = {limit: 67108864}'
+  # as runc and crun mount it: the limit reads what was set (JVMs and Go size by it), and no
+  # group of the host is below it (the host's hierarchy has nook's, Podman's and others)
+  set_args sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes
+    find /sys/fs/cgroup/memory -mindepth 1 -type d | wc -l
+    test -d /sys/fs/cgroup/unified && echo unified'
+  run nook run --bundle "$BUNDLE" "v1view-$CG_TAG"
+  assert_success
+  assert_equal "${lines[0]}" 67108864 "memory.limit_in_bytes inside"
+  assert_equal "${lines[1]}" 0 "directories below the memory hierarchy inside"
+  if [[ -n $(findmnt -rn -t cgroup2 -o TARGET /sys/fs/cgroup/unified) ]]; then
+    assert_equal "${lines[2]}" unified "the hybrid host's cgroup2 directory"
+  fi
+}
+
 @test "cgroup: memory limit is enforced (a process that outgrows it is OOM-killed)" {
   needs_cgroup
   # memory+swap = memory, so the hog cannot page out; tail buffers /dev/zero (no newline).

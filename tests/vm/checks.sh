@@ -1,0 +1,319 @@
+#!/bin/bash
+# The checks of the VM test stage, run inside the guest (systemd 252 as PID 1, pure cgroup v2)
+# as root by nookvm.service at boot; tests/vm/run.sh shares this file, the freshly built nook
+# and an out/ directory over 9p (/mnt/host). Every check runs for nook and, as the reference,
+# for crun in the same boot: a check crun fails is a wrong check, not a nook bug.
+#
+# Each check writes "RESULT <name>-<runtime> PASS|FAIL <seconds>" to out/results.txt after
+# its output; tests/CMakeLists.txt registers one ctest per `check` line below and runtime
+# (tests/vm/result.sh reads them), so every check is visible in ctest on its own.
+#
+# A check function gets the runtime's name (nook or crun) as $1; it fails with a message
+# through `die` or a non-zero status. Root checks call the runtime directly; rootless ones run
+# as the lingering user "tester" (uid 1000, subuid ranges), in a scope of its systemd --user
+# instance with Delegate=yes (see as_user).
+set -u
+SHARE=/mnt/host
+OUT=$SHARE/out
+mkdir -p "$OUT"
+exec > >(tee "$OUT/log.txt" >/dev/ttyS0) 2>&1
+T0=$(date +%s.%N)
+echo "===== nookvm start: uptime $(cut -d' ' -f1 /proc/uptime)s kernel $(uname -r)"
+
+install -m 755 "$SHARE/nook" /usr/local/bin/nook
+RUNTIMES="nook crun"
+CALL_TIMEOUT=120
+W=/var/tmp/nookvm
+rm -rf "$W"
+mkdir -p "$W"
+chmod 755 "$W"
+
+now() { date +%s.%N; }
+die() {
+  echo "FAILED: $*"
+  return 1
+}
+# expect WHAT ACTUAL WANTED
+expect() {
+  if [ "$2" = "$3" ]; then
+    echo "ok: $1 = $3"
+  else
+    die "$1: got \"$2\", want \"$3\""
+  fi
+}
+
+# check NAME FUNCTION [RUNTIME...]: runs FUNCTION for each runtime (default: nook and crun) and
+# records the result. tests/CMakeLists.txt reads these lines: keep them one per check.
+check() {
+  local name=$1 fn=$2 rt t0 rc
+  shift 2
+  for rt in ${*:-$RUNTIMES}; do
+    echo "----- BEGIN $name-$rt"
+    t0=$(now)
+    (set -o pipefail; "$fn" "$rt")
+    rc=$?
+    local secs
+    secs=$(awk "BEGIN{printf \"%.1f\", $(now) - $t0}")
+    echo "----- END $name-$rt rc=$rc ${secs}s"
+    if [ $rc = 0 ]; then
+      echo "RESULT $name-$rt PASS $secs" >>"$OUT/results.txt"
+    else
+      echo "RESULT $name-$rt FAIL $secs" >>"$OUT/results.txt"
+    fi
+  done
+}
+
+# A bundle for runtime $1 named $2: busybox rootfs, `crun spec` (--rootless for $3=user),
+# then the jq program $4 applied to config.json. Prints the bundle directory.
+bundle() {
+  local rt=$1 id=$2 mode=$3 prog=$4 b=$W/$2
+  rm -rf "$b"
+  mkdir -p "$b"
+  cp -a /opt/rootfs "$b/rootfs"
+  if [ "$mode" = user ]; then
+    # as the user: the rootless spec maps the caller's own uid
+    chown -R tester: "$b"
+    runuser -u tester -- sh -c "cd '$b' && crun spec --rootless"
+  else
+    (cd "$b" && crun spec)
+  fi
+  jq ".process.terminal=false | $prog" "$b/config.json" >"$b/config.json.new"
+  mv "$b/config.json.new" "$b/config.json"
+  [ "$mode" = user ] && chown tester: "$b/config.json"
+  echo "$b"
+}
+
+rt() { timeout "$CALL_TIMEOUT" "$@"; }
+
+# The cgroup v2 directory of process $1, as the host sees it.
+cgroup_of() { echo "/sys/fs/cgroup$(sed -n 's/^0:://p' "/proc/$1/cgroup")"; }
+
+# The container's PID from `RUNTIME state ID` (run as the same user).
+state_pid() { "$@" | jq -r .pid; }
+state_status() { "$@" | jq -r .status; }
+
+# As the user: a login-less systemd --user scope with Delegate=yes, so its cgroup is the user's
+# (as a service or a Podman container of the user's would get). Environment for the user bus.
+as_user() {
+  runuser -u tester -- env XDG_RUNTIME_DIR=/run/user/1000 \
+    DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/1000/bus HOME=/home/tester \
+    systemd-run --user --scope --quiet -p Delegate=yes -- "$@"
+}
+# As the user in a login session (PAM, logind: what `ssh` or a terminal gives), for Podman.
+as_login() { runuser -l tester -c "$*"; }
+
+# ------------------------------------------------------------------------------------------
+# The host: systemd, pure cgroup v2, the user manager and its delegation.
+
+c_host() {
+  if [ "$1" = nook ]; then
+    /usr/local/bin/nook --version || return 1
+    expect "features: systemd systemdUser" "$(nook features | jq -c '[.linux.cgroup.systemd, .linux.cgroup.systemdUser]')" "[true,true]" || return 1
+  fi
+  [ "$1" = crun ] && { crun --version | head -1 || return 1; }
+  systemctl --version | head -1
+  expect "fs type of /sys/fs/cgroup" "$(stat -fc %T /sys/fs/cgroup)" cgroup2fs
+  expect "v1 mounts" "$(grep -c ' cgroup ' /proc/mounts)" 0
+  echo "controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
+  expect "user@1000.service" "$(systemctl is-active user@1000.service)" active
+  echo "delegated to tester: $(cat /sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/cgroup.controllers)"
+  test -S /run/user/1000/bus || die "no user bus"
+}
+
+# ------------------------------------------------------------------------------------------
+# Root, cgroupfs driver.
+
+c_root_limits() {
+  local id=lim-$1 b
+  b=$(bundle "$1" "$id" root '.process.args=["sh","-c","cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max /sys/fs/cgroup/cpu.max /sys/fs/cgroup/cpu.weight"]
+      | .linux.resources={"memory":{"limit":67108864},"pids":{"limit":64},"cpu":{"shares":1024,"quota":50000,"period":100000}}
+      | .linux.cgroupsPath="/nookvm/'$id'"')
+  local out
+  out=$(rt "$1" run --bundle "$b" "$id") || die "run failed: $out" || return 1
+  echo "$out"
+  expect "memory.max pids.max cpu.max cpu.weight" "$(echo $out)" "67108864 64 50000 100000 39"
+  test ! -e /sys/fs/cgroup/nookvm/$id || die "cgroup /sys/fs/cgroup/nookvm/$id left after run"
+}
+
+# A detached container running "sleep" for runtime $1 ($2 = id, $3 = root|user, $4 = extra jq)
+start_sleeper() {
+  local rt=$1 id=$2 mode=$3 extra=${4:-.} b
+  b=$(bundle "$rt" "$id" "$mode" '.process.args=["sh","-c","sleep 1000 & sleep 1000 & wait"] | '"$extra")
+  if [ "$mode" = user ]; then
+    as_user $rt ${RT_FLAGS:-} run -d --bundle "$b" "$id" </dev/null >/dev/null
+  else
+    rt $rt ${RT_FLAGS:-} run -d --bundle "$b" "$id" </dev/null >/dev/null
+  fi
+}
+
+# exec, pause/resume (cgroup.freeze), ps, kill --all, delete: as root or the user ($2).
+lifecycle() {
+  local rt=$1 mode=$2 id=lc-$2-$1 R=()
+  [ "$mode" = user ] && R=(as_user)
+  local extra=.
+  [ "$mode" = root ] && extra='.linux.cgroupsPath="/nookvm/'$id'"'
+  start_sleeper "$rt" "$id" "$mode" "$extra" || die "run -d failed" || return 1
+  local pid cg
+  pid=$(state_pid "${R[@]}" $rt state "$id") || return 1
+  cg=$(cgroup_of "$pid")
+  echo "container pid $pid in $cg"
+  [ "$cg" != /sys/fs/cgroup/ ] || die "no cgroup" || return 1
+  [ "$mode" = root ] && { expect cgroup "$cg" /sys/fs/cgroup/nookvm/$id || return 1; }
+  # exec: the new process is in the container's cgroup
+  local ecg
+  ecg=$("${R[@]}" $rt exec "$id" cat /proc/self/cgroup) || die "exec failed" || return 1
+  expect "exec's /proc/self/cgroup" "$ecg" "$("${R[@]}" $rt exec "$id" cat /proc/1/cgroup)" || return 1
+  # ps lists the three processes (sh and two sleeps)
+  local n
+  n=$("${R[@]}" $rt ps "$id" | tail -n +2 | wc -l)
+  expect "ps lines" "$n" 3 || return 1
+  # pause / resume through cgroup.freeze
+  "${R[@]}" $rt pause "$id" || die "pause failed" || return 1
+  expect "cgroup.freeze after pause" "$(cat "$cg/cgroup.freeze")" 1 || return 1
+  expect "status after pause" "$(state_status "${R[@]}" $rt state "$id")" paused || return 1
+  "${R[@]}" $rt resume "$id" || die "resume failed" || return 1
+  expect "cgroup.freeze after resume" "$(cat "$cg/cgroup.freeze")" 0 || return 1
+  expect "status after resume" "$(state_status "${R[@]}" $rt state "$id")" running || return 1
+  # kill --all: every process, not just the first
+  "${R[@]}" $rt kill --all "$id" KILL || die "kill --all failed" || return 1
+  local i
+  for i in $(seq 50); do
+    [ -z "$(cat "$cg/cgroup.procs" 2>/dev/null)" ] && break
+    sleep 0.1
+  done
+  expect "cgroup.procs after kill --all" "$(cat "$cg/cgroup.procs" 2>/dev/null)" "" || return 1
+  expect "status after kill --all" "$(state_status "${R[@]}" $rt state "$id")" stopped || return 1
+  # delete: no cgroup left
+  "${R[@]}" $rt delete "$id" || die "delete failed" || return 1
+  test ! -e "$cg" || die "$cg left after delete"
+}
+c_root_lifecycle() { lifecycle "$1" root; }
+c_user_lifecycle() { lifecycle "$1" user; }
+
+c_user_run() {
+  local id=urun-$1 b out
+  b=$(bundle "$1" "$id" user '.process.args=["sh","-c","echo hello from $(id -u)"]')
+  out=$(as_user $1 run --bundle "$b" "$id" </dev/null) || die "run failed: $out" || return 1
+  expect output "$out" "hello from 0"
+}
+
+# ------------------------------------------------------------------------------------------
+# The systemd driver (--systemd-cgroup): a transient scope systemd knows while the container
+# runs, its limits as unit properties and in the cgroup, nothing left after delete.
+
+# systemd_lifecycle RUNTIME root|user
+systemd_lifecycle() {
+  local rt=$1 mode=$2 id=sd-$2-$1 R=() S=(systemctl) slice=system.slice
+  if [ "$mode" = user ]; then
+    R=(as_user)
+    S=(as_user systemctl --user)
+    slice=user.slice
+  fi
+  local unit=nookvm-$id.scope
+  start_sleeper "$rt" "$id" "$mode" '.linux.cgroupsPath="'$slice':nookvm:'$id'"
+      | .linux.resources.memory={"limit":67108864} | .linux.resources.pids={"limit":64}' \
+    || die "--systemd-cgroup run -d failed" || return 1
+  expect "systemctl is-active $unit" "$("${S[@]}" is-active "$unit")" active || return 1
+  expect "Delegate of $unit" "$("${S[@]}" show -p Delegate --value "$unit")" yes || return 1
+  # nook gives systemd the limits as unit properties and puts the process in the scope itself
+  # (runc's way); crun 1.8 writes them only into a "container" sub-cgroup of the scope, where
+  # it puts the process (its properties read "infinity"): for crun they are only shown, and
+  # the limits are checked inside the container for both below
+  local unit_dir
+  unit_dir=/sys/fs/cgroup$("${S[@]}" show -p ControlGroup --value "$unit")
+  if [ "$rt" = nook ]; then
+    expect "MemoryMax of $unit" "$("${S[@]}" show -p MemoryMax --value "$unit")" 67108864 || return 1
+    expect "TasksMax of $unit" "$("${S[@]}" show -p TasksMax --value "$unit")" 64 || return 1
+    expect "memory.max of $unit" "$(cat "$unit_dir/memory.max")" 67108864 || return 1
+  else
+    echo "$unit: $("${S[@]}" show -p MemoryMax -p TasksMax "$unit" | tr '\n' ' ')"
+  fi
+  local pid cg
+  pid=$(state_pid "${R[@]}" $rt state "$id") || return 1
+  cg=$(cgroup_of "$pid")
+  echo "container pid $pid in $cg"
+  case $cg in "$unit_dir" | "$unit_dir"/container) ;; *) die "not in $unit_dir: $cg" || return 1 ;; esac
+  expect "memory.max inside" "$("${R[@]}" $rt exec "$id" cat /sys/fs/cgroup/memory.max)" 67108864 || return 1
+  expect "pids.max inside" "$("${R[@]}" $rt exec "$id" cat /sys/fs/cgroup/pids.max)" 64 || return 1
+  "${R[@]}" $rt pause "$id" || die "pause failed" || return 1
+  expect "cgroup.freeze after pause" "$(cat "$cg/cgroup.freeze")" 1 || return 1
+  "${R[@]}" $rt resume "$id" || die "resume failed" || return 1
+  "${R[@]}" $rt kill "$id" KILL || die "kill failed" || return 1
+  local i
+  for i in $(seq 50); do
+    [ "$(state_status "${R[@]}" $rt state "$id")" = stopped ] && break
+    sleep 0.1
+  done
+  "${R[@]}" $rt delete "$id" || die "delete failed" || return 1
+  sleep 0.5
+  expect "units named $unit after delete" "$("${S[@]}" list-units --all --no-legend "$unit" | wc -l)" 0 || return 1
+  test ! -e "$cg" || die "$cg left after delete"
+}
+c_root_systemd() { RT_FLAGS=--systemd-cgroup systemd_lifecycle "$1" root; }
+c_user_systemd() { RT_FLAGS=--systemd-cgroup systemd_lifecycle "$1" user; }
+
+# ------------------------------------------------------------------------------------------
+# Podman with its default systemd cgroup manager, as root and as the user (rootless).
+
+podman_image() {
+  "$@" podman image exists localhost/bb 2>/dev/null ||
+    "$@" podman import -q /opt/busybox.tar localhost/bb >/dev/null
+}
+runtime_path() { [ "$1" = nook ] && echo /usr/local/bin/nook || command -v "$1"; }
+
+c_podman_root_limits() {
+  podman_image env || return 1
+  echo "cgroup manager: $(podman info --format '{{.Host.CgroupManager}}')"
+  local out
+  out=$(podman --runtime "$(runtime_path $1)" run --rm --memory 64m --pids-limit 64 --network none \
+    localhost/bb sh -c 'cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max /proc/self/cgroup') ||
+    die "podman run failed: $out" || return 1
+  echo "$out"
+  expect "memory.max pids.max" "$(echo $out | cut -d' ' -f1-2)" "67108864 64"
+}
+
+c_podman_user() {
+  podman_image as_login || return 1
+  as_login "podman info --format 'cgroup manager: {{.Host.CgroupManager}}, rootless {{.Host.Security.Rootless}}'"
+  local P="podman --runtime $(runtime_path $1)" name=plc-$1 out
+  as_login "$P run -d --name $name --memory 64m --pids-limit 64 --network none localhost/bb sleep 1000" >/dev/null ||
+    die "podman run -d failed" || return 1
+  echo "cgroup: $(as_login "podman inspect -f '{{.State.CgroupPath}}' $name")"
+  out=$(as_login "$P exec $name cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max") ||
+    die "podman exec failed: $out" || return 1
+  expect "memory.max pids.max inside" "$(echo $out)" "67108864 64" || return 1
+  as_login "$P pause $name" >/dev/null || die "podman pause failed" || return 1
+  expect "status after pause" "$(as_login "podman inspect -f '{{.State.Status}}' $name")" paused || return 1
+  as_login "$P unpause $name" >/dev/null || die "podman unpause failed" || return 1
+  expect "status after unpause" "$(as_login "podman inspect -f '{{.State.Status}}' $name")" running || return 1
+  out=$(as_login "podman stats --no-stream --format '{{.MemUsage}}' $name") || die "podman stats failed: $out" || return 1
+  echo "stats: $out"
+  case $out in *"/ 67.11MB"*) echo "ok: stats shows the 64 MiB limit" ;; *) die "stats: no 64 MiB limit in \"$out\"" || return 1 ;; esac
+  local cid
+  cid=$(as_login "podman inspect -f '{{.Id}}' $name")
+  as_login "$P stop -t 2 $name" >/dev/null || die "podman stop failed" || return 1
+  expect "status after stop" "$(as_login "podman inspect -f '{{.State.Status}}' $name")" exited || return 1
+  as_login "$P rm $name" >/dev/null || die "podman rm failed" || return 1
+  expect "libpod-$cid.scope after rm" "$(as_user systemctl --user list-units --all --no-legend "libpod-$cid.scope" | wc -l)" 0
+}
+
+# ------------------------------------------------------------------------------------------
+
+echo "===== boot: $(systemctl is-system-running --wait 2>&1), uptime $(cut -d' ' -f1 /proc/uptime)s"
+systemctl --failed --no-legend
+
+check host c_host
+check root-limits c_root_limits
+check root-lifecycle c_root_lifecycle
+check user-run c_user_run
+# nook only: crun has no rootless cgroupfs placement (it leaves the container in the caller's
+# cgroup: no pause, and exec'd processes stay in their own), nook uses the caller's delegated
+# cgroup (docs/cgroups.md, "Who gets a cgroup")
+check user-lifecycle c_user_lifecycle nook
+check root-systemd c_root_systemd
+check user-systemd c_user_systemd
+check podman-root-limits c_podman_root_limits
+check podman-user c_podman_user
+
+echo "===== nookvm done: $(grep -c ' PASS ' "$OUT/results.txt") passed, $(grep -c ' FAIL ' "$OUT/results.txt") failed; checks took $(awk "BEGIN{printf \"%.0f\", $(now) - $T0}")s; uptime $(cut -d' ' -f1 /proc/uptime)s"
+sync

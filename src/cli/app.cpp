@@ -1,11 +1,14 @@
 // nook's command line as a library: the verb registry, runc's one-dash long flags, and the
 // CLI11 app with the global options (used by main.cpp and by fuzz/cli_fuzzer.cpp).
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <map>
 #include <set>
 
+#include "../fast/shared.hpp"
 #include "cli.hpp"
 #include "config.hpp"
 #include "error.hpp"
@@ -35,61 +38,46 @@ CLI::App* add_verb(CLI::App& app, const char* name, const char* description) {
 // runc's CLI library also accepts long flags with one dash (-root, -bundle); rewrite those we
 // know to the two-dash form before parsing.
 std::vector<std::string> normalise(int argc, char** argv, std::string* verb) {
-  static const std::set<std::string> long_names = {"root",
-                                                   "log",
-                                                   "log-format",
-                                                   "debug",
-                                                   "systemd-cgroup",
-                                                   "rootless",
-                                                   "cgroup-manager",
-                                                   "bundle",
-                                                   "pid-file",
-                                                   "console-socket",
-                                                   "no-pivot",
-                                                   "no-new-keyring",
-                                                   "preserve-fds",
-                                                   "detach",
-                                                   "force",
-                                                   "all",
-                                                   "format",
-                                                   "process",
-                                                   "tty",
-                                                   "cwd",
-                                                   "env",
-                                                   "user",
-                                                   "additional-gids",
-                                                   "no-new-privs",
-                                                   "cap",
-                                                   "apparmor",
-                                                   "process-label",
-                                                   "ignore-paused",
-                                                   "keep",
-                                                   "quiet",
-                                                   "no-subreaper",
-                                                   "version",
-                                                   "help"};
-  // exec: the words after the container ID are the command, passed as they are (`ls -all`).
-  static const std::set<std::string> takes_value = {"--root",
-                                                    "--log",
-                                                    "--log-format",
-                                                    "--rootless",
-                                                    "--cgroup-manager",
-                                                    "--process",
-                                                    "-p",
-                                                    "--console-socket",
-                                                    "--cwd",
-                                                    "--env",
-                                                    "-e",
-                                                    "--user",
-                                                    "-u",
-                                                    "--additional-gids",
-                                                    "-g",
-                                                    "--pid-file",
-                                                    "--preserve-fds",
-                                                    "--cap",
-                                                    "-c",
-                                                    "--apparmor",
-                                                    "--process-label"};
+  // runc's global options (one list with the pre-libc `state`: src/fast/shared.hpp), then
+  // the verbs' options.
+  static const auto [long_names, takes_value] = [] {
+    std::set<std::string> names, value;
+    fast::each_global([&](const char* name, unsigned long n, const char* values) {
+      names.emplace(name, n);
+      if (values) value.insert("--" + std::string(name, n));
+    });
+    names.insert({"bundle",
+                  "pid-file",
+                  "console-socket",
+                  "no-pivot",
+                  "no-new-keyring",
+                  "preserve-fds",
+                  "detach",
+                  "force",
+                  "all",
+                  "format",
+                  "process",
+                  "tty",
+                  "cwd",
+                  "env",
+                  "user",
+                  "additional-gids",
+                  "no-new-privs",
+                  "cap",
+                  "apparmor",
+                  "process-label",
+                  "ignore-paused",
+                  "keep",
+                  "quiet",
+                  "no-subreaper",
+                  "version",
+                  "help"});
+    // exec: the words after the container ID are the command, passed as they are (`ls -all`).
+    value.insert({"--process", "-p", "--console-socket", "--cwd", "--env", "-e", "--user", "-u",
+                  "--additional-gids", "-g", "--pid-file", "--preserve-fds", "--cap", "-c",
+                  "--apparmor", "--process-label"});
+    return std::pair{names, value};
+  }();
   std::vector<std::string> out;
   bool passthrough = false, value_next = false, exec = false;
   int words = 0;

@@ -168,6 +168,39 @@ inline bool default_root(const char* xdg, Out& o) {
   return o.ok;
 }
 
+// ---- runc's global options
+
+// NAME, then "=" when it takes a value, and then the values it takes ("|" between them; none
+// listed: any). One string, each entry ending in NUL (a table of pointers would need
+// relocating). The pre-libc `state` reads it (src/fast/state.cpp), and so does the command
+// line (src/cli/app.cpp: the one-dash spellings and the options that take a value).
+constexpr char kGlobalFlags[] =
+    "root=\0log=\0log-format=text|json\0debug\0systemd-cgroup\0rootless=true|false|auto\0"
+    "cgroup-manager=cgroupfs|systemd|disabled\0";
+
+// Calls f(name, name_len, values) for each global option; values is nullptr when it takes
+// none, "" when it takes any, else "a|b|c".
+template <class F>
+inline void each_global(F f) {
+  for (const char* e = kGlobalFlags; *e; e += len(e) + 1) {
+    unsigned long n = 0;
+    while (e[n] && e[n] != '=') n++;
+    f(e, n, e[n] == '=' ? e + n + 1 : nullptr);
+  }
+}
+
+// Whether `v` is one of "a|b|c" (any value when `values` is empty).
+inline bool one_of(const char* v, const char* values) {
+  if (!*values) return true;
+  for (const char* a = values;;) {
+    const char* b = v;
+    while (*b && *a == *b) a++, b++;
+    if (!*b && (!*a || *a == '|')) return true;
+    while (*a && *a != '|') a++;
+    if (!*a++) return false;
+  }
+}
+
 // ---- processes
 
 // Field 22 (start time) of the text of /proc/PID/stat; sets *zombie for state Z or X.

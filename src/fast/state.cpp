@@ -38,45 +38,53 @@ bool trusted(const struct stat& st, long euid) {
   return st.st_uid == static_cast<unsigned long>(euid) && (st.st_mode & 022) == 0;
 }
 
-// "--name VALUE", "--name=VALUE", "-name VALUE" or "-name=VALUE" at argv[*i]; advances *i.
-const char* option(char** argv, int argc, int* i, const char* name) {
+// Whether the kGlobalFlags entry `e` is the option `name`.
+bool named(const char* e, const char* name) {
+  while (*name && *e == *name) e++, name++;
+  return !*name && (!*e || *e == '=');
+}
+
+// A global option of kGlobalFlags at argv[*i] ("--name VALUE", "--name=VALUE", "-name VALUE"
+// or "-name=VALUE"), its value checked; advances *i past its value. Its name, or nullptr when
+// argv[*i] is none or its value is not one it takes.
+const char* global_option(char** argv, int argc, int* i, const char** value) {
   const char* a = argv[*i];
   if (*a++ != '-') return nullptr;
   if (*a == '-') a++;
-  while (*name && *a == *name) a++, name++;
-  if (*name) return nullptr;
-  if (*a == '=') return a + 1;
-  if (*a || *i + 1 >= argc) return nullptr;
-  return argv[++*i];
+  const char* found = nullptr;
+  each_global([&](const char* name, unsigned long n, const char* values) {
+    unsigned long k = 0;
+    while (k < n && a[k] == name[k]) k++;
+    if (found || k < n || (a[k] && (a[k] != '=' || !values))) return;
+    if (values && a[k] != '=' && *i + 1 >= argc) return;
+    const char* v = !values ? nullptr : a[k] == '=' ? a + k + 1 : argv[*i + 1];
+    if (values && !one_of(v, values)) return;
+    if (values && a[k] != '=') ++*i;
+    *value = v;
+    found = name;
+  });
+  return found;
 }
 
-// The ID of a plain `state ID` with runc's global flags, or nullptr (*root: --root's value).
+// The ID of a plain `state ID` with runc's global options, or nullptr (*root: --root's value).
 const char* state_call(int argc, char** argv, const char** root) {
   const char* id = nullptr;
   bool verb = false;
   for (int i = 1; i < argc; i++) {
     const char* a = argv[i];
-    const char* v;
-    if (!verb) {
-      if ((v = option(argv, argc, &i, "root"))) {
-        *root = v;
-      } else if ((v = option(argv, argc, &i, "log"))) {
-        // opened only when a message is logged, and `state` logs none when it succeeds
-      } else if ((v = option(argv, argc, &i, "log-format"))) {
-        if (!eq(v, "json") && !eq(v, "text")) return nullptr;
-      } else if ((v = option(argv, argc, &i, "rootless"))) {
-        if (!eq(v, "true") && !eq(v, "false") && !eq(v, "auto")) return nullptr;
-      } else if ((v = option(argv, argc, &i, "cgroup-manager"))) {
-        if (!eq(v, "cgroupfs") && !eq(v, "systemd") && !eq(v, "disabled")) return nullptr;
-      } else if (eq(a, "--systemd-cgroup") || eq(a, "-systemd-cgroup")) {
-      } else if (eq(a, "state")) {
-        verb = true;
-      } else {
-        return nullptr;  // --debug, --help, another verb, ...
-      }
-    } else {
-      if (id || a[0] == '-') return nullptr;
+    const char* v = nullptr;
+    if (verb) {
+      if (id || a[0] == '-') return nullptr;  // --help, more words
       id = a;
+    } else if (eq(a, "state")) {
+      verb = true;
+    } else if (const char* name = global_option(argv, argc, &i, &v)) {
+      // --log is opened only when a message is logged, and `state` logs none when it
+      // succeeds; --debug logs: the full path
+      if (named(name, "debug")) return nullptr;
+      if (named(name, "root")) *root = v;
+    } else {
+      return nullptr;  // another verb, an unknown option, a value not taken, ...
     }
   }
   return verb ? id : nullptr;

@@ -39,43 +39,46 @@ CLI::App* add_verb(CLI::App& app, const char* name, const char* description) {
 // know to the two-dash form before parsing.
 std::vector<std::string> normalise(int argc, char** argv, std::string* verb) {
   // runc's global options (one list with the pre-libc `state`: src/fast/shared.hpp), then
-  // the verbs' options.
+  // the verbs' options. (Views of string literals: no allocation at each start.)
+  using Names = std::set<std::string_view, std::less<>>;
   static const auto [long_names, takes_value] = [] {
-    std::set<std::string> names, value;
+    Names names, value;
     fast::each_global([&](const char* name, unsigned long n, const char* values) {
       names.emplace(name, n);
-      if (values) value.insert("--" + std::string(name, n));
+      if (values) value.emplace(name, n);  // without its "--"
     });
-    names.insert({"bundle",
-                  "pid-file",
-                  "console-socket",
-                  "no-pivot",
-                  "no-new-keyring",
-                  "preserve-fds",
-                  "detach",
-                  "force",
-                  "all",
-                  "format",
-                  "process",
-                  "tty",
-                  "cwd",
-                  "env",
-                  "user",
-                  "additional-gids",
-                  "no-new-privs",
-                  "cap",
-                  "apparmor",
-                  "process-label",
-                  "ignore-paused",
-                  "keep",
-                  "quiet",
-                  "no-subreaper",
-                  "version",
-                  "help"});
+    for (const char* n : {"bundle",
+                          "pid-file",
+                          "console-socket",
+                          "no-pivot",
+                          "no-new-keyring",
+                          "preserve-fds",
+                          "detach",
+                          "force",
+                          "all",
+                          "format",
+                          "process",
+                          "tty",
+                          "cwd",
+                          "env",
+                          "user",
+                          "additional-gids",
+                          "no-new-privs",
+                          "cap",
+                          "apparmor",
+                          "process-label",
+                          "ignore-paused",
+                          "keep",
+                          "quiet",
+                          "no-subreaper",
+                          "version",
+                          "help"})
+      names.emplace(n);
     // exec: the words after the container ID are the command, passed as they are (`ls -all`).
-    value.insert({"--process", "-p", "--console-socket", "--cwd", "--env", "-e", "--user", "-u",
-                  "--additional-gids", "-g", "--pid-file", "--preserve-fds", "--cap", "-c",
-                  "--apparmor", "--process-label"});
+    for (const char* n : {"-p", "-e", "-u", "-g", "-c", "--process", "--console-socket", "--cwd",
+                          "--env", "--user", "--additional-gids", "--pid-file", "--preserve-fds",
+                          "--cap", "--apparmor", "--process-label"})
+      value.emplace(n);
     return std::pair{names, value};
   }();
   std::vector<std::string> out;
@@ -93,7 +96,9 @@ std::vector<std::string> normalise(int argc, char** argv, std::string* verb) {
       if (value_next) {
         value_next = false;
       } else if (a.size() > 1 && a[0] == '-') {
-        value_next = takes_value.count(a) > 0;
+        value_next =
+            takes_value.count(a) > 0 || (a.starts_with("--") && a.find('=') == a.npos &&
+                                         takes_value.count(std::string_view(a).substr(2)) > 0);
       } else if (++words == 1) {
         exec = a == "exec";
         if (verb) *verb = a;

@@ -75,21 +75,16 @@ inline bool parse_u64(const char** p, const char* end, unsigned long long hi,
 }
 
 // Reads a whole small file: its length, or -1 when it cannot be opened or read or does not fit.
+// A short read is the end: so it is for a regular file, and for the small procfs and cgroupfs
+// files read here, which the kernel renders whole into a large enough buffer (one read fewer).
 inline long slurp(int dirfd, const char* path, char* buf, unsigned long cap, int flags = 0) {
   long fd = sys(__NR_openat, dirfd, reinterpret_cast<long>(path), O_RDONLY | O_CLOEXEC | flags);
   if (fd < 0) return -1;
-  unsigned long got = 0;
-  for (;;) {
-    long k = sys(__NR_read, fd, reinterpret_cast<long>(buf + got), static_cast<long>(cap - got));
-    if (k == -4) continue;                                         // EINTR
-    if (k < 0 || (got += static_cast<unsigned long>(k)) == cap) {  // possibly more: too big
-      got = ~0ul;
-      break;
-    }
-    if (k == 0) break;
+  long k;
+  while ((k = sys(__NR_read, fd, reinterpret_cast<long>(buf), static_cast<long>(cap))) == -4) {
   }
   sys(__NR_close, fd);
-  return got == ~0ul ? -1 : static_cast<long>(got);
+  return k < 0 || static_cast<unsigned long>(k) == cap ? -1 : k;  // == cap: possibly more
 }
 
 // ---- container IDs

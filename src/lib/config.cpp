@@ -820,10 +820,11 @@ json parse_json(std::string_view text, const std::string& name) {
 
 // The rules of a mounts entry, whichever reader found its members (ConfigReader or the DOM
 // loop of config_from_json): the destination is required and not empty, and a relative one
-// is relative to "/" (runtime-spec 1.1). `present`: the entry has the member.
-void check_destination(const Reader& r, const std::string& ip, bool present, std::string& d) {
-  if (!present) r.bad(join(ip, "destination"), "required property is missing");
-  if (d.empty()) r.bad(join(ip, "destination"), "destination is empty");
+// is relative to "/" (runtime-spec 1.1). `present`: entry `i` has the member. (The JSON
+// pointer is made for an error only: this runs once per mount.)
+void check_destination(const Reader& r, size_t i, bool present, std::string& d) {
+  if (!present) r.bad(idx("/mounts", i) + "/destination", "required property is missing");
+  if (d.empty()) r.bad(idx("/mounts", i) + "/destination", "destination is empty");
   if (d[0] != '/') d.insert(0, 1, '/');
 }
 
@@ -1089,7 +1090,7 @@ Config config_from_json(const json& j, MountEntries* mounts, const std::string& 
   if (mounts) {
     c.mounts = std::move(mounts->entries);
     for (size_t i = 0; i < c.mounts.size(); i++)
-      check_destination(r, idx("/mounts", i), mounts->has_destination[i], c.mounts[i].destination);
+      check_destination(r, i, mounts->has_destination[i], c.mounts[i].destination);
   } else if (auto* v = Reader::get(j, "mounts")) {
     r.array(*v, "/mounts");
     c.mounts.reserve(v->size());
@@ -1100,7 +1101,7 @@ Config config_from_json(const json& j, MountEntries* mounts, const std::string& 
       Mount m;
       auto* d = Reader::get(e, "destination");
       if (d) m.destination = r.str(*d, join(ip, "destination"));
-      check_destination(r, ip, d != nullptr, m.destination);
+      check_destination(r, i, d != nullptr, m.destination);
       if (auto* x = Reader::get(e, "type")) m.type = r.str(*x, join(ip, "type"));
       if (auto* x = Reader::get(e, "source")) m.source = r.str(*x, join(ip, "source"));
       if (auto* x = Reader::get(e, "options")) m.options = r.strings(*x, join(ip, "options"));

@@ -1,11 +1,14 @@
 // nook's command line as a library: the verb registry, runc's one-dash long flags, and the
 // CLI11 app with the global options (used by main.cpp and by fuzz/cli_fuzzer.cpp).
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <map>
 #include <set>
 
+#include "../fast/shared.hpp"
 #include "cli.hpp"
 #include "config.hpp"
 #include "error.hpp"
@@ -35,61 +38,49 @@ CLI::App* add_verb(CLI::App& app, const char* name, const char* description) {
 // runc's CLI library also accepts long flags with one dash (-root, -bundle); rewrite those we
 // know to the two-dash form before parsing.
 std::vector<std::string> normalise(int argc, char** argv, std::string* verb) {
-  static const std::set<std::string> long_names = {"root",
-                                                   "log",
-                                                   "log-format",
-                                                   "debug",
-                                                   "systemd-cgroup",
-                                                   "rootless",
-                                                   "cgroup-manager",
-                                                   "bundle",
-                                                   "pid-file",
-                                                   "console-socket",
-                                                   "no-pivot",
-                                                   "no-new-keyring",
-                                                   "preserve-fds",
-                                                   "detach",
-                                                   "force",
-                                                   "all",
-                                                   "format",
-                                                   "process",
-                                                   "tty",
-                                                   "cwd",
-                                                   "env",
-                                                   "user",
-                                                   "additional-gids",
-                                                   "no-new-privs",
-                                                   "cap",
-                                                   "apparmor",
-                                                   "process-label",
-                                                   "ignore-paused",
-                                                   "keep",
-                                                   "quiet",
-                                                   "no-subreaper",
-                                                   "version",
-                                                   "help"};
-  // exec: the words after the container ID are the command, passed as they are (`ls -all`).
-  static const std::set<std::string> takes_value = {"--root",
-                                                    "--log",
-                                                    "--log-format",
-                                                    "--rootless",
-                                                    "--cgroup-manager",
-                                                    "--process",
-                                                    "-p",
-                                                    "--console-socket",
-                                                    "--cwd",
-                                                    "--env",
-                                                    "-e",
-                                                    "--user",
-                                                    "-u",
-                                                    "--additional-gids",
-                                                    "-g",
-                                                    "--pid-file",
-                                                    "--preserve-fds",
-                                                    "--cap",
-                                                    "-c",
-                                                    "--apparmor",
-                                                    "--process-label"};
+  // runc's global options (one list with the pre-libc `state`: src/fast/shared.hpp), then
+  // the verbs' options. (Views of string literals: no allocation at each start.)
+  using Names = std::set<std::string_view, std::less<>>;
+  static const auto [long_names, takes_value] = [] {
+    Names names, value;
+    fast::each_global([&](const char* name, unsigned long n, const char* values) {
+      names.emplace(name, n);
+      if (values) value.emplace(name, n);  // without its "--"
+    });
+    for (const char* n : {"bundle",
+                          "pid-file",
+                          "console-socket",
+                          "no-pivot",
+                          "no-new-keyring",
+                          "preserve-fds",
+                          "detach",
+                          "force",
+                          "all",
+                          "format",
+                          "process",
+                          "tty",
+                          "cwd",
+                          "env",
+                          "user",
+                          "additional-gids",
+                          "no-new-privs",
+                          "cap",
+                          "apparmor",
+                          "process-label",
+                          "ignore-paused",
+                          "keep",
+                          "quiet",
+                          "no-subreaper",
+                          "version",
+                          "help"})
+      names.emplace(n);
+    // exec: the words after the container ID are the command, passed as they are (`ls -all`).
+    for (const char* n : {"-p", "-e", "-u", "-g", "-c", "--process", "--console-socket", "--cwd",
+                          "--env", "--user", "--additional-gids", "--pid-file", "--preserve-fds",
+                          "--cap", "--apparmor", "--process-label"})
+      value.emplace(n);
+    return std::pair{names, value};
+  }();
   std::vector<std::string> out;
   bool passthrough = false, value_next = false, exec = false;
   int words = 0;
@@ -105,7 +96,9 @@ std::vector<std::string> normalise(int argc, char** argv, std::string* verb) {
       if (value_next) {
         value_next = false;
       } else if (a.size() > 1 && a[0] == '-') {
-        value_next = takes_value.count(a) > 0;
+        value_next =
+            takes_value.count(a) > 0 || (a.starts_with("--") && a.find('=') == a.npos &&
+                                         takes_value.count(std::string_view(a).substr(2)) > 0);
       } else if (++words == 1) {
         exec = a == "exec";
         if (verb) *verb = a;

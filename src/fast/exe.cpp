@@ -56,6 +56,7 @@
 #include <linux/prctl.h>
 
 #include "raw.hpp"
+#include "shared.hpp"
 
 extern "C" const Elf64_Ehdr __ehdr_start __attribute__((visibility("hidden")));
 
@@ -261,15 +262,21 @@ bool nook_verb_enters_container(const char* verb) {
 }
 
 bool nook_argv_enters_container(int argc, char** argv) {
-  // The first word that is not a global option or its value (the global options that take
-  // a value, with one dash or two, as normalise() in src/cli/app.cpp reads them).
+  // The first word that is not a global option or its value (with one dash or two, as
+  // normalise() in src/cli/app.cpp reads them).
   for (int i = 1; i < argc; i++) {
     const char* a = argv[i];
     if (a[0] != '-') return nook_verb_enters_container(a);
     const char* n = a + (a[1] == '-' ? 2 : 1);
-    if (eq(n, "root") || eq(n, "log") || eq(n, "log-format") || eq(n, "rootless") ||
-        eq(n, "cgroup-manager") || eq(n, "criu"))
-      i++;
+    bool value = false;  // the global options that take one (src/fast/shared.hpp)
+    nook::fast::each_global([&](const char* name, unsigned long len, const char* values) {
+      if (values && !value) {
+        unsigned long k = 0;
+        while (k < len && n[k] == name[k]) k++;
+        value = k == len && n[k] == 0;
+      }
+    });
+    i += value;
   }
   return false;
 }

@@ -1,8 +1,12 @@
 // What the pre-libc code (src/fast/*.cpp) shares: a raw system call (-errno on failure, as the
-// kernel returns it) and string equality, with no call outside the object file.
+// kernel returns it) and string equality, with no call outside the object file. Internal
+// linkage (the unnamed namespace): the engine includes this too (shared.hpp), and an inline
+// function of external linkage could be linked as the engine's copy, built with a stack
+// protector or sanitizer that cannot run before the C library.
 #pragma once
 
 namespace nook::fast {
+namespace {
 
 #if defined(__x86_64__)
 inline long sys(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0, long f = 0) {
@@ -17,10 +21,12 @@ inline long sys(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e =
   return r;
 }
 #else
+}  // namespace
 }  // namespace nook::fast
 #include <errno.h>
 #include <unistd.h>
 namespace nook::fast {
+namespace {
 // Elsewhere src/fast/exe.cpp is called from main() only (no pre-libc entry point).
 inline long sys(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0, long f = 0) {
   long r = syscall(n, a, b, c, d, e, f);
@@ -33,4 +39,5 @@ inline bool eq(const char* a, const char* b) {
   return *a == *b;
 }
 
+}  // namespace
 }  // namespace nook::fast

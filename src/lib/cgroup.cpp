@@ -8,13 +8,16 @@
 // (fuzz/CMakeLists.txt) links it alone with state.cpp, which asks cgroup_frozen().
 #include "cgroup.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <thread>
 
+#include "../fast/shared.hpp"
 #include "cgroup_internal.hpp"
 #include "error.hpp"
 #include "fd.hpp"
@@ -65,8 +68,8 @@ std::optional<Freezer> freezer_of(const CgroupPlacement& p) {
 std::optional<bool> v2_frozen(const std::string& dir) {
   auto s = read_unless_gone(dir + "/cgroup.events");
   if (!s) return std::nullopt;
-  for (auto& line : split(*s, '\n'))
-    if (line.rfind("frozen ", 0) == 0) return line == "frozen 1";
+  int f = fast::events_frozen(s->data(), static_cast<long>(s->size()));
+  if (f >= 0) return f == 1;
   fail(dir + "/cgroup.events has no \"frozen\" line (kernel older than 5.2?)");
 }
 
@@ -148,7 +151,14 @@ bool cgroup_frozen(const CgroupPlacement& p) {
   if (!f) return false;
   if (f->v2) return v2_frozen(f->dir).value_or(false);
   auto s = read_file(f->dir + "/freezer.state");
-  return s && trim(*s) == "FROZEN";
+  return s && fast::state_frozen(s->data(), static_cast<long>(s->size()));
+}
+
+std::pair<int, std::string> cgroup_freezer_file(const CgroupPlacement& p) {
+  auto f = freezer_of(p);
+  if (!f) return {static_cast<int>(fast::FreezerKind::none), ""};
+  if (f->v2) return {static_cast<int>(fast::FreezerKind::v2), f->dir + "/cgroup.events"};
+  return {static_cast<int>(fast::FreezerKind::v1), f->dir + "/freezer.state"};
 }
 
 void cgroup_signal_all(const CgroupPlacement& p, int sig, const std::string& id) {

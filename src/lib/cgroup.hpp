@@ -96,6 +96,10 @@ std::vector<pid_t> cgroup_pids(const CgroupPlacement& p);
 void cgroup_freeze(const CgroupPlacement& p, bool freeze, const std::string& id = {});
 bool cgroup_frozen(const CgroupPlacement& p);
 
+// The file that tells whether the placement is frozen, for `state` (src/fast/shared.hpp):
+// {2, V2/cgroup.events}, {1, V1-FREEZER/freezer.state}, or {0, ""} without a freezer.
+std::pair<int, std::string> cgroup_freezer_file(const CgroupPlacement& p);
+
 // Sends `sig` to every process in the cgroup (kill --all, delete --force) without racing
 // forks: cgroup.kill for SIGKILL on cgroup v2, else freeze, signal each, thaw. A paused
 // container stays paused, except that SIGKILL'd processes are thawed so that they can die.

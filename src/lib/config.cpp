@@ -819,6 +819,32 @@ json parse_json(std::string_view text, const std::string& name) {
   }
 }
 
+// The rules of a mounts entry, whichever reader found its members (ConfigReader or the DOM
+// loop of config_from_json): the destination is required and not empty, and a relative one
+// is relative to "/" (runtime-spec 1.1). `present`: entry `i` has the member. (The JSON
+// pointer is made for an error only: this runs once per mount.)
+void check_destination(const Reader& r, size_t i, bool present, std::string& d) {
+  if (!present) r.bad(idx("/mounts", i) + "/destination", "required property is missing");
+  if (d.empty()) r.bad(idx("/mounts", i) + "/destination", "destination is empty");
+  if (d[0] != '/') d.insert(0, 1, '/');
+}
+
+// ID-mapped mounts (like the idmap option) are not implemented: refused rather than mounted
+// with the wrong owners. (ConfigReader leaves entries with mappings to the DOM loop.)
+void check_mappings(const Reader& r, const std::string& ip, const Mount& m) {
+  // ID-mapped mounts (like the idmap option) are not implemented: refuse rather than mount
+  // with the wrong owners.
+  if (!m.uid_mappings.empty() || !m.gid_mappings.empty())
+    r.bad(join(ip, m.uid_mappings.empty() ? "gidMappings" : "uidMappings"),
+          key_reason("/mounts/*/uidMappings"));
+}
+
+// The mounts entries as ConfigReader read them, not yet checked.
+struct MountEntries {
+  std::vector<Mount> entries;
+  std::vector<bool> has_destination;
+};
+
 // Thrown by ConfigReader when a mounts entry is not of the plain shape it reads itself; the
 // document is then read again through parse_json and the DOM code, which gives the exact
 // reading or error for any shape.
@@ -829,15 +855,15 @@ struct NotPlain {};
 // Mounts: a bind-mount-heavy config (Buildah's, Slurm's) no longer builds, walks and frees one
 // tree per entry (docs/performance.md: parse cost per mount). It also enforces kMaxDepth, which
 // check_depth does on the DOM path. An entry qualifies when it is an object whose
-// "destination", "type" and "source" are strings, "options" an array of strings,
-// "destination" is present and not empty, no key repeats and there are no ID mappings;
-// anything else (and a second "mounts" key) throws NotPlain.
+// "destination", "type" and "source" are strings, "options" an array of strings, no key
+// repeats and there are no ID mappings; anything else (and a second "mounts" key) throws
+// NotPlain. What an entry means is decided for both readings by check_destination.
 class ConfigReader {
  public:
   ConfigReader(std::string_view text, const std::string& name) : text_(text), name_(name) {}
 
-  json doc;                   // the document; "mounts" is null in it when mounts_read
-  std::vector<Mount> mounts;  // the entries, in order, when mounts_read
+  json doc;             // the document; "mounts" is null in it when mounts_read
+  MountEntries mounts;  // the entries, in order, when mounts_read
   bool mounts_read = false;
 
   bool null() { return scalar(json(nullptr)); }
@@ -925,7 +951,7 @@ class ConfigReader {
       case Mode::dom:
         if (array && pending_mounts_) {
           mode_ = Mode::mounts;
-          mounts.reserve(16);
+          mounts.entries.reserve(16);
         } else {
           stack_.push_back(place(json(t)));
         }
@@ -960,9 +986,8 @@ class ConfigReader {
         mounts_read = true;
         return true;
       case Mode::entry:
-        if (entry_.destination.empty()) throw NotPlain{};  // missing or empty: DOM path's error
-        if (entry_.destination[0] != '/') entry_.destination.insert(0, 1, '/');
-        mounts.push_back(std::move(entry_));
+        mounts.entries.push_back(std::move(entry_));
+        mounts.has_destination.push_back(seen_ & 1u << static_cast<unsigned>(Field::destination));
         mode_ = Mode::mounts;
         return true;
       case Mode::options:
@@ -1040,8 +1065,9 @@ bool oci_version_supported(const std::string& v) {
 namespace {
 
 // The typed config from its DOM. `mounts` holds the entries ConfigReader read (the DOM's
-// "mounts" is then null); without it they are read from the DOM.
-Config config_from_json(const json& j, std::vector<Mount>* mounts, const std::string& name) {
+// "mounts" is then null); without it they are read from the DOM. Either way each entry is
+// checked by check_destination and check_mappings, at its place in the order of errors.
+Config config_from_json(const json& j, MountEntries* mounts, const std::string& name) {
   Reader r(name);
   r.object(j, "");
   Config c;
@@ -1065,7 +1091,9 @@ Config config_from_json(const json& j, std::vector<Mount>* mounts, const std::st
   if (c.hostname.size() > 64) r.bad("/hostname", "longer than 64 bytes");
   if (c.domainname.size() > 64) r.bad("/domainname", "longer than 64 bytes");
   if (mounts) {
-    c.mounts = std::move(*mounts);
+    c.mounts = std::move(mounts->entries);
+    for (size_t i = 0; i < c.mounts.size(); i++)
+      check_destination(r, i, mounts->has_destination[i], c.mounts[i].destination);
   } else if (auto* v = Reader::get(j, "mounts")) {
     r.array(*v, "/mounts");
     c.mounts.reserve(v->size());
@@ -1075,11 +1103,8 @@ Config config_from_json(const json& j, std::vector<Mount>* mounts, const std::st
       r.object(e, ip);
       Mount m;
       auto* d = Reader::get(e, "destination");
-      if (!d) r.bad(join(ip, "destination"), "required property is missing");
-      m.destination = r.str(*d, join(ip, "destination"));
-      if (m.destination.empty()) r.bad(join(ip, "destination"), "destination is empty");
-      if (m.destination[0] != '/')
-        m.destination = "/" + m.destination;  // runtime-spec 1.1: relative to /
+      if (d) m.destination = r.str(*d, join(ip, "destination"));
+      check_destination(r, i, d != nullptr, m.destination);
       if (auto* x = Reader::get(e, "type")) m.type = r.str(*x, join(ip, "type"));
       if (auto* x = Reader::get(e, "source")) m.source = r.str(*x, join(ip, "source"));
       if (auto* x = Reader::get(e, "options")) m.options = r.strings(*x, join(ip, "options"));
@@ -1087,11 +1112,7 @@ Config config_from_json(const json& j, std::vector<Mount>* mounts, const std::st
         m.uid_mappings = parse_mappings(r, *x, join(ip, "uidMappings"));
       if (auto* x = Reader::get(e, "gidMappings"))
         m.gid_mappings = parse_mappings(r, *x, join(ip, "gidMappings"));
-      // ID-mapped mounts (like the idmap option) are not implemented: refuse rather than
-      // mount with the wrong owners.
-      if (!m.uid_mappings.empty() || !m.gid_mappings.empty())
-        r.bad(join(ip, m.uid_mappings.empty() ? "gidMappings" : "uidMappings"),
-              key_reason("/mounts/*/uidMappings"));
+      check_mappings(r, ip, m);
       c.mounts.push_back(std::move(m));
     }
   }

@@ -13,102 +13,66 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "../fast/shared.hpp"
 #include "config.hpp"
 #include "error.hpp"
 #include "log.hpp"
-#include "procfs.hpp"
 
 namespace nook {
 
 using json = nlohmann::json;
 
+namespace {
+static_assert(static_cast<int>(fast::Status::stopped) == static_cast<int>(Status::stopped) &&
+              static_cast<int>(fast::Status::creating) == static_cast<int>(Status::creating));
+}  // namespace
+
 const char* status_name(Status s) {
-  switch (s) {
-    case Status::creating:
-      return "creating";
-    case Status::created:
-      return "created";
-    case Status::running:
-      return "running";
-    case Status::paused:
-      return "paused";
-    case Status::stopped:
-      return "stopped";
-  }
-  return "unknown";
+  return fast::status_name(static_cast<fast::Status>(s));
 }
 
 void validate_id(const std::string& id) {
-  if (id.empty()) fail("container ID is empty");
-  if (id.size() > 1024) fail("container ID is longer than 1024 bytes");
-  if (id == "." || id == "..") fail("container ID \"" + id + "\" is not allowed");
-  for (unsigned char c : id) {
-    // The set runc allows: letters, digits, and _ + - . (no slash, no control characters).
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '+' || c == '-' || c == '.';
-    if (!ok) {
+  fast::IdCheck c = fast::check_id(id.data(), id.size());
+  switch (c.problem) {
+    case fast::IdProblem::none:
+      return;
+    case fast::IdProblem::empty:
+      fail("container ID is empty");
+    case fast::IdProblem::too_long:
+      fail("container ID is longer than 1024 bytes");
+    case fast::IdProblem::dots:
+      fail("container ID \"" + id + "\" is not allowed");
+    case fast::IdProblem::bad_char: {
+      unsigned char x = static_cast<unsigned char>(id[c.at]);
       char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      std::string shown = (c >= 0x20 && c < 0x7f) ? std::string(1, static_cast<char>(c)) : buf;
+      std::snprintf(buf, sizeof buf, "\\x%02x", x);
+      std::string shown = (x >= 0x20 && x < 0x7f) ? std::string(1, static_cast<char>(x)) : buf;
       fail("container ID contains \"" + shown + "\": only letters, digits and _ + - . are allowed");
     }
+    case fast::IdProblem::hidden:
+      fail("container ID \"" + id + "\" starts with \".\": an ID must not be a hidden name");
   }
-  // A name starting with a dot is hidden (ls, shell globs and `list` skip it): refused, with
-  // "." and ".." above (issue 14, finding 9; runc would list it).
-  if (id[0] == '.')
-    fail("container ID \"" + id + "\" starts with \".\": an ID must not be a hidden name");
 }
 
 std::string default_state_root() {
-  // Root of the host: /run/nook. Root inside a rootless client's user namespace (Buildah,
-  // Podman) cannot write /run: like runc, it uses its $XDG_RUNTIME_DIR.
-  if (geteuid() == 0 && (is_initial_map(own_uid_map()) || !getenv("XDG_RUNTIME_DIR")))
-    return "/run/nook";
-  if (const char* x = getenv("XDG_RUNTIME_DIR"); x && *x) {
-    // Only if it is really ours (Slurm and sudo keep a stale one around).
-    struct stat st;
-    if (::stat(x, &st) == 0 && st.st_uid == geteuid() && S_ISDIR(st.st_mode))
-      return std::string(x) + "/nook";
-  }
-  return "/tmp/nook-" + std::to_string(geteuid());
+  char buf[4200];
+  fast::Out o{buf, 0, sizeof buf};
+  if (!fast::default_root(getenv("XDG_RUNTIME_DIR"), o) || !o.c_str())
+    fail("$XDG_RUNTIME_DIR is longer than " + std::to_string(sizeof buf - 32) + " bytes");
+  return buf;
 }
 
 unsigned long long proc_start_time(pid_t pid, bool* zombie) {
-  if (zombie) *zombie = false;
-  if (pid <= 0) return 0;
-  char path[64], buf[1024];
-  std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
-  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  ssize_t n = ::read(fd, buf, sizeof buf - 1);
-  ::close(fd);
-  if (n <= 0) return 0;
-  buf[n] = 0;
-  char* p = std::strrchr(buf, ')');
-  if (!p) return 0;
-  p += 2;  // state char
-  if (zombie) *zombie = (*p == 'Z' || *p == 'X');
-  // Fields after ')' start at field 3 (state); start time is field 22.
-  for (int field = 3; field < 22 && *p; p++)
-    if (*p == ' ') field++;
-  return std::strtoull(p, nullptr, 10);
+  bool z = false;
+  unsigned long long t = fast::read_start_time(pid, &z);
+  if (zombie) *zombie = z;
+  return t;
 }
 
 Status container_status(const State& s, int dirfd) {
-  if (s.pid <= 0) return Status::stopped;
-  bool zombie = false;
-  unsigned long long st = proc_start_time(s.pid, &zombie);
-  if (st == 0 || st != s.start_time || zombie) return Status::stopped;
-  if (s.creating) return Status::creating;  // or its create was killed: delete --force cleans
-  struct stat sb;
-  if (::fstatat(dirfd, "exec.fifo", &sb, AT_SYMLINK_NOFOLLOW) == 0) return Status::created;
-  if (!s.cgroup.empty()) {
-    try {
-      if (cgroup_frozen(s.cgroup)) return Status::paused;
-    } catch (const Error&) {
-    }
-  }
-  return Status::running;
+  auto [kind, file] = cgroup_freezer_file(s.cgroup);
+  return static_cast<Status>(fast::decide_status(
+      s.pid, s.start_time, s.creating, dirfd, static_cast<fast::FreezerKind>(kind), file.c_str()));
 }
 
 namespace {
@@ -335,7 +299,12 @@ std::optional<ContainerDir> ContainerDir::open(const std::string& root, const st
 }
 
 void ContainerDir::write_state(const State& s) {
-  write_atomic(fd(), "state.json", state_to_json(s), 0600, path_);
+  // state.oci after state.json: it names the bytes of the state.json it goes with, and the
+  // pre-libc `state` uses it only with those (a write that dies between the two, or a hand
+  // edit of state.json, leaves it to the full path).
+  std::string text = state_to_json(s);
+  write_atomic(fd(), "state.json", text, 0600, path_);
+  write_atomic(fd(), "state.oci", render_state_oci(s, text), 0600, path_);
 }
 
 void ContainerDir::write_file(const char* name, const std::string& data) {
@@ -485,18 +454,66 @@ State state_from_json(const std::string& text, const std::string& name) {
   return s;
 }
 
-std::string oci_state_json(const State& s, Status st) {
+namespace {
+
+// The OCI state document of `s` cut in three where the pid and the status go (shared.hpp).
+struct StateDoc {
+  std::string head, mid, tail;
+};
+
+StateDoc render_state(const State& s) {
   json j = {{"ociVersion", kOciVersion},
             {"id", s.id},
-            {"status", status_name(st)},
-            {"pid", st == Status::stopped ? 0 : s.pid},
+            {"status", ""},
+            {"pid", 0},
             {"bundle", s.bundle},
             {"rootfs", s.rootfs},
             {"created", s.created},
             {"owner", s.owner == 0 ? std::string("root") : std::to_string(s.owner)},
             {"annotations", s.annotations}};
   j["nook"] = {{"singleIdMapping", s.single_id}, {"rootEmulation", s.root_emulation}};
-  return j.dump(2, ' ', false, json::error_handler_t::replace);
+  std::string t = j.dump(2, ' ', false, json::error_handler_t::replace);
+  // A raw newline and two spaces start a top-level member only (a newline in a string is
+  // written \n, and nested members are indented further): each place is found once.
+  const std::string pid = "\n  \"pid\": ", status = "\n  \"status\": \"";
+  size_t p = t.find(pid + "0,"), q = t.find(status + "\"\n}");
+  if (p == std::string::npos || q == std::string::npos || q < p)
+    fail("internal error: cannot place pid and status in the state document");
+  p += pid.size();
+  q += status.size();
+  return {t.substr(0, p), t.substr(p + 1, q - p - 1), t.substr(q)};
+}
+
+std::string fill(const StateDoc& d, Status st, pid_t pid) {
+  std::string out(d.head.size() + d.mid.size() + d.tail.size() + 32, '\0');
+  fast::Out o{out.data(), 0, out.size()};
+  fast::fill_state(o, d.head.c_str(), d.mid.c_str(), d.tail.c_str(), static_cast<fast::Status>(st),
+                   pid);
+  out.resize(o.n);
+  return out;
+}
+
+}  // namespace
+
+std::string oci_state_json(const State& s, Status st) {
+  return fill(render_state(s), st, s.pid);
+}
+
+std::string render_state_oci(const State& s, const std::string& state_json) {
+  StateDoc d = render_state(s);
+  auto [kind, file] = cgroup_freezer_file(s.cgroup);
+  char hex[17];
+  fast::Out h{hex, 0, sizeof hex};
+  fast::put_hex(h, fast::fnv1a(state_json.data(), state_json.size()));
+  std::string out;
+  for (const std::string& f :
+       {std::string(fast::kOciMagic), s.id, std::string(h.c_str()), std::to_string(s.pid),
+        std::to_string(s.start_time), std::string(s.creating ? "1" : "0"), std::to_string(kind),
+        file, d.head, d.mid, d.tail}) {
+    out += f;
+    out += '\0';
+  }
+  return out;
 }
 
 void write_pid_file(const std::string& file, pid_t pid) {

@@ -1,4 +1,5 @@
-// The state directory: ROOT/ID/{state.json,config.json,exec.fifo}, one lock per container.
+// The state directory: ROOT/ID/{state.json,state.oci,config.json,exec.fifo}, one lock per
+// container.
 #pragma once
 #include <sys/types.h>
 
@@ -95,6 +96,10 @@ State state_from_json(const std::string& text, const std::string& name);
 
 // The OCI state document printed by `nook state`.
 std::string oci_state_json(const State& s, Status st);
+
+// ROOT/ID/state.oci for `s` and the text of its state.json: the document pre-rendered for the
+// pre-libc `state` (its format: src/fast/shared.hpp).
+std::string render_state_oci(const State& s, const std::string& state_json);
 
 // Writes `pid` to `file` atomically: a new temporary file of a random name (O_CREAT|O_EXCL|
 // O_NOFOLLOW) in its directory, renamed over `file` (a symlink there is replaced, not followed).

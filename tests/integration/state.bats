@@ -65,15 +65,53 @@ annotate() {
 @test "state: a dead process whose PID was reused reads stopped both ways" {
   create_container s2
   # Point the state at a live process that is not the container's (this shell's PID, the
-  # container's start time): the start time differs, so it is stopped.
+  # container's start time): the start time differs, so it is stopped. Both paths decide
+  # with the same code (decide_status, src/fast/shared.hpp); the pre-libc one reads the pid
+  # from state.oci, which names the bytes of the state.json it was written with: after a
+  # hand edit of state.json, `state` takes the full path.
   local f=$STATE_ROOT/s2/state.json orig
   orig=$(cat "$f")
   jq -c --argjson p $$ '.pid = $p' <<<"$orig" >"$f"
   state_both state s2
   assert_equal "$(jq -r .status <<<"$output")" stopped "status"
   NOOK_ARGS=(--root "$STATE_ROOT" state s2)
-  fast_path_taken
+  full_path_taken
   printf '%s' "$orig" >"$f"  # for the teardown's delete --force of the real process
+  fast_path_taken
+}
+
+@test "state: state.oci is written with state.json, 0600, and only used with it" {
+  create_container s6
+  local d=$STATE_ROOT/s6
+  [[ -f $d/state.oci && ! -L $d/state.oci ]] || { echo "no state.oci" >&2; return 1; }
+  assert_equal "$(stat -c %a "$d/state.oci")" 600 "mode of state.oci"
+  assert_equal "$(stat -c %u "$d/state.oci")" "$(stat -c %u "$d/state.json")" "owner"
+  NOOK_ARGS=(--root "$STATE_ROOT" state s6)
+  fast_path_taken
+  state_both state s6
+  assert_equal "$(jq -r .status <<<"$output")" created "status"
+  # missing, truncated, a symlink, or another container's: the full path answers (the
+  # files the test writes are root's: readable by all, so that they are read and refused)
+  mv "$d/state.oci" "$TEST_DIR/oci"
+  full_path_taken
+  state_both state s6
+  assert_equal "$(jq -r .status <<<"$output")" created "status"
+  head -c 100 "$TEST_DIR/oci" >"$d/state.oci"
+  chmod 644 "$d/state.oci"
+  full_path_taken
+  rm "$d/state.oci"
+  ln -s "$TEST_DIR/oci" "$d/state.oci"
+  full_path_taken
+  rm "$d/state.oci"
+  create_container s7
+  cp "$STATE_ROOT/s7/state.oci" "$d/state.oci"
+  chmod 644 "$d/state.oci"
+  full_path_taken
+  state_both state s6
+  assert_equal "$(jq -r .id <<<"$output")" s6 "id"
+  rm "$d/state.oci"
+  mv "$TEST_DIR/oci" "$d/state.oci"
+  fast_path_taken
 }
 
 @test "state: runc's global flags in their spellings stay on the fast path" {

@@ -255,6 +255,13 @@ TEST(ConfigReader, PlainMountsMatchTheDom) {
       // unknown members of any shape are ignored
       R"("mounts":[{"destination":"/a","x":{"y":[1,{"z":null}],"w":[]},"q":[[]],"r":7,"options":["bind"]}])",
       R"("mounts":[{"destination":"/a"},{"destination":"/b","type":"proc"}],"hostname":"h","linux":{"namespaces":[{"type":"uts"},{"type":"mount"}]})",
+      // read without the DOM, refused by the rule both readings share (check_destination),
+      // in the DOM's order of errors: process before mounts, mounts before linux
+      R"("mounts":[{}])",
+      R"("mounts":[{"destination":""}])",
+      R"("mounts":[{"destination":"/a"},{"type":"bind","options":["ro"]}])",
+      R"("mounts":[{"destination":""}],"process":{"args":"sh"})",
+      R"("mounts":[{"destination":""}],"linux":{"namespaces":7})",
   };
   for (auto* m : plain) {
     expect_same(with(m));
@@ -271,8 +278,6 @@ TEST(ConfigReader, OtherShapesGoThroughTheDom) {
       R"("mounts":[1])",
       R"("mounts":[null])",
       R"("mounts":[["a"]])",
-      R"("mounts":[{}])",
-      R"("mounts":[{"destination":""}])",
       R"("mounts":[{"destination":5}])",
       R"("mounts":[{"destination":null}])",
       R"("mounts":[{"destination":"/a","type":null}])",

@@ -60,7 +60,7 @@ all_gone() {
   assert_state_root_empty
   assert_equal "$(pids_rooted_under "$TEST_DIR")" "" "processes left"
   assert_equal "$(host_mounts_under "$TEST_DIR")" "" "mounts left"
-  assert_equal "$(find /sys/fs/cgroup -type d -name "race-$BATS_TEST_NUMBER-*" 2>/dev/null)" "" "cgroups left"
+  assert_equal "$(find /sys/fs/cgroup -type d -name "race-$NOOK_TEST_MODE-$BATS_TEST_NUMBER-*" 2>/dev/null)" "" "cgroups left"
 }
 
 setup() {
@@ -76,7 +76,7 @@ setup() {
   local i pids=()
   for ((i = 0; i < CLIENTS; i++)); do
     (
-      id=race-$BATS_TEST_NUMBER-$i
+      id=race-$NOOK_TEST_MODE-$BATS_TEST_NUMBER-$i
       for round in 1 2; do
         call "$LOG" create --bundle "$BUNDLE" "$id"
         call "$LOG" start "$id"
@@ -95,7 +95,7 @@ setup() {
     for ((i = 0; i < 20; i++)); do
       call "$LOG" list
       call "$LOG" list --format json
-      call "$LOG" state "race-$BATS_TEST_NUMBER-0"
+      call "$LOG" state "race-$NOOK_TEST_MODE-$BATS_TEST_NUMBER-0"
     done
   ) &
   pids+=($!)
@@ -111,7 +111,7 @@ setup() {
 }
 
 @test "races: the same ID: one create wins, the rest fail cleanly" {
-  local i pids=() id=race-$BATS_TEST_NUMBER-same
+  local i pids=() id=race-$NOOK_TEST_MODE-$BATS_TEST_NUMBER-same
   for ((i = 0; i < CLIENTS; i++)); do
     call "$LOG.create" create --bundle "$BUNDLE" "$id" &
     pids+=($!)
@@ -159,7 +159,7 @@ setup() {
 }
 
 @test "races: create, start and delete --force of the same ID interleaved, list throughout" {
-  local i pids=() id=race-$BATS_TEST_NUMBER-churn
+  local i pids=() id=race-$NOOK_TEST_MODE-$BATS_TEST_NUMBER-churn
   for ((i = 0; i < 3; i++)); do
     (for r in 1 2 3 4; do call "$LOG" create --bundle "$BUNDLE" "$id"; call "$LOG" start "$id"; done) &
     pids+=($!)
@@ -180,7 +180,7 @@ setup() {
 @test "races: a delete waiting on a create's lock sees the finished container" {
   # create holds the container's lock during set-up; a delete --force started meanwhile waits
   # for it and then removes a complete container (never a half-made one).
-  local id=race-$BATS_TEST_NUMBER-lock
+  local id=race-$NOOK_TEST_MODE-$BATS_TEST_NUMBER-lock
   NOOK_TEST_PAUSE=create-go nook_bg "$TEST_DIR/c" create --bundle "$BUNDLE" "$id"
   local cpid=$NOOK_BG_PID i
   for ((i = 0; i < 200; i++)); do
@@ -222,7 +222,7 @@ verb_call() {
          "start" "delete" "delete --force")
   for s in "${states[@]}"; do
     for v in "${verbs[@]}"; do
-      id=race-$BATS_TEST_NUMBER-$((k++))
+      id=race-$NOOK_TEST_MODE-$BATS_TEST_NUMBER-$((k++))
       call "$LOG" create --bundle "$BUNDLE" "$id"
       call "$LOG" start "$id"
       [[ $s == paused ]] && call "$LOG" pause "$id"

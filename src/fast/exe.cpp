@@ -176,9 +176,14 @@ bool remap_to(long tree) {
   auto* base = reinterpret_cast<const char*>(&__ehdr_start);
   auto* ph = reinterpret_cast<const Elf64_Phdr*>(base + __ehdr_start.e_phoff);
   long bias = -1;
-  for (int i = 0; i < __ehdr_start.e_phnum; i++)
+  bool dynamic = false;
+  for (int i = 0; i < __ehdr_start.e_phnum; i++) {
     if (ph[i].p_type == PT_LOAD && ph[i].p_offset == 0) bias = p(base) - ph[i].p_vaddr;
-  bool ok = bias != -1;
+    // A dynamically linked build (the sanitizer's) was relocated by ld.so before its entry
+    // point: its data no longer matches the file, so mapping it again would undo that.
+    dynamic = dynamic || ph[i].p_type == PT_INTERP;
+  }
+  bool ok = bias != -1 && !dynamic;
   for (int i = 0; ok && i < __ehdr_start.e_phnum; i++) {
     const Elf64_Phdr& s = ph[i];
     if (s.p_type != PT_LOAD || s.p_filesz == 0) continue;

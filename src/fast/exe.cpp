@@ -67,6 +67,9 @@ extern "C" const Elf64_Ehdr __ehdr_start __attribute__((visibility("hidden")));
 namespace {
 
 using nook::fast::eq;
+using nook::fast::Out;
+using nook::fast::parse_u64;
+using nook::fast::slurp;
 using nook::fast::sys;
 
 template <class T>
@@ -94,56 +97,58 @@ bool already_safe(long fd) {
 // The kernel's view of this process's memory layout (/proc/self/stat fields 26-28, 45-51 and
 // the current break), which PR_SET_MM_MAP replaces as a whole.
 bool read_mm(struct prctl_mm_map* m) {
-  long fd = sys(__NR_openat, AT_FDCWD, p("/proc/self/stat"), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
   char buf[1024];
-  long n = sys(__NR_read, fd, p(buf), sizeof buf - 1);
-  sys(__NR_close, fd);
-  if (n <= 0) return false;
-  buf[n] = 0;
-  const char* c = buf + n;
-  while (c > buf && *c != ')') c--;  // the command name may hold spaces and ')'
-  int field = 2;
-  for (; *c && field < 51; c++) {
-    if (*c != ' ') continue;
-    field++;
-    __u64 v = 0;
-    for (const char* d = c + 1; *d >= '0' && *d <= '9'; d++) v = v * 10 + (*d - '0');
+  long n = slurp(AT_FDCWD, "/proc/self/stat", buf, sizeof buf);
+  const char* c = nullptr;
+  for (long i = 0; i < n; i++)  // the last ')': the command name may hold one
+    if (buf[i] == ')') c = buf + i;
+  if (!c) return false;
+  const char* end = buf + n;
+  c += 2;  // field 3, the state
+  int field = 3;
+  for (; field <= 51 && c < end; field++) {
+    __u64* want = nullptr;
     switch (field) {  // (no table: an array initialiser may become a memset call)
       case 26:
-        m->start_code = v;
+        want = &m->start_code;
         break;
       case 27:
-        m->end_code = v;
+        want = &m->end_code;
         break;
       case 28:
-        m->start_stack = v;
+        want = &m->start_stack;
         break;
       case 45:
-        m->start_data = v;
+        want = &m->start_data;
         break;
       case 46:
-        m->end_data = v;
+        want = &m->end_data;
         break;
       case 47:
-        m->start_brk = v;
+        want = &m->start_brk;
         break;
       case 48:
-        m->arg_start = v;
+        want = &m->arg_start;
         break;
       case 49:
-        m->arg_end = v;
+        want = &m->arg_end;
         break;
       case 50:
-        m->env_start = v;
+        want = &m->env_start;
         break;
       case 51:
-        m->env_end = v;
+        want = &m->env_end;
         break;
     }
+    unsigned long long v = 0;
+    if (want && !parse_u64(&c, end, ~0ull, &v)) return false;
+    if (want) *want = v;
+    while (c < end && *c != ' ') c++;
+    c++;
   }
+  if (field <= 51) return false;
   m->brk = static_cast<__u64>(sys(__NR_brk, 0));
-  return field == 51;
+  return true;
 }
 
 // The exe link moved to fd: PR_SET_MM_MAP (CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE in the
@@ -162,15 +167,6 @@ bool set_exe(long fd) {
 // of the clone) and the exe link moved to it. Only before the C library has written to the
 // binary's data; false (nothing changed that matters: the same bytes) when any step fails.
 bool remap_to(long tree) {
-  char path[32] = "/proc/self/fd/";  // mmap and prctl need a file opened for reading
-  char* d = path + 14;
-  char digits[12];
-  int n = 0;
-  for (long v = tree; n == 0 || v; v /= 10) digits[n++] = static_cast<char>('0' + v % 10);
-  while (n) *d++ = digits[--n];
-  *d = 0;
-  long fd = sys(__NR_openat, AT_FDCWD, p(path), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
   // The ELF header is the start of the segment at file offset 0 (the linker's __ehdr_start:
   // an address relative to the code, no relocation needed).
   auto* base = reinterpret_cast<const char*>(&__ehdr_start);
@@ -183,7 +179,14 @@ bool remap_to(long tree) {
     // point: its data no longer matches the file, so mapping it again would undo that.
     dynamic = dynamic || ph[i].p_type == PT_INTERP;
   }
-  bool ok = bias != -1 && !dynamic;
+  if (bias == -1 || dynamic) return false;
+  char path[32];  // mmap and prctl need a file opened for reading
+  Out o{path, 0, sizeof path};
+  o.put("/proc/self/fd/");
+  o.num(static_cast<unsigned long long>(tree));
+  long fd = o.c_str() ? sys(__NR_openat, AT_FDCWD, p(path), O_RDONLY | O_CLOEXEC) : -1;
+  if (fd < 0) return false;
+  bool ok = true;
   for (int i = 0; ok && i < __ehdr_start.e_phnum; i++) {
     const Elf64_Phdr& s = ph[i];
     if (s.p_type != PT_LOAD || s.p_filesz == 0) continue;

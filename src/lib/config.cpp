@@ -832,8 +832,6 @@ void check_destination(const Reader& r, size_t i, bool present, std::string& d) 
 // ID-mapped mounts (like the idmap option) are not implemented: refused rather than mounted
 // with the wrong owners. (ConfigReader leaves entries with mappings to the DOM loop.)
 void check_mappings(const Reader& r, const std::string& ip, const Mount& m) {
-  // ID-mapped mounts (like the idmap option) are not implemented: refuse rather than mount
-  // with the wrong owners.
   if (!m.uid_mappings.empty() || !m.gid_mappings.empty())
     r.bad(join(ip, m.uid_mappings.empty() ? "gidMappings" : "uidMappings"),
           key_reason("/mounts/*/uidMappings"));

@@ -204,7 +204,10 @@ pending_exec() {
   fi
 }
 
-# exec_status PID SECONDS: the exit status of a background exec, waiting at most SECONDS.
+# exec_status PID SECONDS: sets $EXEC_STATUS to the exit status of a background exec, waiting
+# at most SECONDS ("hung" if it did not end). It must run in the test's own shell, not in
+# $(...): only the shell that started the exec can wait for it, and a child that ends while a
+# command substitution polls is reaped by the parent where the subshell cannot see it.
 exec_status() {
   local i
   for ((i = 0; i < $2 * 10; i++)); do
@@ -213,12 +216,11 @@ exec_status() {
   done
   if kill -0 "$1" 2>/dev/null; then
     kill -KILL "$1"
-    echo hung
+    EXEC_STATUS=hung
     return
   fi
-  local st=0
-  wait "$1" || st=$?
-  echo "$st"
+  EXEC_STATUS=0
+  wait "$1" || EXEC_STATUS=$?
 }
 
 # start_pausable ID: the counter where this mode can pause it: as root, or unprivileged in a
@@ -245,7 +247,8 @@ start_pausable() {
   wait_pid_gone "$pid" 5
   assert_no_container "$id"
   # the pending exec ends as a killed process does: 128+9
-  assert_equal "$(exec_status "$epid" 10)" 137 "exit status of the pending exec"
+  exec_status "$epid" 10
+  assert_equal "$EXEC_STATUS" 137 "exit status of the pending exec"
   assert_equal "$(find /sys/fs/cgroup -type d -name "*$id*" 2>/dev/null)" "" "cgroups left"
 }
 
@@ -258,7 +261,8 @@ start_pausable() {
   local epid=$NOOK_BG_PID
   run nook resume "$id"
   assert_success
-  assert_equal "$(exec_status "$epid" 10)" 0 "exit status of the exec after resume"
+  exec_status "$epid" 10
+  assert_equal "$EXEC_STATUS" 0 "exit status of the exec after resume"
   run nook delete --force "$id"
   assert_success
 }

@@ -198,6 +198,37 @@ exegrab_attack() {
   assert_equal "$(sha256sum "$NOOK_BIN" | cut -c1-64)" "$RUNTIME_HASH" "the runtime binary's hash"
 }
 
+# execs_of LOG: the execve/execveat calls in a `strace -f -o LOG` trace, one per line. (The
+# container's own execve may show its path as an address: strace cannot read the memory of a
+# non-dumpable process in another user namespace. So the calls are counted, not named.)
+execs_of() {
+  grep -E '(execve|execveat)\(' "$1" | grep -v 'resumed>' || true
+}
+
+@test "escapes: the runtime leaves its binary without a second execve (root, published binary)" {
+  # The protection of the CVE-2019-5736 tests must not cost a re-execution where none is
+  # needed: root maps its read-only clone in place (src/fast/exe.cpp remap_to), an
+  # unprivileged user runs a binary it cannot write as it is. Expected: strace's execve of
+  # nook and the execve of the container's program, nothing between.
+  local log=$TEST_DIR/execs.run
+  set_args /bin/true
+  as_user strace -f -qq -e trace=execve,execveat -o "$log" \
+    "$NOOK_BIN" --root "$STATE_ROOT" run --bundle "$BUNDLE" noexec-run </dev/null
+  echo "# run: $(execs_of "$log" | cut -c1-100 | tr '\n' ' ')" >&3
+  assert_equal "$(execs_of "$log" | wc -l)" 2 "execve calls of nook run and its program"
+  set_args /bin/sleep 100
+  create_container noexec-c
+  run nook start noexec-c
+  assert_success
+  log=$TEST_DIR/execs.exec
+  as_user strace -f -qq -e trace=execve,execveat -o "$log" \
+    "$NOOK_BIN" --root "$STATE_ROOT" exec noexec-c /bin/true </dev/null
+  echo "# exec: $(execs_of "$log" | cut -c1-100 | tr '\n' ' ')" >&3
+  assert_equal "$(execs_of "$log" | wc -l)" 2 "execve calls of nook exec and its program"
+  run nook delete --force noexec-c
+  assert_success
+}
+
 @test "escapes: CVE-2019-5736: CAP_SYS_PTRACE cannot grab exec's child while it runs nook" {
   own_runtime_copy
   cfg '.process.capabilities |= with_entries(.value += ["CAP_SYS_PTRACE"])'

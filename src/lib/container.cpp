@@ -268,8 +268,11 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
   Replies r;
   if (mode != Mode::foreground) r.exited = "container process exited during set-up";
   r.hooks = [&] {
-    run_hooks(cfg.hooks.prestart, hook_state, "prestart");
-    run_hooks(cfg.hooks.create_runtime, hook_state, "createRuntime");
+    // The lock is held while they run: a `delete --force` (kill_before_lock) ends them by
+    // killing the container's process.
+    Fd init(static_cast<int>(syscall(SYS_pidfd_open, child.pid(), 0)));
+    run_hooks(cfg.hooks.prestart, hook_state, "prestart", false, init.get());
+    run_hooks(cfg.hooks.create_runtime, hook_state, "createRuntime", false, init.get());
   };
   await_child(child, r);
   test_pause("create-ready");

@@ -17,7 +17,7 @@
 namespace nook {
 namespace {
 
-void run_one(const Hook& h, const std::string& state, const char* phase) {
+void run_one(const Hook& h, const std::string& state, const char* phase, int container) {
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) throw_sys("pipe");
   Fd rd(p[0]), wr(p[1]);
@@ -60,13 +60,16 @@ void run_one(const Hook& h, const std::string& state, const char* phase) {
   Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
   int timeout_ms = h.timeout ? *h.timeout * 1000 : -1;
   if (pidfd) {
-    struct pollfd pf = {pidfd.get(), POLLIN, 0};
+    struct pollfd pf[2] = {{pidfd.get(), POLLIN, 0}, {container, POLLIN, 0}};
     int r;
-    do r = ::poll(&pf, 1, timeout_ms);
+    do r = ::poll(pf, container >= 0 ? 2 : 1, timeout_ms);
     while (r < 0 && errno == EINTR);
-    if (r == 0) {
+    if (r == 0 || (r > 0 && !pf[0].revents && pf[1].revents)) {
       ::kill(pid, SIGKILL);
       ::waitpid(pid, nullptr, 0);
+      if (r > 0)
+        fail(std::string(phase) + " hook " + h.path +
+             ": killed: the container's process ended while it ran");
       fail(std::string(phase) + " hook " + h.path + ": timed out after " +
            std::to_string(*h.timeout) + "s");
     }
@@ -85,10 +88,10 @@ void run_one(const Hook& h, const std::string& state, const char* phase) {
 }  // namespace
 
 void run_hooks(const std::vector<Hook>& hooks, const std::string& state_json, const char* phase,
-               bool warn_only) {
+               bool warn_only, int container) {
   for (auto& h : hooks) {
     try {
-      run_one(h, state_json, phase);
+      run_one(h, state_json, phase, container);
     } catch (const Error& e) {
       if (!warn_only) throw;
       log::warn(e.what());

@@ -198,6 +198,37 @@ setup() {
   all_gone
 }
 
+@test "races: delete --force of a create whose createRuntime hook hangs ends both" {
+  # issue 21: create holds the lock while its hooks run. delete --force, finding the lock
+  # busy, kills the container's process; create then stops waiting for the hook, kills it,
+  # fails and cleans up, and the delete goes on. Neither waits for the hook's 1000 s.
+  local id=race-$NOOK_TEST_MODE-$BATS_TEST_NUMBER-hook dur=1000.$RANDOM$$ i
+  cfg --arg d "$dur" '.hooks.createRuntime = [{"path": "/bin/sleep", "args": ["sleep", $d]}]'
+  nook_bg "$TEST_DIR/c" create --bundle "$BUNDLE" "$id"
+  local cpid=$NOOK_BG_PID
+  for ((i = 0; i < 100; i++)); do
+    pgrep -f "sleep $dur" >/dev/null && break
+    sleep 0.1
+  done
+  if ! pgrep -f "sleep $dur" >/dev/null; then
+    echo "the hook did not start: $(cat "$TEST_DIR/c.err")" >&2
+    return 1
+  fi
+  run nook delete --force "$id"  # (bounded: $NOOK_CALL_TIMEOUT)
+  assert_success
+  local st=0
+  wait "$cpid" || st=$?
+  [[ $st -ne 0 && $st -lt 128 ]] || { echo "create ended with $st" >&2; return 1; }
+  echo "# create: $(cat "$TEST_DIR/c.err")" >&3
+  grep -q "createRuntime hook /bin/sleep" "$TEST_DIR/c.err"
+  if pgrep -f "sleep $dur" >/dev/null; then
+    echo "the hook still runs" >&2
+    return 1
+  fi
+  assert_no_container "$id"
+  all_gone
+}
+
 # verb_call ID VERB [WORDS...]: VERB's flags (words starting with -), then ID, then the rest.
 verb_call() {
   local id=$1 verb=$2 flags=() rest=()

@@ -56,16 +56,21 @@ namespace {
 // does not match is an error), or an empty regular file: the mount point a bind fallback left
 // in the rootfs on an earlier run. A symlink there is never followed (it could point out of
 // the rootfs) and is refused like any other mismatch.
-void make_device(const FsPlan& plan, int rootfd, const std::string& path, char type, unsigned major,
-                 unsigned minor, mode_t mode, uid_t uid, gid_t gid) {
+// `dev` is the container's /dev when the caller has it open already (-1 if not).
+void make_device(const FsPlan& plan, int rootfd, int dev, const std::string& path, char type,
+                 unsigned major, unsigned minor, mode_t mode, uid_t uid, gid_t gid) {
   mode_t fmt = type == 'b' ? S_IFBLK : type == 'p' ? S_IFIFO : S_IFCHR;
   // Parent directory, resolved inside the root.
   auto slash = path.rfind('/');
   std::string dir = path.substr(0, slash == 0 ? 1 : slash), base = path.substr(slash + 1);
   if (base.empty() || base == "." || base == "..") fail("device " + path + ": not a file name");
-  Fd dfd = open_in_root(rootfd, dir, true, false);
+  Fd opened;
+  if (dev < 0 || dir != "/dev") {
+    opened = open_in_root(rootfd, dir, true, false);
+    dev = opened.get();
+  }
   struct stat cur;
-  bool exists = ::fstatat(dfd.get(), base.c_str(), &cur, AT_SYMLINK_NOFOLLOW) == 0;
+  bool exists = ::fstatat(dev, base.c_str(), &cur, AT_SYMLINK_NOFOLLOW) == 0;
   bool placeholder = exists && S_ISREG(cur.st_mode) && cur.st_size == 0;
   if (exists && !placeholder) {
     bool same =
@@ -79,9 +84,9 @@ void make_device(const FsPlan& plan, int rootfd, const std::string& path, char t
     return;
   }
   if (plan.can_mknod || type == 'p') {
-    if (placeholder && ::unlinkat(dfd.get(), base.c_str(), 0) != 0) throw_sys("unlink", path);
-    if (::mknodat(dfd.get(), base.c_str(), fmt | (mode & 07777), makedev(major, minor)) == 0) {
-      if (::fchownat(dfd.get(), base.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
+    if (placeholder && ::unlinkat(dev, base.c_str(), 0) != 0) throw_sys("unlink", path);
+    if (::mknodat(dev, base.c_str(), fmt | (mode & 07777), makedev(major, minor)) == 0) {
+      if (::fchownat(dev, base.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
         throw_sys("chown", path);
       return;
     }
@@ -116,7 +121,7 @@ void make_device(const FsPlan& plan, int rootfd, const std::string& path, char t
       fail("device " + path + " (" + std::to_string(major) + ":" + std::to_string(minor) +
            "): mknod is not allowed in a user namespace and the host has no such device to bind");
   }
-  Fd f(::openat(dfd.get(), base.c_str(),
+  Fd f(::openat(dev, base.c_str(),
                 O_WRONLY | O_CREAT | (placeholder ? 0 : O_EXCL) | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!f) throw_sys("create", path);
   std::string target = fd_path(f.get());
@@ -171,6 +176,10 @@ void remove_device_nodes(const std::string& rootfs, const std::vector<std::strin
 
 void setup_dev(const FsPlan& plan, int rootfd, bool dev_is_ours) {
   const Config& cfg = *plan.cfg;
+  // Our own /dev (a fresh tmpfs) is opened once for all its nodes and links; the image's is
+  // opened for each node, where a failure is only a warning.
+  Fd dev;
+  if (dev_is_ours) dev = open_in_root(rootfd, "/dev", false, false);
   for (auto& d : kDefaultDevices) {
     std::string path = std::string("/dev/") + d.name;
     bool overridden = false;
@@ -178,19 +187,18 @@ void setup_dev(const FsPlan& plan, int rootfd, bool dev_is_ours) {
       if (cd.path == path) overridden = true;
     if (overridden) continue;
     if (dev_is_ours) {
-      make_device(plan, rootfd, path, 'c', d.major, d.minor, 0666, 0, 0);
+      make_device(plan, rootfd, dev.get(), path, 'c', d.major, d.minor, 0666, 0, 0);
       continue;
     }
     // /dev is the image's own directory: supply what is missing (the spec's default
     // devices), keep what is there, and do not fail a read-only image for it.
     try {
-      make_device(plan, rootfd, path, 'c', d.major, d.minor, 0666, 0, 0);
+      make_device(plan, rootfd, -1, path, 'c', d.major, d.minor, 0666, 0, 0);
     } catch (const Error& e) {
       log::warn(std::string("default device not supplied: ") + e.what());
     }
   }
   if (dev_is_ours) {
-    Fd dev = open_in_root(rootfd, "/dev", false, false);
     static const std::pair<const char*, const char*> links[] = {{"/proc/self/fd", "fd"},
                                                                 {"/proc/self/fd/0", "stdin"},
                                                                 {"/proc/self/fd/1", "stdout"},
@@ -204,7 +212,7 @@ void setup_dev(const FsPlan& plan, int rootfd, bool dev_is_ours) {
   for (auto& d : cfg.linux.devices) {
     if (d.type == "u" || d.type == "c" || d.type == "b" || d.type == "p") {
       mode_t mode = d.file_mode.value_or(0666);
-      make_device(plan, rootfd, d.path, d.type == "u" ? 'c' : d.type[0],
+      make_device(plan, rootfd, dev ? dev.get() : -1, d.path, d.type == "u" ? 'c' : d.type[0],
                   static_cast<unsigned>(d.major), static_cast<unsigned>(d.minor), mode,
                   d.uid.value_or(0), d.gid.value_or(0));
     }

@@ -348,8 +348,15 @@ bool mount_cgroup_v1_view(const FsPlan& plan, int rootfd, const Mount& m, int ta
   // The standard layout: /sys/fs/cgroup/<name>, a v1 hierarchy of the controllers its name
   // lists ("cpu,cpuacct"; "systemd" is "name=systemd"), or cgroup2 ("unified").
   std::vector<CgroupMount> hier;
+  std::vector<std::pair<std::string, std::string>> aliases;  // "cpu" -> "cpu,cpuacct", ...
   if (DIR* d = ::opendir("/sys/fs/cgroup")) {
     while (dirent* e = ::readdir(d)) {
+      if (e->d_type == DT_LNK) {
+        char link[256];
+        ssize_t n = ::readlinkat(::dirfd(d), e->d_name, link, sizeof link - 1);
+        if (n > 0) aliases.emplace_back(e->d_name, std::string(link, static_cast<size_t>(n)));
+        continue;
+      }
       if (e->d_type != DT_DIR || e->d_name[0] == '.') continue;
       std::string name = e->d_name;
       struct statfs sf;
@@ -407,20 +414,10 @@ bool mount_cgroup_v1_view(const FsPlan& plan, int rootfd, const Mount& m, int ta
       if (mf) remount_bind(dst, dir.get(), mf, m);
     }
   }
-  // The host's aliases: "cpu" -> "cpu,cpuacct", "cpuacct" -> ..., "net_cls" -> ...
-  if (DIR* d = ::opendir("/sys/fs/cgroup")) {
-    while (dirent* e = ::readdir(d)) {
-      if (e->d_type != DT_LNK) continue;
-      char link[256];
-      ssize_t n = ::readlinkat(::dirfd(d), e->d_name, link, sizeof link - 1);
-      if (n <= 0) continue;
-      link[n] = 0;
-      if (::symlinkat(link, top.get(), e->d_name) != 0 && errno != EEXIST)
-        log::debug(std::string("cgroup v1 view: symlink ") + e->d_name + ": " +
-                   std::strerror(errno));
-    }
-    ::closedir(d);
-  }
+  // The host's aliases, read in the same pass over /sys/fs/cgroup.
+  for (auto& [name, link] : aliases)
+    if (::symlinkat(link.c_str(), top.get(), name.c_str()) != 0 && errno != EEXIST)
+      log::debug("cgroup v1 view: symlink " + name + ": " + std::strerror(errno));
   if ((flags & MS_RDONLY) && ::mount(nullptr, top_path.c_str(), nullptr,
                                      MS_REMOUNT | MS_BIND | MS_RDONLY | f, nullptr) != 0)
     mount_fail("(read-only cgroup v1 view)", m, errno);
@@ -501,17 +498,15 @@ unsigned long rootfs_propagation(const std::string& p) {
   return MS_SLAVE | MS_REC;
 }
 
-// maskedPaths and readonlyPaths run after pivot_root, so "/" is the container's root. Each
-// path is resolved with RESOLVE_IN_ROOT from it (a symlink in the image cannot lead anywhere
-// else, not even through /proc magic links) and the new mount is attached to the resolved
-// descriptor with move_mount(2): no path is looked up a second time.
-Fd resolve_in_container(const std::string& path) {
-  Fd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!root) throw_sys("open", "/");
+// maskedPaths and readonlyPaths run after pivot_root, so "/" is the container's root, opened
+// once for all of them. Each path is resolved with RESOLVE_IN_ROOT from it (a symlink in the
+// image cannot lead anywhere else, not even through /proc magic links) and the new mount is
+// attached to the resolved descriptor with move_mount(2): no path is looked up a second time.
+Fd resolve_in_container(int root, const std::string& path) {
   struct open_how how = {};
   how.flags = O_PATH | O_CLOEXEC;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  return Fd(openat2_retry(root.get(), path.c_str(), &how));
+  return Fd(openat2_retry(root, path.c_str(), &how));
 }
 
 void attach(int tree, int target, const char* what, const std::string& path) {
@@ -520,10 +515,25 @@ void attach(int tree, int target, const char* what, const std::string& path) {
     throw_sys(std::string("move_mount (") + what + ")", path);
 }
 
+// The container's /dev/null, checked to be the real device, opened at the first masked file
+// and cloned for each one after it.
+struct NullDevice {
+  Fd fd;
+  int get(int root, const std::string& masked) {
+    if (fd) return fd.get();
+    fd = resolve_in_container(root, "/dev/null");
+    struct stat ns;
+    if (!fd || ::fstat(fd.get(), &ns) != 0 || !S_ISCHR(ns.st_mode) || ns.st_rdev != makedev(1, 3))
+      fail("masked path " + masked +
+           ": the container has no /dev/null character device to mask it with");
+    return fd.get();
+  }
+};
+
 // Masks `path`: /dev/null over a file, an empty read-only tmpfs over a directory. A path
 // that does not exist in the container has nothing to mask.
-void mask_path(const std::string& path) {
-  Fd target = resolve_in_container(path);
+void mask_path(int root, const std::string& path, NullDevice& null) {
+  Fd target = resolve_in_container(root, path);
   if (!target) {
     if (errno == ENOENT || errno == ENOTDIR) return;
     throw_sys("open (masked path)", path);
@@ -541,13 +551,7 @@ void mask_path(const std::string& path) {
                 MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)));
     if (!tree) throw_sys("fsmount tmpfs (mask)", path);
   } else {
-    Fd null = resolve_in_container("/dev/null");
-    struct stat ns;
-    if (!null || ::fstat(null.get(), &ns) != 0 || !S_ISCHR(ns.st_mode) ||
-        ns.st_rdev != makedev(1, 3))
-      fail("masked path " + path +
-           ": the container has no /dev/null character device to mask it with");
-    tree.reset(static_cast<int>(syscall(SYS_open_tree, null.get(), "",
+    tree.reset(static_cast<int>(syscall(SYS_open_tree, null.get(root, path), "",
                                         OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH)));
     if (!tree) throw_sys("open_tree /dev/null (mask)", path);
   }
@@ -555,8 +559,8 @@ void mask_path(const std::string& path) {
 }
 
 // Makes `path` read-only: a recursive bind of it onto itself, read-only at every level.
-void readonly_path(const std::string& path) {
-  Fd target = resolve_in_container(path);
+void readonly_path(int root, const std::string& path) {
+  Fd target = resolve_in_container(root, path);
   if (!target) {
     if (errno == ENOENT || errno == ENOTDIR) return;
     throw_sys("open (read-only path)", path);
@@ -683,6 +687,20 @@ Fd open_in_root_at_depth(int rootfd, const std::string& path, bool create, bool 
   if (errno == ELOOP && no_symlinks)
     fail("mount destination " + path + " is or passes through a symlink; refusing to mount there");
   if (errno != ENOENT || !create) throw_sys("open (in container root)", path);
+  // Mostly only the last component is missing (/dev/pts in a fresh /dev): create it in its
+  // parent, resolved inside the root too. Anything else (a missing parent, a dangling
+  // symlink, an error) is left to the walk below, which also reports it.
+  if (auto slash = path.rfind('/'); slash != std::string::npos) {
+    std::string base = path.substr(slash + 1);
+    Fd dir(base.empty() || base == "." || base == ".." ? -1 : try_open(path.substr(0, slash + 1)));
+    if (dir) {
+      int made = file ? ::openat(dir.get(), base.c_str(),
+                                 O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644)
+                      : ::mkdirat(dir.get(), base.c_str(), 0755);
+      if (file && made >= 0) ::close(made);
+      if (made >= 0 && (fd = try_open(path)) >= 0) return Fd(fd);
+    }
+  }
   // Walk down, creating what is missing. Each parent is resolved inside the root, so a
   // symlink on the way cannot lead out of it; the new entry is created in that parent.
   Fd parent(::dup(rootfd));
@@ -798,14 +816,16 @@ void enter_rootfs(const FsPlan& plan) {
 
 void finish_rootfs(const FsPlan& plan) {
   const Config& cfg = *plan.cfg;
-  for (auto& p : cfg.linux.readonly_paths) readonly_path(p);
-  for (auto& p : cfg.linux.masked_paths) mask_path(p);
+  Fd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) throw_sys("open", "/");
+  for (auto& p : cfg.linux.readonly_paths) readonly_path(root.get(), p);
+  NullDevice null;
+  for (auto& p : cfg.linux.masked_paths) mask_path(root.get(), p, null);
   if (cfg.root.readonly) {
-    Fd fd(::open("/", O_PATH | O_CLOEXEC));
     unsigned long f = MS_REMOUNT | MS_BIND | MS_RDONLY;
     if (::mount(nullptr, "/", nullptr, f, nullptr) != 0 &&
         (errno != EPERM ||
-         ::mount(nullptr, "/", nullptr, f | locked_flags(fd.get()), nullptr) != 0))
+         ::mount(nullptr, "/", nullptr, f | locked_flags(root.get()), nullptr) != 0))
       throw_sys("mount (remount root read-only)", "/");
   }
 }

@@ -289,20 +289,44 @@ bool has_cap(int cap) {
   return (data[cap / 32].effective >> (cap % 32)) & 1u;
 }
 
+namespace {
+
+// The working directory, checked to be inside the container's root (CVE-2024-21626: a leaked
+// host directory reached through /proc/self/fd; getcwd() reports "(unreachable)" then), and
+// the program to execute.
+std::string enter_cwd_find_exe(const Process& proc, const std::vector<std::string>& env) {
+  if (::chdir(proc.cwd.c_str()) != 0) throw_sys("chdir", proc.cwd);
+  char cwd[4096];
+  if (!::getcwd(cwd, sizeof cwd) || cwd[0] != '/')
+    fail("process.cwd " + proc.cwd + " is outside the container's root");
+  try {
+    return find_executable(proc.args[0], env);
+  } catch (const Error& e) {
+    throw ExecError(e.what());
+  }
+}
+
+}  // namespace
+
 Prepared finish_process(const Process& proc, const Seccomp* profile, bool emulate_root,
                         bool setgroups_ok) {
   std::vector<std::string> env = container_env(proc);
   // Without no_new_privs the filters need CAP_SYS_ADMIN, so they go in now, before the user
   // switch and the capability drop (those use syscall_unemulated(), which the emulation lets
-  // through); with no_new_privs, as late as possible.
+  // through), and the cwd and program checks, which a filter may deny (getcwd, newfstatat,
+  // faccessat2), run before them, as the still privileged process (runc also changes
+  // directory before the user switch when it can). With no_new_privs the filters go in as
+  // late as possible: after the checks, which then run as process.user, right before execve.
   const bool want_filters = profile || emulate_root;
-  bool filters_loaded = false;
-  if (want_filters && !proc.no_new_privileges) {
+  const bool filters_first = want_filters && !proc.no_new_privileges;
+  ::umask(proc.user.umask.value_or(022));
+  std::string exe;
+  if (filters_first) {
+    exe = enter_cwd_find_exe(proc, env);
     // In single-ID mode no_new_privs changes nothing a process could otherwise do.
     if (emulate_root && !has_cap(CAP_SYS_ADMIN) && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
       throw_sys("prctl", "PR_SET_NO_NEW_PRIVS");
     seccomp_load(profile, emulate_root);
-    filters_loaded = true;
   }
   // The bounding set needs CAP_SETPCAP, which a non-root process.user no longer has
   // effective after the switch; the other sets are set after it (KEEPCAPS keeps permitted).
@@ -311,20 +335,10 @@ Prepared finish_process(const Process& proc, const Seccomp* profile, bool emulat
   if (proc.capabilities) apply_capabilities(*proc.capabilities, false);
   if (proc.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
     throw_sys("prctl", "PR_SET_NO_NEW_PRIVS");
-  ::umask(proc.user.umask.value_or(022));
-  if (::chdir(proc.cwd.c_str()) != 0) throw_sys("chdir", proc.cwd);
-  // The cwd must be inside the container's root (CVE-2024-21626: a leaked host directory
-  // reached through /proc/self/fd). getcwd() reports "(unreachable)" otherwise.
-  char cwd[4096];
-  if (!::getcwd(cwd, sizeof cwd) || cwd[0] != '/')
-    fail("process.cwd " + proc.cwd + " is outside the container's root");
-  std::string exe;
-  try {
-    exe = find_executable(proc.args[0], env);
-  } catch (const Error& e) {
-    throw ExecError(e.what());
+  if (!filters_first) {
+    exe = enter_cwd_find_exe(proc, env);
+    if (want_filters) seccomp_load(profile, emulate_root);
   }
-  if (want_filters && !filters_loaded) seccomp_load(profile, emulate_root);
   return {exe, std::move(env)};
 }
 

@@ -207,6 +207,23 @@ client_profile() {
   assert_output "sc-host"
 }
 
+@test "seccomp: a filter denying what the cwd and program checks use still starts (issue 17)" {
+  # Nothing the filter can deny may run after it is loaded but the final execve. Without
+  # noNewPrivileges the filter goes in early (it needs CAP_SYS_ADMIN): the cwd and program
+  # checks must run before it; with noNewPrivileges it goes in after them.
+  set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+    {"names": ["getcwd", "chdir", "fchdir", "newfstatat", "faccessat", "faccessat2", "access"],
+     "action": "SCMP_ACT_ERRNO"}]}'
+  local nnp
+  for nnp in false true; do
+    cfg --argjson n "$nnp" '.process.noNewPrivileges = $n | .process.cwd = "/tmp"'
+    set_args /probe echo started
+    run nook run --bundle "$BUNDLE" sc-cwd-$nnp
+    assert_success
+    assert_output "started"
+  done
+}
+
 @test "seccomp: with noNewPrivileges the profile loads too" {
   cfg '.process.noNewPrivileges = true'
   deny_mkdir '"errnoRet": 38'

@@ -197,6 +197,43 @@ c_user_run() {
   expect output "$out" "hello from 0"
 }
 
+# issue 21: an exec pending on a frozen container (exec --ignore-paused waits while the cgroup
+# is frozen) blocks neither `delete --force` (it thaws and kills; the exec ends with 128+9,
+# nothing is left) nor `resume` (the exec then runs and exits 0). As root ($2=root) or the
+# user in the user manager's delegated cgroup ($2=user).
+paused_exec() {
+  local rt=$1 mode=$2 id=pe-$2-$1 R=() round
+  [ "$mode" = user ] && R=(as_user)
+  for round in delete resume; do
+    start_sleeper "$rt" "$id" "$mode" || die "run -d failed" || return 1
+    local pid cg epid st=0
+    pid=$(state_pid "${R[@]}" $rt state "$id") || return 1
+    cg=$(cgroup_of "$pid")
+    "${R[@]}" $rt pause "$id" || die "pause failed" || return 1
+    "${R[@]}" $rt exec --ignore-paused "$id" true </dev/null >"$W/$id.exec" 2>&1 &
+    epid=$!
+    sleep 1
+    kill -0 $epid 2>/dev/null || die "exec into the frozen container returned at once: $(cat "$W/$id.exec")" || return 1
+    if [ $round = delete ]; then
+      "${R[@]}" timeout 30 $rt delete --force "$id" || die "delete --force with an exec pending failed" || return 1
+      timeout 30 tail --pid=$epid -f /dev/null
+      wait $epid || st=$?
+      expect "exec's status after delete --force" "$st" 137 || return 1
+      test ! -e "$cg" || die "$cg left after delete --force" || return 1
+      expect "state after delete --force" "$("${R[@]}" $rt state "$id" 2>/dev/null | wc -c)" 0 || return 1
+    else
+      "${R[@]}" timeout 30 $rt resume "$id" || die "resume with an exec pending failed" || return 1
+      timeout 30 tail --pid=$epid -f /dev/null
+      wait $epid || st=$?
+      expect "exec's status after resume" "$st" 0 || return 1
+      "${R[@]}" timeout 30 $rt delete --force "$id" || die "delete --force failed" || return 1
+    fi
+    echo "ok: round $round"
+  done
+}
+c_root_paused_exec() { paused_exec "$1" root; }
+c_user_paused_exec() { paused_exec "$1" user; }
+
 # ------------------------------------------------------------------------------------------
 # The systemd driver (--systemd-cgroup): a transient scope systemd knows while the container
 # runs, its limits as unit properties and in the cgroup, nothing left after delete.
@@ -310,6 +347,9 @@ check user-run c_user_run
 # cgroup: no pause, and exec'd processes stay in their own), nook uses the caller's delegated
 # cgroup (docs/cgroups.md, "Who gets a cgroup")
 check user-lifecycle c_user_lifecycle nook
+# nook only: `exec --ignore-paused` is runc's flag, which crun does not have
+check root-paused-exec c_root_paused_exec nook
+check user-paused-exec c_user_paused_exec nook
 check root-systemd c_root_systemd
 check user-systemd c_user_systemd
 check podman-root-limits c_podman_root_limits

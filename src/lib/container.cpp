@@ -113,6 +113,7 @@ IdPlan check_and_plan(const Config& cfg, const std::string& file, const CreateOp
 
   IdPlan ids = plan_ids(cfg, caller_privileged());
   if (!ids.reason.empty()) log::info(ids.reason);
+  if (!ids.warning.empty()) log::warn(ids.warning);
   if (ids.new_userns && !ids.single_id) {
     if (!id_mapped(ids.uid_map, proc.user.uid))
       fail(file + ": /process/user/uid: uid " + std::to_string(proc.user.uid) +

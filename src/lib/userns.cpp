@@ -30,6 +30,15 @@ bool id_mapped(const std::vector<IdMapping>& map, uint32_t id) {
 }
 
 namespace {
+// "[0 100000 65536, 65536 5 1]": container ID, host ID, size of each range.
+std::string maps_shown(const std::vector<IdMapping>& m) {
+  std::string s = "[";
+  for (auto& e : m)
+    s += (s.size() > 1 ? ", " : "") + std::to_string(e.container_id) + " " +
+         std::to_string(e.host_id) + " " + std::to_string(e.size);
+  return s + "]";
+}
+
 // Sets the two facts about the caller's own user namespace a privileged caller needs.
 void read_own_userns(IdPlan& p, OwnUidMap own_map) {
   auto map = own_map();
@@ -74,6 +83,15 @@ IdPlan plan_ids(const Config& cfg, bool privileged, uid_t uid, gid_t gid, OwnUid
     }
     single(privileged ? "config asks for a user namespace without mappings"
                       : "unprivileged caller cannot grant the config's mappings");
+    if (!cfg.linux.uid_mappings.empty() || !cfg.linux.gid_mappings.empty()) {
+      if (cfg.linux.uid_mappings != p.uid_map || cfg.linux.gid_mappings != p.gid_map)
+        p.warning =
+            "linux.uidMappings " + maps_shown(cfg.linux.uid_mappings) + " and gidMappings " +
+            maps_shown(cfg.linux.gid_mappings) + " replaced by " + maps_shown(p.uid_map) + " and " +
+            maps_shown(p.gid_map) + ": " +
+            (privileged ? "both are needed" : "an unprivileged caller maps only its own IDs") +
+            " (the single-ID user namespace)";
+    }
     return p;
   }
   if (privileged) {  // no user namespace, as runc does

@@ -24,6 +24,9 @@ struct IdPlan {
   bool caller_in_initial_userns = false;
   bool inherited_single_id = false;
   std::string reason;  // why nook made or changed the user namespace (for the log)
+  // Set when the config's mappings were asked for and something else is given (a warning:
+  // the container's files and processes will not have the owners the config meant).
+  std::string warning;
 };
 
 // True when the caller is uid 0 with CAP_SYS_ADMIN, CAP_SETUID and CAP_SETGID in its own user

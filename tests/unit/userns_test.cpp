@@ -126,7 +126,19 @@ TEST_F(PlanIds, UnprivilegedWithMappingsIsSingleId) {
   EXPECT_EQ(p.reason,
             "unprivileged caller cannot grant the config's mappings: single-ID user namespace, "
             "container uid 5 gid 6 mapped to host uid 1000 gid 1001, setgroups denied");
+  EXPECT_EQ(p.warning,
+            "linux.uidMappings [0 100000 65536] and gidMappings [0 200000 65536, 65536 5 1] "
+            "replaced by [5 1000 1] and [6 1001 1]: an unprivileged caller maps only its own "
+            "IDs (the single-ID user namespace)");
   EXPECT_EQ(g_map_reads, 0);
+}
+
+// Mappings that are exactly the single-ID map (`nook spec --rootless`) are granted: no warning.
+TEST_F(PlanIds, UnprivilegedWithItsOwnSingleMappingHasNoWarning) {
+  IdPlan p = plan_ids(with_userns(config(0, 0), {{0, 1000, 1}}, {{0, 1001, 1}}), false, 1000, 1001,
+                      initial_map);
+  EXPECT_TRUE(p.single_id);
+  EXPECT_EQ(p.warning, "");
 }
 
 // Unprivileged with a user namespace and no mappings: the same single-ID mapping.

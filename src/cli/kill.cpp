@@ -15,7 +15,8 @@ Verb reg("kill", [](CLI::App& app, Globals& g) -> std::function<void()> {
   sub->add_option("id", id, "container ID")->required();
   sub->add_option("signal", sig, "signal name (TERM, SIGTERM) or number");
   return [&g] {
-    int s = parse_signal(sig);
+    // Signal 0 checks that the process exists, as kill(2) does (runc and crun accept it).
+    int s = sig == "0" ? 0 : parse_signal(sig);
     if (s < 0) fail("unknown signal \"" + sig + "\"");
     container_kill(g.state_root(), id, s, all);
   };

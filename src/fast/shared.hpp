@@ -285,11 +285,13 @@ inline Status decide_status(long pid, unsigned long long start, bool creating, i
   unsigned long long t = read_start_time(pid, &zombie);
   if (t == 0 || t != start || zombie) return Status::stopped;
   if (creating) return Status::creating;
+  // Frozen first: a created container can be paused too (runc allows it), and then says so.
+  if (file_frozen(freezer, freezer_file)) return Status::paused;
   struct stat st;
   if (sys(__NR_newfstatat, dirfd, reinterpret_cast<long>("exec.fifo"), reinterpret_cast<long>(&st),
           AT_SYMLINK_NOFOLLOW) == 0)
     return Status::created;
-  return file_frozen(freezer, freezer_file) ? Status::paused : Status::running;
+  return Status::running;
 }
 
 // ---- the pre-rendered state document, ROOT/ID/state.oci

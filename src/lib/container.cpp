@@ -566,7 +566,9 @@ void container_delete(const std::string& root, const std::string& id, bool force
     return;
   }
   Status s = container_status(*st, dir->fd());
-  if (s != Status::stopped && !force)
+  // A created container is deleted without --force, as runc does (containerd's shim deletes
+  // a container whose start failed): its process only waits for start.
+  if (s != Status::stopped && s != Status::created && !force)
     fail("cannot delete container \"" + id + "\": it is " + status_name(s) +
          ", not stopped (use --force)");
   if (s != Status::stopped) {
@@ -614,7 +616,8 @@ std::vector<pid_t> container_pids(const std::string& root, const std::string& id
 
 void container_pause(const std::string& root, const std::string& id, bool pause) {
   Loaded c = container_load(root, id, true);
-  if (pause && c.status != Status::running)
+  // A created container can be paused, as in runc: its process waits for start, frozen.
+  if (pause && c.status != Status::running && c.status != Status::created)
     fail("cannot pause container \"" + id + "\": it is " + status_name(c.status));
   if (!pause && c.status != Status::paused)
     fail("cannot resume container \"" + id + "\": it is " + status_name(c.status) + ", not paused");

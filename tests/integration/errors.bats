@@ -152,7 +152,7 @@ fails_cleanly() {
   set_args /probe sleep 100
   start_detached e-sig
   local sig
-  for sig in SIGNOPE NOPE 0 65 -9 999999999999 "" SIGRTMIN+99 'TERM;KILL'; do
+  for sig in SIGNOPE NOPE 00 65 -9 999999999999 "" SIGRTMIN+99 'TERM;KILL'; do
     run --separate-stderr nook kill e-sig "$sig"
     assert_failure
     output=$stderr

@@ -273,6 +273,23 @@ marker_program() {
   assert_equal "$(container_status c1)" running "status"
 }
 
+@test "kill: signal 0 checks that the container's process exists, as kill(2) does" {
+  set_args /probe sleep 100
+  create_container c1
+  run nook kill c1 0
+  assert_success
+  run nook start c1
+  run nook kill c1 0
+  assert_success
+  run nook kill --all c1 0
+  assert_success
+  assert_equal "$(container_status c1)" running "status after signal 0"
+  run nook kill c1 KILL
+  wait_for_status c1 stopped
+  run nook kill c1 0
+  assert_failure
+}
+
 @test "kill --all: every process of the container gets the signal" {
   set_args sh -c '/probe sleep 60 & /probe sleep 60 & echo started >/tmp/started; wait'
   create_container c1
@@ -345,6 +362,20 @@ marker_program() {
   local pid
   pid=$(container_pid c1)
   run nook delete --force c1
+  assert_success
+  assert_no_container c1
+  wait_pid_gone "$pid" 5
+  [[ ! -e $ROOTFS/tmp/started ]]
+  assert_state_root_empty
+}
+
+@test "delete: a created container is deleted without --force, as runc does" {
+  # containerd's shim deletes a container whose start failed with a plain delete
+  marker_program
+  create_container c1
+  local pid
+  pid=$(container_pid c1)
+  run nook delete c1
   assert_success
   assert_no_container c1
   wait_pid_gone "$pid" 5

@@ -168,6 +168,26 @@ needs_freezer() {
   assert_success
 }
 
+@test "pause: a created container can be paused and resumed, then started" {
+  needs_freezer
+  local id=p10-$CG_TAG
+  set_args sh -c "echo started >/tmp/started; exec /probe sleep 60"
+  create_container "$id"
+  run nook pause "$id"
+  assert_success
+  assert_equal "$(container_status "$id")" paused "status after pause of a created container"
+  run nook start "$id"
+  assert_failure
+  run nook resume "$id"
+  assert_success
+  assert_equal "$(container_status "$id")" created "status after resume"
+  run nook start "$id"
+  assert_success
+  wait_for_file "$ROOTFS/tmp/started"
+  run nook delete --force "$id"
+  assert_success
+}
+
 @test "pause: delete --force removes a paused container" {
   needs_freezer
   start_counter p5-$CG_TAG

@@ -406,3 +406,75 @@ needs_cgroup() {
   run nook start dg2-$CG_TAG
   assert_equal "$(cat "$DELEG/nook/dg2-$CG_TAG/cgroup.max.descendants")" 3 "cgroup.max.descendants"
 }
+
+# ---------------------------------------------------------------------------------------------
+# nook events (issue 16): runc's statistics and OOM events from the container's cgroup
+
+@test "events: --stats prints one runc stats event with the container's limits" {
+  needs_cgroup
+  cfg '.linux.resources = {"memory": {"limit": 67108864}, "pids": {"limit": 64}}'
+  start_sleeper ev1-$CG_TAG
+  run --separate-stderr nook events --stats ev1-$CG_TAG
+  assert_success
+  echo "# $(jq -c '{type, id, memory: .data.memory.usage, pids: .data.pids, cpu: .data.cpu.usage.total}' <<<"$output")" >&3
+  assert_equal "$(jq -r '.type + " " + .id' <<<"$output")" "stats ev1-$CG_TAG" "type and id"
+  assert_equal "$(jq -r .data.memory.usage.limit <<<"$output")" 67108864 "memory limit"
+  assert_equal "$(jq -r .data.pids.limit <<<"$output")" 64 "pids limit"
+  assert_equal "$(jq -r .data.pids.current <<<"$output")" 1 "pids current"
+  [[ $(jq -r .data.memory.usage.usage <<<"$output") -gt 0 ]]
+  [[ $(jq -r .data.cpu.usage.total <<<"$output") -gt 0 ]]
+  assert_equal "$(wc -l <<<"$output")" 1 "lines"
+}
+
+@test "events: the stream reports stats each --interval and an OOM kill, and ends with the container" {
+  needs_cgroup
+  # tail of /dev/zero buffers a line that never ends: the OOM killer takes it; the shell goes on
+  cfg '.linux.resources = {"memory": {"limit": 16777216, "swap": 16777216}}'
+  set_args sh -c 'sleep 1; tail /dev/zero; sleep 2'
+  create_container ev2-$CG_TAG
+  run nook start ev2-$CG_TAG
+  assert_success
+  run --separate-stderr nook events --interval 500ms ev2-$CG_TAG  # (bounded: $NOOK_CALL_TIMEOUT)
+  assert_success
+  echo "# $(jq -r .type <<<"$output" | sort | uniq -c | tr -s ' \n' ' ')" >&3
+  [[ $(jq -r 'select(.type == "stats") | .id' <<<"$output" | wc -l) -ge 3 ]]
+  assert_equal "$(jq -c 'select(.type == "oom") | [.type, .id, .data]' <<<"$output")" "[\"oom\",\"ev2-$CG_TAG\",null]" "oom event"
+}
+
+@test "events: a bad --interval, a stopped container and an unknown one fail in one line" {
+  needs_cgroup
+  start_sleeper ev3-$CG_TAG
+  for iv in 0s -1s 5x "" 1e3s; do
+    run --separate-stderr nook events --interval "$iv" ev3-$CG_TAG
+    assert_failure
+    output=$stderr
+    assert_one_error_line "--interval"
+  done
+  run nook kill ev3-$CG_TAG KILL
+  wait_for_status ev3-$CG_TAG stopped
+  run --separate-stderr nook events --stats ev3-$CG_TAG
+  assert_failure
+  output=$stderr
+  assert_one_error_line "not running"
+  run --separate-stderr nook events --stats no-such-$CG_TAG
+  assert_failure
+}
+
+@test "events (user): no cgroup: one clear error; a delegated cgroup v2: statistics" {
+  skip_in_root_mode "the unprivileged cases"
+  set_args /probe sleep 300
+  create_container ev4-$CG_TAG
+  run nook start ev4-$CG_TAG
+  run --separate-stderr nook events --stats ev4-$CG_TAG
+  assert_failure
+  output=$stderr
+  assert_one_error_line "has none"
+  make_delegation
+  create_in_delegation ev5-$CG_TAG
+  assert_success
+  run nook start ev5-$CG_TAG
+  run --separate-stderr nook events --stats ev5-$CG_TAG
+  assert_success
+  # cpu.stat is a core file of cgroup v2: there whatever controllers are delegated
+  [[ $(jq -r .data.cpu.usage.total <<<"$output") -gt 0 ]]
+}

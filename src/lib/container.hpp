@@ -29,10 +29,15 @@ void container_create(const std::string& root, const std::string& id, const Crea
 void container_start(const std::string& root, const std::string& id);
 
 // run: create + start. In the foreground, waits for the program, forwards signals, deletes
-// the container and returns the exit status (128+N for a death by signal N). With detach,
-// returns 0 once the program runs.
+// the container (unless `keep`: then it stays, stopped, for `delete`) and returns the exit
+// status (128+N for a death by signal N). With detach, returns 0 once the program runs.
+// Without a PID namespace of its own the foreground run is a child subreaper (as runc's,
+// unless `no_subreaper`): the container's orphans are reaped by nook, not the host's init.
+struct RunOptions {
+  bool detach = false, keep = false, no_subreaper = false;
+};
 int container_run(const std::string& root, const std::string& id, const CreateOptions& o,
-                  bool detach);
+                  const RunOptions& r);
 
 // The OCI state JSON.
 std::string container_state(const std::string& root, const std::string& id);

@@ -374,3 +374,35 @@ load ../lib/common
   assert_equal "${lines[1]}" deny "setgroups inside"
   output=$stderr assert_output_contains "additionalGids: group 5 not set: setgroups is denied"
 }
+
+@test "run --keep: the stopped container stays until delete, cgroup and all" {
+  set_args /probe exit 3
+  run nook run --keep --bundle "$BUNDLE" keep1
+  assert_status 3
+  assert_equal "$(container_status keep1)" stopped "status after run --keep"
+  run nook delete keep1
+  assert_success
+  assert_no_container keep1
+  assert_state_root_empty
+}
+
+@test "run: without a PID namespace nook reaps the orphans (subreaper) unless --no-subreaper" {
+  remove_namespace pid
+  # The orphan waits until the subshell that started it (its parent, whose parent is the
+  # program, $1) is gone, then writes who adopted it; the program prints that and its own
+  # parent (nook run).
+  cat >"$ROOTFS/orphan.sh" <<'SH'
+parent_of() { cut -d' ' -f4 "/proc/$1/stat" 2>/dev/null; }
+while [ "$(parent_of "$(parent_of $$)")" = "$1" ]; do sleep 0.05; done
+parent_of $$ >/tmp/pp.new && mv /tmp/pp.new /tmp/pp
+SH
+  set_args sh -c 'rm -f /tmp/pp; (sh /orphan.sh $$ &); while [ ! -e /tmp/pp ]; do sleep 0.05; done; cat /tmp/pp; /probe ppid'
+  run nook run --bundle "$BUNDLE" reap1
+  assert_success
+  echo "# subreaper: orphan's and program's parent: $(echo $output)" >&3
+  assert_equal "${lines[0]}" "${lines[1]}" "the orphan's parent is nook run"
+  run nook run --no-subreaper --bundle "$BUNDLE" reap2
+  assert_success
+  echo "# --no-subreaper: orphan's and program's parent: $(echo $output)" >&3
+  [[ ${lines[0]} != "${lines[1]}" ]] || { echo "the orphan went to nook with --no-subreaper" >&2; return 1; }
+}

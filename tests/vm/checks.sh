@@ -231,6 +231,23 @@ paused_exec() {
     echo "ok: round $round"
   done
 }
+# events --stats from the container's cgroup v2 files: the memory limit and the three processes.
+events_stats() {
+  local rt=$1 mode=$2 id=ev-$2-$1 R=() out
+  [ "$mode" = user ] && R=(as_user)
+  start_sleeper "$rt" "$id" "$mode" '.linux.resources={"memory":{"limit":67108864},"pids":{"limit":64}}' ||
+    die "run -d failed" || return 1
+  out=$("${R[@]}" $rt events --stats "$id") || die "events --stats failed: $out" || return 1
+  echo "$out" | jq -c '{type, memory: .data.memory.usage, pids: .data.pids, cpu: .data.cpu.usage.total}'
+  expect "type" "$(echo "$out" | jq -r .type)" stats || return 1
+  expect "memory limit" "$(echo "$out" | jq -r .data.memory.usage.limit)" 67108864 || return 1
+  expect "pids current/limit" "$(echo "$out" | jq -r '"\(.data.pids.current)/\(.data.pids.limit)"')" 3/64 || return 1
+  "${R[@]}" timeout 30 $rt delete --force "$id" || die "delete --force failed"
+}
+c_root_events() { events_stats "$1" root; }
+# The user through the systemd driver, as rootless Podman runs it: with the cgroupfs driver the
+# user's scope holds processes, so its children cannot get controllers (no internal processes).
+c_user_events() { RT_FLAGS=--systemd-cgroup events_stats "$1" user; }
 c_root_paused_exec() { paused_exec "$1" root; }
 c_user_paused_exec() { paused_exec "$1" user; }
 
@@ -350,6 +367,9 @@ check user-lifecycle c_user_lifecycle nook
 # nook only: `exec --ignore-paused` is runc's flag, which crun does not have
 check root-paused-exec c_root_paused_exec nook
 check user-paused-exec c_user_paused_exec nook
+# nook only: crun has no `events`
+check root-events c_root_events nook
+check user-events c_user_events nook
 check root-systemd c_root_systemd
 check user-systemd c_user_systemd
 check podman-root-limits c_podman_root_limits

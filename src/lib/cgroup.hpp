@@ -63,6 +63,12 @@ CgroupPlacement cgroup_prepare(const std::string& id, const Linux& linux, bool s
 std::optional<CgroupPlacement> cgroup_systemd_enter(const std::string& id, const Linux& linux,
                                                     pid_t pid);
 
+// Writes `linux.resources` into an existing placement (`nook update`): as root every value
+// must be applied (an error otherwise), unprivileged what the delegated controllers allow. As
+// root with the cgroupfs driver a cgroup v1 hierarchy the resources need and the container is
+// not in yet is joined first (its directory is added to `p`; the caller stores it). For a unit
+// of the systemd driver the values go into its delegated cgroup directly.
+void cgroup_update(CgroupPlacement& p, const Linux& linux);
 // Stops the unit of a placement the systemd driver made (cgroup_remove calls it).
 void cgroup_systemd_stop(const CgroupPlacement& p);
 

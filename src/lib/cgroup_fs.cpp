@@ -14,6 +14,7 @@
 #include "error.hpp"
 #include "fd.hpp"
 #include "log.hpp"
+#include "state.hpp"
 
 namespace nook {
 using namespace cgroup_internal;
@@ -391,6 +392,60 @@ void cgroup_apply(const CgroupPlacement& p, const Linux& linux, bool strict) {
 }
 
 }  // namespace cgroup_internal
+
+namespace {
+
+// As root with the cgroupfs driver: the hierarchies `linux.resources` needs and the placement
+// lacks (create joins only what its own resources needed), joined now with every process of
+// the container, and the v2 controllers it needs enabled along its path.
+void grow_placement(CgroupPlacement& p, const Linux& linux) {
+  const Host& h = host();
+  CgroupLayout layout =
+      cgroup_layout(h.v1, h.v2.has_value(), h.v2 ? controllers_of(h.v2->mountpoint) : "");
+  CgroupPlan plan = cgroup_plan(*linux.resources, {}, layout, /*strict=*/true);
+  std::string path;  // the container's cgroup path, the same in every hierarchy
+  if (h.v2 && !p.v2.empty() && p.v2.rfind(h.v2->mountpoint + "/", 0) == 0)
+    path = p.v2.substr(h.v2->mountpoint.size());
+  for (auto& m : h.v1)
+    for (auto& d : p.v1)
+      if (path.empty() && d.rfind(m.mountpoint + "/", 0) == 0) path = d.substr(m.mountpoint.size());
+  if (path.empty()) return;
+  if (h.v2 && !p.v2.empty()) {
+    CgroupTarget t = cgroup_target(*h.v2, path);
+    enable_v2_controllers(t.base, t.rel, plan.v2_needed);
+  }
+  for (auto& m : h.v1) {
+    bool needed = std::any_of(m.controllers.begin(), m.controllers.end(),
+                              [&](auto& c) { return plan.v1_needed.count(c) > 0; });
+    bool placed = std::any_of(p.v1.begin(), p.v1.end(),
+                              [&](auto& d) { return d.rfind(m.mountpoint + "/", 0) == 0; });
+    if (!needed || placed) continue;
+    bool cpuset =
+        std::find(m.controllers.begin(), m.controllers.end(), "cpuset") != m.controllers.end();
+    CgroupTarget t = cgroup_target(m, path);
+    std::vector<std::string> made;
+    make_cgroup_dir(t.base, t.rel, cpuset, made);
+    // Twice: a process forked while the first pass ran is in the list the second time.
+    for (int pass = 0; pass < 2; pass++)
+      for (pid_t pid : cgroup_pids(p)) {
+        try {
+          attach(t.dir, pid);
+        } catch (const Error&) {
+          if (proc_start_time(pid) != 0) throw;  // a process that exited meanwhile is fine
+        }
+      }
+    p.v1.push_back(t.dir);
+    log::debug("update: joined " + t.dir);
+  }
+}
+
+}  // namespace
+
+void cgroup_update(CgroupPlacement& p, const Linux& linux) {
+  bool root = geteuid() == 0;
+  if (root && !p.systemd && linux.resources) grow_placement(p, linux);
+  cgroup_apply(p, linux, /*strict=*/root);
+}
 
 std::vector<std::string> cgroup_remove_if_empty(const std::string& id,
                                                 const std::string& cgroups_path, bool systemd) {

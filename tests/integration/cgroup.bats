@@ -478,3 +478,75 @@ needs_cgroup() {
   # cpu.stat is a core file of cgroup v2: there whatever controllers are delegated
   [[ $(jq -r .data.cpu.usage.total <<<"$output") -gt 0 ]]
 }
+
+# ---------------------------------------------------------------------------------------------
+# nook update (issue 16): runc's flags and -r, into the cgroup and the stored config
+
+# limits ID: "MEMORY-LIMIT PIDS-LIMIT" as events --stats reads them from the cgroup
+limits() { nook events --stats "$1" | jq -r '"\(.data.memory.usage.limit) \(.data.pids.limit)"'; }
+
+@test "update: flags and -r change the limits, and a second update composes with the first" {
+  needs_cgroup
+  cfg '.linux.resources = {"memory": {"limit": 67108864}, "pids": {"limit": 64}}'
+  start_sleeper up1-$CG_TAG
+  run nook update --memory 128m up1-$CG_TAG
+  assert_success
+  assert_equal "$(limits up1-$CG_TAG)" "134217728 64" "after --memory 128m"
+  echo '{"pids": {"limit": 100}}' >"$TEST_DIR/r.json"
+  run nook update -r "$TEST_DIR/r.json" up1-$CG_TAG
+  assert_success
+  assert_equal "$(limits up1-$CG_TAG)" "134217728 100" "after -r (pids)"
+  run nook update -r - up1-$CG_TAG <<<'{"memory": {"limit": 100663296}}'
+  assert_success
+  assert_equal "$(limits up1-$CG_TAG)" "100663296 100" "after -r - (memory)"
+  # the stored config holds both: a later exec or update starts from them
+  assert_equal "$(jq -c .linux.resources "$STATE_ROOT/up1-$CG_TAG/config.json")" \
+    '{"memory":{"limit":100663296},"pids":{"limit":100}}' "stored resources"
+}
+
+@test "update: a resource the container was created without is applied (its cgroup joined)" {
+  needs_cgroup
+  start_sleeper up2-$CG_TAG
+  run nook update --memory 96m --pids-limit 50 --cpu-shares 512 up2-$CG_TAG
+  assert_success
+  assert_equal "$(limits up2-$CG_TAG)" "100663296 50" "limits after update"
+  run nook delete --force up2-$CG_TAG
+  assert_success
+  local d
+  for d in $(cgroup_mountpoints); do
+    [[ ! -e $d/nook/up2-$CG_TAG ]] || { echo "cgroup $d/nook/up2-$CG_TAG left" >&2; return 1; }
+  done
+}
+
+@test "update: bad values, other resources, RDT and a stopped container fail in one line" {
+  needs_cgroup
+  start_sleeper up3-$CG_TAG
+  local args
+  for args in "--memory 1x" "--memory=" "--pids-limit -5" "--cpu-shares abc" \
+    "--l3-cache-schema L3:0=f" "-r /dev/null" ""; do
+    # shellcheck disable=SC2086 # the words of one case
+    run --separate-stderr nook update $args up3-$CG_TAG
+    assert_failure
+    output=$stderr
+    assert_one_error_line ""
+  done
+  run --separate-stderr nook update -r - up3-$CG_TAG <<<'{"devices": [{"allow": true}]}'
+  assert_failure
+  output=$stderr
+  assert_one_error_line "cannot be updated"
+  run nook kill up3-$CG_TAG KILL
+  wait_for_status up3-$CG_TAG stopped
+  run --separate-stderr nook update --memory 64m up3-$CG_TAG
+  assert_failure
+  output=$stderr
+  assert_one_error_line "not running"
+}
+
+@test "update (user): without a cgroup, one clear error" {
+  skip_in_root_mode "the unprivileged case"
+  start_sleeper up4-$CG_TAG
+  run --separate-stderr nook update --pids-limit 10 up4-$CG_TAG
+  assert_failure
+  output=$stderr
+  assert_one_error_line "has none"
+}

@@ -244,6 +244,22 @@ events_stats() {
   expect "pids current/limit" "$(echo "$out" | jq -r '"\(.data.pids.current)/\(.data.pids.limit)"')" 3/64 || return 1
   "${R[@]}" timeout 30 $rt delete --force "$id" || die "delete --force failed"
 }
+# update: new limits land in the container's cgroup v2 files (crun as the reference).
+update_limits() {
+  local rt=$1 mode=$2 id=up-$2-$1${RT_FLAGS:+-sd} R=() pid cg
+  [ "$mode" = user ] && R=(as_user)
+  start_sleeper "$rt" "$id" "$mode" '.linux.resources={"memory":{"limit":67108864},"pids":{"limit":64}}' ||
+    die "run -d failed" || return 1
+  pid=$(state_pid "${R[@]}" $rt state "$id") || return 1
+  cg=$(cgroup_of "$pid")
+  "${R[@]}" $rt update --memory 134217728 --pids-limit 100 "$id" || die "update failed" || return 1
+  expect "memory.max after update" "$(cat "$cg/memory.max")" 134217728 || return 1
+  expect "pids.max after update" "$(cat "$cg/pids.max")" 100 || return 1
+  "${R[@]}" timeout 30 $rt delete --force "$id" || die "delete --force failed"
+}
+c_root_update() { update_limits "$1" root; }
+c_root_systemd_update() { RT_FLAGS=--systemd-cgroup update_limits "$1" root; }
+c_user_systemd_update() { RT_FLAGS=--systemd-cgroup update_limits "$1" user; }
 c_root_events() { events_stats "$1" root; }
 # The user through the systemd driver, as rootless Podman runs it: with the cgroupfs driver the
 # user's scope holds processes, so its children cannot get controllers (no internal processes).
@@ -367,6 +383,9 @@ check user-lifecycle c_user_lifecycle nook
 # nook only: `exec --ignore-paused` is runc's flag, which crun does not have
 check root-paused-exec c_root_paused_exec nook
 check user-paused-exec c_user_paused_exec nook
+check root-update c_root_update
+check root-systemd-update c_root_systemd_update
+check user-systemd-update c_user_systemd_update
 # nook only: crun has no `events`
 check root-events c_root_events nook
 check user-events c_user_events nook

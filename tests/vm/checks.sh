@@ -237,7 +237,12 @@ events_stats() {
   [ "$mode" = user ] && R=(as_user)
   start_sleeper "$rt" "$id" "$mode" '.linux.resources={"memory":{"limit":67108864},"pids":{"limit":64}}' ||
     die "run -d failed" || return 1
-  out=$("${R[@]}" $rt events --stats "$id") || die "events --stats failed: $out" || return 1
+  local i
+  for i in $(seq 50); do  # until sh has started both sleeps
+    out=$("${R[@]}" $rt events --stats "$id") || die "events --stats failed: $out" || return 1
+    [ "$(echo "$out" | jq -r .data.pids.current)" = 3 ] && break
+    sleep 0.1
+  done
   echo "$out" | jq -c '{type, memory: .data.memory.usage, pids: .data.pids, cpu: .data.cpu.usage.total}'
   expect "type" "$(echo "$out" | jq -r .type)" stats || return 1
   expect "memory limit" "$(echo "$out" | jq -r .data.memory.usage.limit)" 67108864 || return 1

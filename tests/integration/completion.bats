@@ -30,7 +30,7 @@ complete_words() {
   assert_output KILL
   # every verb that takes an existing container does the same
   local verb
-  for verb in delete exec pause ps resume start state; do
+  for verb in delete events exec pause ps resume start state; do
     run complete_words "$NOOK_BIN" --root "$STATE_ROOT" "$verb" ""
     assert_output "$(printf 'c1\nc2')"
   done

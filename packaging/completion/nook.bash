@@ -46,7 +46,10 @@ _nook() {
       --root | -root) root=(--root "${COMP_WORDS[i + 1]:-}") ;;
     esac
     if [[ $w == -* ]]; then
-      [[ $w != *=* ]] && grep -qxF -- "--${w##*-}" <<<"$valued" && ((i++))
+      # runc's parser also takes long flags with one dash (-root)
+      local long=$w
+      [[ $long == --* ]] || long=-$long
+      [[ $w != *=* ]] && grep -qxF -- "$long" <<<"$valued" && ((i++))
       continue
     fi
     verb=$w

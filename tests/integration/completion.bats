@@ -57,6 +57,9 @@ complete_words() {
   assert_output --bundle
   run complete_words "$NOOK_BIN" --log-format ""
   assert_output "$(printf 'json\ntext')"
+  # the values of global flags are not taken for the verb
+  run complete_words "$NOOK_BIN" --log-format json --log "$TEST_DIR/log" -root "$STATE_ROOT" ki
+  assert_output kill
   run complete_words "$NOOK_BIN" --ro
   assert_output "$(printf -- '--root\n--rootless')"
 }

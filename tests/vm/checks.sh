@@ -373,6 +373,62 @@ c_podman_user() {
 }
 
 # ------------------------------------------------------------------------------------------
+# The Debian package (issue 19; tests/packaging/deb.sh builds it, tests/vm/run.sh shares it):
+# `apt-get install ./nook_*.deb` in this fresh Debian 12, nook from /usr/bin as root and as the
+# user, Podman finding it by name through the package's containers.conf drop-in, the installed
+# bash completion, and a purge that leaves nothing. Last: the drop-in changes what Podman
+# passes to a runtime named "nook" (runtime_supports_json), which the checks above must not see.
+
+c_deb() {
+  local debs=("$SHARE"/nook_*.deb) out
+  [ -f "${debs[0]}" ] || die "no nook_*.deb shared (the package-deb test makes it)" || return 1
+  podman_image env || return 1
+  # Before: Podman knows no runtime called nook (it does not look names up in PATH).
+  if out=$(podman --runtime nook info --format '{{.Host.OCIRuntime.Path}}' 2>&1); then
+    die "podman --runtime nook worked before the package was installed: $out" || return 1
+  fi
+  echo "before: $out"
+  cp "${debs[0]}" /var/tmp/
+  out=$(cd /var/tmp && apt-get install -y "./${debs[0]##*/}" 2>&1) || die "apt-get install failed: $out" || return 1
+  echo "$out" | tail -3
+  expect "dpkg status" "$(dpkg-query -W -f '${db:Status-Status}' nook)" installed || return 1
+  /usr/bin/nook --version || die "/usr/bin/nook --version" || return 1
+  # nook run from the installed path, as root and as the user.
+  local b
+  b=$(bundle nook deb-root root '.process.args=["sh","-c","echo hello from $(id -u)"]')
+  out=$(rt /usr/bin/nook run --bundle "$b" deb-root </dev/null) || die "run as root failed: $out" || return 1
+  expect "/usr/bin/nook run as root" "$out" "hello from 0" || return 1
+  b=$(bundle nook deb-user user '.process.args=["sh","-c","echo hello from $(id -u)"]')
+  out=$(as_user /usr/bin/nook run --bundle "$b" deb-user </dev/null) || die "run as tester failed: $out" || return 1
+  expect "/usr/bin/nook run as tester" "$out" "hello from 0" || return 1
+  # Podman by name, root and rootless: the drop-in's path, and a container that ran.
+  expect "podman --runtime nook: runtime path" "$(podman --runtime nook info --format '{{.Host.OCIRuntime.Path}}')" /usr/bin/nook || return 1
+  out=$(podman --runtime nook run --name deb-p --network none localhost/bb sh -c 'echo podman ok') ||
+    die "podman --runtime nook run failed: $out" || return 1
+  expect "podman --runtime nook run as root" "$out" "podman ok" || return 1
+  expect "OCIRuntime of the container" "$(podman inspect -f '{{.OCIRuntime}}' deb-p)" nook || return 1
+  podman rm deb-p >/dev/null
+  out=$(as_login "podman --runtime nook run --rm --network none localhost/bb sh -c 'echo podman ok from \$(id -u)'") ||
+    die "rootless podman --runtime nook run failed: $out" || return 1
+  expect "podman --runtime nook run as tester" "$out" "podman ok from 0" || return 1
+  expect "rootless podman's runtime path" "$(as_login "podman --runtime nook info --format '{{.Host.OCIRuntime.Path}}'")" /usr/bin/nook || return 1
+  # The installed completion lists the IDs of the --root given.
+  b=$(bundle nook deb-bg root '.process.args=["sleep","1000"]')
+  rt /usr/bin/nook --root /run/nook-deb run -d --bundle "$b" deb-bg </dev/null >/dev/null || die "run -d failed" || return 1
+  out=$(bash -c 'source /usr/share/bash-completion/completions/nook
+    COMP_WORDS=(nook --root /run/nook-deb kill ""); COMP_CWORD=4; _nook; echo "${COMPREPLY[*]}"')
+  expect "completion of nook --root /run/nook-deb kill <TAB>" "$out" deb-bg || return 1
+  /usr/bin/nook --root /run/nook-deb delete --force deb-bg || die "delete failed" || return 1
+  # Purge: nothing of the package left.
+  apt-get purge -y nook >/dev/null 2>&1 || die "apt-get purge nook failed" || return 1
+  for f in /usr/bin/nook /etc/containers/containers.conf.d/nook.conf /usr/share/man/man8/nook-run.8.gz \
+    /usr/share/bash-completion/completions/nook; do
+    test ! -e $f || die "$f left after purge" || return 1
+  done
+  echo "ok: purged"
+}
+
+# ------------------------------------------------------------------------------------------
 
 echo "===== boot: $(systemctl is-system-running --wait 2>&1), uptime $(cut -d' ' -f1 /proc/uptime)s"
 systemctl --failed --no-legend
@@ -398,6 +454,7 @@ check root-systemd c_root_systemd
 check user-systemd c_user_systemd
 check podman-root-limits c_podman_root_limits
 check podman-user c_podman_user
+check deb c_deb nook
 
 echo "===== nookvm done: $(grep -c ' PASS ' "$OUT/results.txt") passed, $(grep -c ' FAIL ' "$OUT/results.txt") failed; checks took $(awk "BEGIN{printf \"%.0f\", $(now) - $T0}")s; uptime $(cut -d' ' -f1 /proc/uptime)s"
 sync

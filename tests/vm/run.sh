@@ -9,7 +9,8 @@
 #
 # Environment: NOOK (the binary), NOOK_VM_WORK (work dir: share/, serial.log, the throwaway
 # qcow2 layer), NOOK_VM_CACHE (image cache, default /var/cache/nook-vm), NOOK_VM_SMP (2),
-# NOOK_VM_MEM (MiB, 2048), NOOK_VM_TIMEOUT (seconds for the boot and checks, 900).
+# NOOK_VM_MEM (MiB, 2048), NOOK_VM_TIMEOUT (seconds for the boot and checks, 900),
+# NOOK_VM_DEB_DIR (where package-deb left nook_*.deb: shared for the check "deb").
 # Exit 77 (a ctest skip) with the reason when the host cannot run the stage.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -40,6 +41,10 @@ rm -rf "$WORK"
 mkdir -p "$WORK/share/out"
 cp "$NOOK" "$WORK/share/nook"
 cp "$HERE/checks.sh" "$WORK/share/checks.sh"
+# The Debian package (tests/packaging/deb.sh, ctest package-deb), for the check "deb".
+if [[ -n ${NOOK_VM_DEB_DIR:-} ]] && compgen -G "$NOOK_VM_DEB_DIR/nook_*.deb" >/dev/null; then
+  cp "$NOOK_VM_DEB_DIR"/nook_*.deb "$WORK/share/"
+fi
 chmod -R a+rX "$WORK/share"
 qemu-img create -q -f qcow2 -b "$IMG/disk.img" -F raw "$WORK/run.qcow2"
 log "boot (TCG, -smp $SMP, -m $MEM; image $IMG, ready in $((T1 - T0)) s)"

@@ -33,9 +33,7 @@ using namespace config_detail;
 Hook parse_hook(const Reader& r, const json& j, const std::string& ptr) {
   r.object(j, ptr);
   Hook h;
-  auto* p = Reader::get(j, "path");
-  if (!p) r.bad(join(ptr, "path"), "required property is missing");
-  h.path = r.str(*p, join(ptr, "path"));
+  h.path = r.str(r.required(j, "path", ptr), join(ptr, "path"));
   require_absolute(r, h.path, join(ptr, "path"));
   if (auto* v = Reader::get(j, "args")) h.args = r.strings(*v, join(ptr, "args"));
   if (auto* v = Reader::get(j, "env")) h.env = r.strings(*v, join(ptr, "env"));
@@ -46,6 +44,8 @@ Hook parse_hook(const Reader& r, const json& j, const std::string& ptr) {
   return h;
 }
 
+// A parse error (or out_of_range, for 1e400) as "NAME: message", without nlohmann's
+// "[json.exception.parse_error.101] " prefix.
 Error json_error(const std::string& name, const json::exception& e) {
   std::string m = e.what();
   if (auto p = m.find("] "); p != std::string::npos) m = m.substr(p + 2);
@@ -344,6 +344,52 @@ bool oci_version_supported(const std::string& v) {
 
 namespace {
 
+// root: the path required and not empty.
+Root parse_root(const Reader& r, const json& j) {
+  r.object(j, "/root");
+  Root root;
+  root.path = r.str(r.required(j, "path", "/root"), "/root/path");
+  if (root.path.empty()) r.bad("/root/path", "path is empty");
+  if (auto* v = Reader::get(j, "readonly")) root.readonly = r.boolean(*v, "/root/readonly");
+  return root;
+}
+
+// One entry of mounts as the DOM holds it (an entry ConfigReader left to the DOM: any shape).
+Mount parse_mount(const Reader& r, const json& e, size_t i) {
+  std::string ip = idx("/mounts", i);
+  r.object(e, ip);
+  Mount m;
+  auto* d = Reader::get(e, "destination");
+  if (d) m.destination = r.str(*d, join(ip, "destination"));
+  check_destination(r, i, d != nullptr, m.destination);
+  if (auto* x = Reader::get(e, "type")) m.type = r.str(*x, join(ip, "type"));
+  if (auto* x = Reader::get(e, "source")) m.source = r.str(*x, join(ip, "source"));
+  if (auto* x = Reader::get(e, "options")) m.options = r.strings(*x, join(ip, "options"));
+  if (auto* x = Reader::get(e, "uidMappings"))
+    m.uid_mappings = parse_mappings(r, *x, join(ip, "uidMappings"));
+  if (auto* x = Reader::get(e, "gidMappings"))
+    m.gid_mappings = parse_mappings(r, *x, join(ip, "gidMappings"));
+  check_mappings(r, ip, m);
+  return m;
+}
+
+Hooks parse_hooks(const Reader& r, const json& j) {
+  r.object(j, "/hooks");
+  Hooks hooks;
+  for (auto [key, list] :
+       {std::pair{"prestart", &hooks.prestart}, std::pair{"createRuntime", &hooks.create_runtime},
+        std::pair{"createContainer", &hooks.create_container},
+        std::pair{"startContainer", &hooks.start_container},
+        std::pair{"poststart", &hooks.poststart}, std::pair{"poststop", &hooks.poststop}}) {
+    auto* h = Reader::get(j, key);
+    if (!h) continue;
+    std::string hp = join("/hooks", key);
+    r.array(*h, hp);
+    for (size_t i = 0; i < h->size(); i++) list->push_back(parse_hook(r, (*h)[i], idx(hp, i)));
+  }
+  return hooks;
+}
+
 // The typed config from its DOM. `mounts` holds the entries ConfigReader read (the DOM's
 // "mounts" is then null); without it they are read from the DOM. Either way each entry is
 // checked by check_destination and check_mappings, at its place in the order of errors.
@@ -351,20 +397,11 @@ Config config_from_json(const json& j, MountEntries* mounts, const std::string& 
   Reader r(name);
   r.object(j, "");
   Config c;
-  auto* ver = Reader::get(j, "ociVersion");
-  if (!ver) r.bad("/ociVersion", "required property is missing");
-  c.oci_version = r.str(*ver, "/ociVersion");
+  c.oci_version = r.str(r.required(j, "ociVersion", ""), "/ociVersion");
   if (!oci_version_supported(c.oci_version))
     r.bad("/ociVersion", "version \"" + c.oci_version + "\" is not supported (nook supports " +
                              kOciVersionMin + " through 1.2.x)");
-  auto* root = Reader::get(j, "root");
-  if (!root) r.bad("/root", "required property is missing");
-  r.object(*root, "/root");
-  auto* rp = Reader::get(*root, "path");
-  if (!rp) r.bad("/root/path", "required property is missing");
-  c.root.path = r.str(*rp, "/root/path");
-  if (c.root.path.empty()) r.bad("/root/path", "path is empty");
-  if (auto* v = Reader::get(*root, "readonly")) c.root.readonly = r.boolean(*v, "/root/readonly");
+  c.root = parse_root(r, r.required(j, "root", ""));
   if (auto* v = Reader::get(j, "process")) c.process = parse_process_json(r, *v, "/process");
   if (auto* v = Reader::get(j, "hostname")) c.hostname = r.str(*v, "/hostname");
   if (auto* v = Reader::get(j, "domainname")) c.domainname = r.str(*v, "/domainname");
@@ -377,40 +414,9 @@ Config config_from_json(const json& j, MountEntries* mounts, const std::string& 
   } else if (auto* v = Reader::get(j, "mounts")) {
     r.array(*v, "/mounts");
     c.mounts.reserve(v->size());
-    for (size_t i = 0; i < v->size(); i++) {
-      std::string ip = idx("/mounts", i);
-      const json& e = (*v)[i];
-      r.object(e, ip);
-      Mount m;
-      auto* d = Reader::get(e, "destination");
-      if (d) m.destination = r.str(*d, join(ip, "destination"));
-      check_destination(r, i, d != nullptr, m.destination);
-      if (auto* x = Reader::get(e, "type")) m.type = r.str(*x, join(ip, "type"));
-      if (auto* x = Reader::get(e, "source")) m.source = r.str(*x, join(ip, "source"));
-      if (auto* x = Reader::get(e, "options")) m.options = r.strings(*x, join(ip, "options"));
-      if (auto* x = Reader::get(e, "uidMappings"))
-        m.uid_mappings = parse_mappings(r, *x, join(ip, "uidMappings"));
-      if (auto* x = Reader::get(e, "gidMappings"))
-        m.gid_mappings = parse_mappings(r, *x, join(ip, "gidMappings"));
-      check_mappings(r, ip, m);
-      c.mounts.push_back(std::move(m));
-    }
+    for (size_t i = 0; i < v->size(); i++) c.mounts.push_back(parse_mount(r, (*v)[i], i));
   }
-  if (auto* v = Reader::get(j, "hooks")) {
-    r.object(*v, "/hooks");
-    for (auto [key, list] :
-         {std::pair{"prestart", &c.hooks.prestart},
-          std::pair{"createRuntime", &c.hooks.create_runtime},
-          std::pair{"createContainer", &c.hooks.create_container},
-          std::pair{"startContainer", &c.hooks.start_container},
-          std::pair{"poststart", &c.hooks.poststart}, std::pair{"poststop", &c.hooks.poststop}}) {
-      auto* h = Reader::get(*v, key);
-      if (!h) continue;
-      std::string hp = join("/hooks", key);
-      r.array(*h, hp);
-      for (size_t i = 0; i < h->size(); i++) list->push_back(parse_hook(r, (*h)[i], idx(hp, i)));
-    }
-  }
+  if (auto* v = Reader::get(j, "hooks")) c.hooks = parse_hooks(r, *v);
   if (auto* v = Reader::get(j, "annotations")) c.annotations = r.string_map(*v, "/annotations");
   if (auto* v = Reader::get(j, "linux")) {
     c.linux = parse_linux(r, *v, "/linux");

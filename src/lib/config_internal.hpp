@@ -145,6 +145,12 @@ class Reader {
     if (it == obj.end() || it->is_null()) return nullptr;
     return &*it;
   }
+  // Looks up a required member of `obj` (at `ptr`): absent or null is an error.
+  const json& required(const json& obj, const char* key, const std::string& ptr) const {
+    const json* v = get(obj, key);
+    if (!v) bad(ptr + "/" + key, "required property is missing");
+    return *v;
+  }
 
  private:
   const std::string& file_;
@@ -164,10 +170,10 @@ inline void require_absolute(const Reader& r, const std::string& p, const std::s
 // linux.uidMappings / gidMappings and a mount's: extents, each in range, none overlapping.
 std::vector<IdMapping> parse_mappings(const Reader& r, const json& j, const std::string& ptr);
 
-// process (config.json) or the whole of process.json (exec --process).
+// process (config.json) or the whole of process.json (exec --process) (config_process.cpp).
 Process parse_process_json(const Reader& r, const json& j, const std::string& ptr);
 
-// linux, validated for this host's kernel limits.
+// linux, validated for this host's kernel limits (config_linux.cpp).
 Linux parse_linux(const Reader& r, const json& j, const std::string& ptr);
 
 }  // namespace nook::config_detail

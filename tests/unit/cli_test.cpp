@@ -67,6 +67,9 @@ TEST(CliNormalise, OneDashLongFlagsOfTheVerbAndTheGlobals) {
             (Words{"list", "--quiet", "--format", "json"}));
   EXPECT_EQ(normalised({"kill", "-all", "id", "KILL"}), (Words{"kill", "--all", "id", "KILL"}));
   EXPECT_EQ(normalised({"delete", "-force", "id"}), (Words{"delete", "--force", "id"}));
+  // A verb's new options get their one-dash spelling with no other edit (events came later).
+  EXPECT_EQ(normalised({"events", "-interval", "1s", "-stats", "id"}),
+            (Words{"events", "--interval", "1s", "--stats", "id"}));
   EXPECT_EQ(normalised({"-help"}), (Words{"--help"}));
   EXPECT_EQ(normalised({"state", "-version"}), (Words{"state", "--version"}));
   // Not an option of nook's: left for CLI11 to refuse.

@@ -1,7 +1,7 @@
 // Fuzz target: the command line. The input is argv[1..], NUL-separated (argv cannot hold a
-// NUL itself). It goes through the same normalise() and CLI11 app as nook's main(); the verb
-// actions are never run. Then the values actions check first (container IDs, signal names)
-// go through their checks.
+// NUL itself). It goes through find_verb(), build_app() and normalise() as in nook's main();
+// the verb actions are never run. Then the values actions check first (container IDs, signal
+// names) go through their checks.
 // Contract: a parse either succeeds or throws CLI::Error (main prints one line for it); the
 // checks either accept or throw nook::Error; nothing else escapes, nothing crashes.
 #include <cstdint>
@@ -35,10 +35,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   nook::cli::Globals g;
   CLI::App app{"nook", "nook"};
-  auto actions = nook::cli::build_app(app, g);
+  int argc = static_cast<int>(argv.size() - 1);
+  auto actions = nook::cli::build_app(app, g, nook::cli::find_verb(argc, argv.data()));
   try {
-    std::vector<std::string> args =
-        nook::cli::normalise(static_cast<int>(argv.size() - 1), argv.data());
+    std::vector<std::string> args = nook::cli::normalise(app, argc, argv.data());
     app.parse(args);
     for (auto* sub : app.get_subcommands())
       if (!actions.count(sub->get_name())) __builtin_trap();  // a verb without an action

@@ -35,75 +35,71 @@ CLI::App* add_verb(CLI::App& app, const char* name, const char* description) {
   return sub;
 }
 
-// runc's CLI library also accepts long flags with one dash (-root, -bundle); rewrite those we
-// know to the two-dash form before parsing.
-std::vector<std::string> normalise(int argc, char** argv, std::string* verb) {
-  // runc's global options (one list with the pre-libc `state`: src/fast/shared.hpp), then
-  // the verbs' options. (Views of string literals: no allocation at each start.)
+std::string find_verb(int argc, char** argv) {
+  int i = fast::verb_index(argc, argv);
+  return i > 0 ? argv[i] : std::string();
+}
+
+namespace {
+
+// Whether CLI11 reads a value after the option (an option, not a flag): its own test.
+bool takes_value(const CLI::Option& o) {
+  return o.get_items_expected_max() != 0;
+}
+
+// The long and short names of the options registered in `app` and in its subcommands (those
+// build_app added), and of those among them that take a value. Views of CLI11's own strings.
+struct OptionNames {
   using Names = std::set<std::string_view, std::less<>>;
-  static const auto [long_names, takes_value] = [] {
-    Names names, value;
-    fast::each_global([&](const char* name, unsigned long n, const char* values) {
-      names.emplace(name, n);
-      if (values) value.emplace(name, n);  // without its "--"
-    });
-    for (const char* n : {"bundle",
-                          "pid-file",
-                          "console-socket",
-                          "no-pivot",
-                          "no-new-keyring",
-                          "preserve-fds",
-                          "detach",
-                          "force",
-                          "all",
-                          "format",
-                          "process",
-                          "tty",
-                          "cwd",
-                          "env",
-                          "user",
-                          "additional-gids",
-                          "no-new-privs",
-                          "cap",
-                          "apparmor",
-                          "process-label",
-                          "ignore-paused",
-                          "keep",
-                          "quiet",
-                          "no-subreaper",
-                          "version",
-                          "help"})
-      names.emplace(n);
-    // exec: the words after the container ID are the command, passed as they are (`ls -all`).
-    for (const char* n : {"-p", "-e", "-u", "-g", "-c", "--process", "--console-socket", "--cwd",
-                          "--env", "--user", "--additional-gids", "--pid-file", "--preserve-fds",
-                          "--cap", "--apparmor", "--process-label"})
-      value.emplace(n);
-    return std::pair{names, value};
-  }();
+  Names long_names, long_values, short_values;
+
+  explicit OptionNames(const CLI::App& app) {
+    add(app);
+    for (const CLI::App* sub : app.get_subcommands({})) add(*sub);
+  }
+  void add(const CLI::App& app) {
+    for (const CLI::Option* o : app.get_options()) {
+      bool value = takes_value(*o);
+      for (const std::string& n : o->get_lnames()) {
+        long_names.insert(n);
+        if (value) long_values.insert(n);
+      }
+      if (value) short_values.insert(o->get_snames().begin(), o->get_snames().end());
+    }
+  }
+  // Whether the word `a` (an option, one dash left only on short names) takes the next word
+  // as its value.
+  bool value_next(std::string_view a) const {
+    if (a.starts_with("--")) return a.find('=') == a.npos && long_values.count(a.substr(2)) > 0;
+    return a.size() == 2 && short_values.count(a.substr(1)) > 0;
+  }
+};
+
+}  // namespace
+
+// runc's CLI library also accepts long flags with one dash (-root, -bundle): those registered
+// in `app` are rewritten to the two-dash form before parsing.
+std::vector<std::string> normalise(const CLI::App& app, int argc, char** argv) {
+  const OptionNames known(app);
   std::vector<std::string> out;
   bool passthrough = false, value_next = false, exec = false;
   int words = 0;
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
     if (!passthrough && a.size() > 2 && a[0] == '-' && a[1] != '-') {
-      std::string name =
-          a.substr(1, a.find('=') == std::string::npos ? std::string::npos : a.find('=') - 1);
-      if (long_names.count(name)) a = "-" + a;
+      std::string_view name = std::string_view(a).substr(1, a.find('=') - 1);
+      if (known.long_names.count(name)) a = "-" + a;
     }
     if (a == "--") passthrough = true;
     if (!passthrough) {
       if (value_next) {
         value_next = false;
       } else if (a.size() > 1 && a[0] == '-') {
-        value_next =
-            takes_value.count(a) > 0 || (a.starts_with("--") && a.find('=') == a.npos &&
-                                         takes_value.count(std::string_view(a).substr(2)) > 0);
+        value_next = known.value_next(a);
       } else if (++words == 1) {
         exec = a == "exec";
-        if (verb) *verb = a;
       } else if (exec && words == 2) {
-        passthrough = true;  // the container ID
+        passthrough = true;  // exec: the words after the container ID are the command (`ls -all`)
       }
     }
     if (!passthrough && a == "--root=") {
@@ -151,7 +147,7 @@ std::map<std::string, std::function<void()>> build_app(CLI::App& app, Globals& g
       ->check(CLI::IsMember({"cgroupfs", "systemd", "disabled"}));
   std::map<std::string, std::function<void()>> actions;
   // Registering every verb's options is most of the work of a short call like `state` (CLI11
-  // builds each option): when the verb is known, only it is registered.
+  // builds each option): when the verb is known (find_verb), only it is registered.
   bool known = false;
   for (auto& v : verbs()) known = known || only == v.first;
   for (auto& [name, setup] : verbs())

@@ -41,15 +41,19 @@ std::vector<std::pair<const char*, VerbSetup>>& verbs();
 // Adds a subcommand with nook's conventions: global flags accepted after it too.
 CLI::App* add_verb(CLI::App& app, const char* name, const char* description);
 
+// The verb of a command line: the first word of argv[1..] that is not a global option or its
+// value (src/fast/shared.hpp, verb_index), or "" when there is none.
+std::string find_verb(int argc, char** argv);
+
 // Adds the global options and the registered verbs to `app`: only the verb `only` when it is
-// one (the word normalise() found), else all of them (help, unknown verbs). Returns each added
+// one (the word find_verb() found), else all of them (help, unknown verbs). Returns each added
 // verb's action by name (run after a successful parse: app.get_subcommands() names it).
 std::map<std::string, std::function<void()>> build_app(CLI::App& app, Globals& g,
                                                        const std::string& only = {});
 
-// argv[1..] with runc's one-dash long flags (-root) rewritten to two dashes, reversed as
-// CLI11's App::parse(std::vector<std::string>&) expects. `verb`, when given, receives the
-// first word that is not an option (the verb, if the command line has one).
-std::vector<std::string> normalise(int argc, char** argv, std::string* verb = nullptr);
+// argv[1..] with runc's one-dash long flags (-root, -bundle) rewritten to two dashes, reversed
+// as CLI11's App::parse(std::vector<std::string>&) expects. The flags are those build_app
+// registered in `app` (the globals and the verbs added), with which of them take a value.
+std::vector<std::string> normalise(const CLI::App& app, int argc, char** argv);
 
 }  // namespace nook::cli

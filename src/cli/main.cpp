@@ -18,14 +18,14 @@ int main(int argc, char** argv) {
   Globals g;
   CLI::App app{"nook: an unprivileged OCI container runtime (runc-compatible command line)",
                "nook"};
-  std::string verb;
-  std::vector<std::string> args = normalise(argc, argv, &verb);
-  auto actions = build_app(app, g, verb);
+  auto actions = build_app(app, g, find_verb(argc, argv));
+  std::vector<std::string> args = normalise(app, argc, argv);
   try {
     app.parse(args);
     g.log.json = g.log_format == "json";
     log::init(g.log);
-    if (nook_verb_enters_container(verb.c_str())) {
+    auto chosen = app.get_subcommands();
+    if (!chosen.empty() && nook_verb_enters_container(chosen[0]->get_name().c_str())) {
       // Usually done from the ELF entry point already; this checks, and acts if it was not.
       const char* step = "";
       if (long r = nook_exe_protect(argv, environ, &step, false); r < 0)

@@ -270,21 +270,6 @@ bool nook_verb_enters_container(const char* verb) {
 }
 
 bool nook_argv_enters_container(int argc, char** argv) {
-  // The first word that is not a global option or its value (with one dash or two, as
-  // normalise() in src/cli/app.cpp reads them).
-  for (int i = 1; i < argc; i++) {
-    const char* a = argv[i];
-    if (a[0] != '-') return nook_verb_enters_container(a);
-    const char* n = a + (a[1] == '-' ? 2 : 1);
-    bool value = false;  // the global options that take one (src/fast/shared.hpp)
-    nook::fast::each_global([&](const char* name, unsigned long len, const char* values) {
-      if (values && !value) {
-        unsigned long k = 0;
-        while (k < len && n[k] == name[k]) k++;
-        value = k == len && n[k] == 0;
-      }
-    });
-    i += value;
-  }
-  return false;
+  int verb = nook::fast::verb_index(argc, argv);  // as the command line finds it
+  return verb > 0 && nook_verb_enters_container(argv[verb]);
 }

@@ -184,6 +184,30 @@ inline void each_global(F f) {
   }
 }
 
+// Where the verb is in argv: the first word that is not a global option or the value of one
+// ("--name VALUE", "-name VALUE"; "--name=VALUE" is one word), or 0 when there is none ("--"
+// ends the options, and with them the search). Read by the pre-libc entry (src/fast/exe.cpp:
+// whether this call enters a container) and by the command line (src/cli/app.cpp: which verb
+// to build).
+inline int verb_index(int argc, char** argv) {
+  for (int i = 1; i < argc; i++) {
+    const char* a = argv[i];
+    if (a[0] != '-' || !a[1]) return i;
+    const char* n = a + (a[1] == '-' ? 2 : 1);
+    if (!*n) return 0;  // "--"
+    bool value = false;
+    each_global([&](const char* name, unsigned long len, const char* values) {
+      if (values && !value) {
+        unsigned long k = 0;
+        while (k < len && n[k] == name[k]) k++;
+        value = k == len && n[k] == 0;
+      }
+    });
+    i += value;
+  }
+  return 0;
+}
+
 // Whether `v` is one of "a|b|c" (any value when `values` is empty).
 inline bool one_of(const char* v, const char* values) {
   if (!*values) return true;

@@ -117,7 +117,9 @@ struct Device {
 struct Hook {
   bool operator==(const Hook&) const = default;
   std::string path;
-  std::vector<std::string> args, env;
+  std::vector<std::string> args;
+  // Absent: the hook gets the runtime's own environment, as in runc and crun.
+  std::optional<std::vector<std::string>> env;
   std::optional<int> timeout;
 };
 

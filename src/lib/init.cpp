@@ -133,7 +133,7 @@ Prepared prepare(const InitSpec& s, const std::string& state_json) {
     test_pause("init-rootfs");
     // createContainer hooks: in the container's namespaces, before pivot_root, so their
     // paths still resolve in the runtime's filesystem.
-    run_hooks(cfg.hooks.create_container, state_json, "createContainer");
+    run_hooks(cfg.hooks.create_container, state_json, "createContainer", false, -1, &proc.env);
     enter_rootfs(fs);
     // Nothing of the host may stay reachable from here on: close every descriptor but
     // stdio, the preserved ones, and our own channels (all close-on-exec).
@@ -194,7 +194,8 @@ void container_init(const InitSpec& s) {
   }
   try {
     // startContainer hooks: in the container, after start, before the program.
-    run_hooks(s.cfg->hooks.start_container, state_json, "startContainer");
+    run_hooks(s.cfg->hooks.start_container, state_json, "startContainer", false, -1,
+              &s.process->env);
     exec_process(p.exe, s.process->args, p.env);
   } catch (const std::exception& e) {
     child_die(s.sync_fd, sync::kExecFailed, e.what());

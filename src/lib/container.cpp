@@ -263,6 +263,7 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
   place(L, id, bundle, raw, o, mode, spec);
   test_pause("create-cgroup");
 
+  send_bind_sources(cfg, bundle, ids, child.pid(), child.channel());
   std::string hook_state = L.state.hooks ? oci_state_json(L.state, Status::creating) : "";
   child.go(hook_state, "container process exited during set-up");
   test_pause("create-go");

@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
     app.parse(args);
     g.log.json = g.log_format == "json";
     log::init(g.log);
+    // As runc: a --log that cannot be opened (created, appended to) fails the command.
+    if (!g.log.file.empty() && log::open_now() < 0) throw_sys("open", "--log " + g.log.file);
     if (nook_verb_enters_container(verb.c_str())) {
       // Usually done from the ELF entry point already; this checks, and acts if it was not.
       const char* step = "";

@@ -168,3 +168,27 @@ load ../lib/common
   assert_success
   assert_no_container nopath
 }
+
+# ---------------------------------------------------------------------------------------------
+# runc and crun parity (docs/runc-parity.md)
+
+@test "cli: a --log that cannot be opened fails the command, as in runc" {
+  local log=$TEST_DIR/no-such-dir/log.json
+  run nook --log "$log" list
+  assert_failure
+  assert_one_error_line "open --log $log: No such file or directory"
+  set_args /probe sleep 30
+  nook_create logbad --log-format json
+  assert_success
+  # `state` (its pre-libc path included) and create fail the same way
+  run nook --log "$log" state logbad
+  assert_failure
+  assert_one_error_line "open --log $log: No such file or directory"
+  run nook --log "$log" --log-format json create --bundle "$BUNDLE" logbad2
+  assert_failure
+  assert_one_error_line "No such file or directory"
+  assert_no_container logbad2
+  run nook --log "$TEST_DIR" state logbad
+  assert_failure
+  assert_one_error_line "Is a directory"
+}

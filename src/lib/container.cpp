@@ -198,9 +198,9 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
   validate_id(id);
   std::string bundle = absolute_path(o.bundle);
   std::string raw;
-  L.cfg = load_bundle_config(bundle, &raw);
+  std::string file = o.config.empty() ? bundle + "/config.json" : absolute_path(o.config);
+  L.cfg = load_bundle_config(bundle, &raw, file);
   const Config& cfg = L.cfg;
-  std::string file = bundle + "/config.json";
   IdPlan ids = check_and_plan(cfg, file, o, mode);
   const Process& proc = *cfg.process;
   int min_fd = 3 + std::max(o.preserve_fds, 0);

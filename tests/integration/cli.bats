@@ -192,3 +192,26 @@ load ../lib/common
   assert_failure
   assert_one_error_line "Is a directory"
 }
+
+@test "cli: crun's --config FILE for create and run, relative to the current directory" {
+  runtime_is_runc && skip "runc has no --config"
+  set_args /probe echo from-bundle
+  jq '.process.args = ["/probe", "echo", "from-other"]' "$BUNDLE/config.json" >"$TEST_DIR/other.json"
+  mkdir -p "$TEST_DIR/cwd"
+  if is_user_mode; then chown "$NOOK_AS_USER_UID:$NOOK_AS_USER_GID" "$TEST_DIR/cwd"; fi
+  cp "$TEST_DIR/other.json" "$TEST_DIR/cwd/other.json"
+  # root.path ("rootfs") stays relative to the bundle
+  cd "$TEST_DIR/cwd"
+  run --separate-stderr nook run --bundle "$BUNDLE" --config other.json cfg1
+  assert_success
+  assert_output "from-other"
+  run --separate-stderr nook run -f "$TEST_DIR/other.json" --bundle "$BUNDLE" cfg2
+  assert_success
+  assert_output "from-other"
+  nook_create cfg3 --config other.json
+  assert_success
+  assert_equal "$(state_field cfg3 .bundle)" "$BUNDLE" "bundle in state"
+  run nook run --bundle "$BUNDLE" --config missing.json cfg4
+  assert_failure
+  assert_one_error_line "$TEST_DIR/cwd/missing.json: No such file or directory"
+}

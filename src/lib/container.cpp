@@ -28,6 +28,7 @@
 #include "log.hpp"
 #include "mounts.hpp"
 #include "namespaces.hpp"
+#include "process.hpp"
 #include "seccomp.hpp"
 #include "spawn.hpp"
 #include "sync.hpp"
@@ -203,7 +204,9 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
   const Config& cfg = L.cfg;
   IdPlan ids = check_and_plan(cfg, file, o, mode);
   const Process& proc = *cfg.process;
-  int min_fd = 3 + std::max(o.preserve_fds, 0);
+  // Socket activation's descriptors first, then --preserve-fds' (runc, crun).
+  int listen_fds = inherited_listen_fds();
+  int min_fd = 3 + listen_fds + std::max(o.preserve_fds, 0);
 
   InitSpec spec;
   spec.cfg = &cfg;
@@ -215,7 +218,8 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
   spec.no_pivot = o.no_pivot;
   spec.no_new_keyring = o.no_new_keyring;
   spec.foreground = mode == Mode::foreground;
-  spec.preserve_fds = o.preserve_fds;
+  spec.preserve_fds = listen_fds + std::max(o.preserve_fds, 0);
+  spec.listen_fds = listen_fds;
 
   std::vector<Fd> owned;  // descriptors to close in the parent after clone
   Fd join_pid = open_joins(cfg, file, min_fd, spec, owned);

@@ -210,6 +210,7 @@ void container_init(const InitSpec& s) {
     // startContainer hooks: in the container, after start, before the program.
     run_hooks(s.cfg->hooks.start_container, state_json, "startContainer", false, -1,
               &s.process->env);
+    if (s.listen_fds > 0) add_listen_env(p.env, s.listen_fds);
     exec_process(p.exe, s.process->args, p.env);
   } catch (const std::exception& e) {
     child_die(s.sync_fd, sync::kExecFailed, e.what());

@@ -215,3 +215,34 @@ load ../lib/common
   assert_failure
   assert_one_error_line "$TEST_DIR/cwd/missing.json: No such file or directory"
 }
+
+@test "cli: LISTEN_FDS passes descriptors 3.. on with LISTEN_FDS and LISTEN_PID set for the program" {
+  echo first >"$TEST_DIR/a"
+  echo second >"$TEST_DIR/b"
+  echo third >"$TEST_DIR/c"
+  chmod 0644 "$TEST_DIR/a" "$TEST_DIR/b" "$TEST_DIR/c"
+  local script='echo "$LISTEN_FDS $LISTEN_PID $$"; /probe cat /proc/self/fd/3; /probe cat /proc/self/fd/4; /probe cat /proc/self/fd/5 || true'
+  set_args /bin/sh -c "$script"
+  # LISTEN_PID unset (crun's test): the descriptors are nook's to pass on; --preserve-fds
+  # counts from after them (runc, crun)
+  export LISTEN_FDS=2
+  run --separate-stderr nook run --bundle "$BUNDLE" --preserve-fds 1 lfd1 3<"$TEST_DIR/a" 4<"$TEST_DIR/b" 5<"$TEST_DIR/c"
+  assert_success
+  assert_output $'2 1 1\nfirst\nsecond\nthird'
+  # without --preserve-fds the one after them is not passed
+  run --separate-stderr nook run --bundle "$BUNDLE" lfd2 3<"$TEST_DIR/a" 4<"$TEST_DIR/b" 5<"$TEST_DIR/c"
+  assert_success
+  assert_output $'2 1 1\nfirst\nsecond\nENOENT'
+  # the config's own LISTEN_PID is kept (crun)
+  set_env LISTEN_PID=7
+  run --separate-stderr nook run --bundle "$BUNDLE" lfd3 3<"$TEST_DIR/a" 4<"$TEST_DIR/b"
+  assert_success
+  assert_output $'2 7 1\nfirst\nsecond\nENOENT'
+  # LISTEN_PID naming another process: the descriptors are not nook's (sd_listen_fds, runc)
+  cfg '.process.env |= map(select(startswith("LISTEN_") | not))'
+  export LISTEN_PID=1
+  run --separate-stderr nook run --bundle "$BUNDLE" lfd4 3<"$TEST_DIR/a" 4<"$TEST_DIR/b"
+  assert_success
+  assert_output $'  1\nENOENT\nENOENT\nENOENT'
+  unset LISTEN_FDS LISTEN_PID
+}

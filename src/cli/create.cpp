@@ -8,6 +8,9 @@ namespace nook::cli {
 void add_create_options(CLI::App* sub, CreateOptions& o, std::string& id) {
   sub->add_option("-b,--bundle", o.bundle,
                   "path to the bundle directory (default: current directory)");
+  sub->add_option("-f,--config", o.config,
+                  "crun's: the config file to use instead of BUNDLE/config.json (relative to "
+                  "the current directory; root.path stays relative to the bundle)");
   sub->add_option("--pid-file", o.pid_file, "file to write the container process's PID to");
   sub->add_option("--console-socket", o.console_socket,
                   "AF_UNIX socket that receives the pty master (process.terminal)");

@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
     app.parse(args);
     g.log.json = g.log_format == "json";
     log::init(g.log);
+    // As runc: a --log that cannot be opened (created, appended to) fails the command.
+    if (!g.log.file.empty() && log::open_now() < 0) throw_sys("open", "--log " + g.log.file);
     auto chosen = app.get_subcommands();
     if (!chosen.empty() && nook_verb_enters_container(chosen[0]->get_name().c_str())) {
       // Usually done from the ELF entry point already; this checks, and acts if it was not.

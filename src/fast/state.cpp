@@ -79,9 +79,15 @@ const char* state_call(int argc, char** argv, const char** root) {
     } else if (eq(a, "state")) {
       verb = true;
     } else if (const char* name = global_option(argv, argc, &i, &v)) {
-      // --log is opened only when a message is logged, and `state` logs none when it
-      // succeeds; --debug logs: the full path
+      // --debug logs: the full path. --log must open, as in runc (a `state` that succeeds
+      // logs nothing): the full path reports the error.
       if (named(name, "debug")) return nullptr;
+      if (named(name, "log") && *v) {
+        long fd = sys(__NR_openat, AT_FDCWD, reinterpret_cast<long>(v),
+                      O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0) return nullptr;
+        sys(__NR_close, fd);
+      }
       if (named(name, "root")) *root = v;
     } else {
       return nullptr;  // another verb, an unknown option, a value not taken, ...

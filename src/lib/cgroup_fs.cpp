@@ -2,11 +2,13 @@
 // controllers, writing the planned resource values, attaching processes, removing the
 // directories again. Runs in nook's own process (create / run / exec / delete), never in the
 // container's. What to make and write is decided in cgroup_plan.cpp; this file only does it.
+#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <thread>
 
 #include "cgroup.hpp"
@@ -58,6 +60,66 @@ bool make_cgroup_dir(const std::string& base, const std::string& rel, bool cpuse
     }
   }
   return leaf_created;
+}
+
+// Real-time bandwidth on cgroup v1 (CONFIG_RT_GROUP_SCHED): a group may hand its children
+// no more than it has (the sum of their runtime/period ratios, in the kernel's 20-bit fixed
+// point, is at most its own), and a new group has 0. So a container given
+// cpu.realtimeRuntime below nook's default parent /nook (or any parent made without a budget)
+// would get EINVAL: each ancestor below the hierarchy's root is first given what its children
+// then hold, the new container's request included, as much as it lacks, top down. The budget
+// stays with the ancestor when the container goes (other containers below it may use it).
+uint64_t rt_ratio(long long runtime_us, long long period_us) {
+  if (period_us <= 0) return 0;
+  if (runtime_us < 0) return uint64_t(1) << 20;  // RUNTIME_INF
+  return (uint64_t(runtime_us) << 20) / uint64_t(period_us);
+}
+
+long long read_ll(const std::string& path) {
+  auto s = read_file(path);
+  return s ? std::strtoll(s->c_str(), nullptr, 10) : 0;
+}
+
+void give_rt_budget(const std::string& base, const std::string& leaf, long long runtime_us,
+                    long long period_us) {
+  if (leaf.size() <= base.size() || runtime_us <= 0) return;
+  std::vector<std::string> chain;  // leaf's ancestors below base, nearest first
+  for (size_t i = leaf.rfind('/'); i != std::string::npos && i > base.size();
+       i = leaf.rfind('/', i - 1))
+    chain.push_back(leaf.substr(0, i));
+  if (chain.empty() || !exists(base + "/cpu.rt_runtime_us")) return;
+  std::vector<uint64_t> need(chain.size());
+  std::string child = leaf;
+  uint64_t child_need = rt_ratio(runtime_us, period_us);
+  for (size_t k = 0; k < chain.size(); k++) {
+    uint64_t sum = child_need;
+    if (DIR* d = ::opendir(chain[k].c_str())) {
+      while (dirent* e = ::readdir(d)) {
+        std::string sub = chain[k] + "/" + e->d_name;
+        if (e->d_type != DT_DIR || e->d_name[0] == '.' || sub == child) continue;
+        sum += rt_ratio(read_ll(sub + "/cpu.rt_runtime_us"), read_ll(sub + "/cpu.rt_period_us"));
+      }
+      ::closedir(d);
+    }
+    need[k] = sum;
+    child = chain[k];
+    child_need = sum;
+  }
+  for (size_t k = chain.size(); k-- > 0;) {
+    const std::string& dir = chain[k];
+    long long period = read_ll(dir + "/cpu.rt_period_us");
+    long long have = read_ll(dir + "/cpu.rt_runtime_us");
+    if (period <= 0 || rt_ratio(have, period) >= need[k]) continue;
+    long long want = static_cast<long long>(((need[k] * uint64_t(period)) + (1u << 20) - 1) >> 20);
+    log::debug("cgroup: " + dir + "/cpu.rt_runtime_us " + std::to_string(have) + " -> " +
+               std::to_string(want) + " for its children");
+    if (int e = write_file(dir + "/cpu.rt_runtime_us", std::to_string(want)))
+      throw Error(
+          sys_message("write \"" + std::to_string(want) + "\" to", dir + "/cpu.rt_runtime_us", e) +
+              " (linux.resources.cpu.realtimeRuntime: the parent has no real-time "
+              "budget to give)",
+          e);
+  }
 }
 
 // cgroup v2: enables `controllers` in cgroup.subtree_control of `base` and of every directory
@@ -301,6 +363,17 @@ CgroupPlacement prepare_privileged(const std::string& id, const Linux& linux, bo
       return {};
     }
     throw;
+  }
+  if (res.cpu && res.cpu->realtime_runtime && dir_of.count("cpu")) {
+    auto m = std::find_if(h.v1.begin(), h.v1.end(), [&](const CgroupMount& v) {
+      return dir_of["cpu"].rfind(v.mountpoint + "/", 0) == 0;
+    });
+    if (m != h.v1.end()) {
+      long long period = res.cpu->realtime_period && *res.cpu->realtime_period
+                             ? static_cast<long long>(*res.cpu->realtime_period)
+                             : read_ll(dir_of["cpu"] + "/cpu.rt_period_us");
+      give_rt_budget(m->mountpoint, dir_of["cpu"], *res.cpu->realtime_runtime, period);
+    }
   }
   apply_plan(plan, [&](const CgroupWrite& w) { return w.v2 ? out.v2 : dir_of.at(w.controller); });
   created.keep = true;

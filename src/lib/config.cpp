@@ -461,8 +461,8 @@ Process parse_process(std::string_view text, const std::string& name) {
   return parse_process_json(r, j, "");
 }
 
-Config load_bundle_config(const std::string& bundle, std::string* raw) {
-  std::string path = bundle + "/config.json";
+Config load_bundle_config(const std::string& bundle, std::string* raw, const std::string& file) {
+  std::string path = file.empty() ? bundle + "/config.json" : file;
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) {
     int e = errno;

@@ -117,7 +117,9 @@ struct Device {
 struct Hook {
   bool operator==(const Hook&) const = default;
   std::string path;
-  std::vector<std::string> args, env;
+  std::vector<std::string> args;
+  // Absent: the hook gets the runtime's own environment, as in runc and crun.
+  std::optional<std::vector<std::string>> env;
   std::optional<int> timeout;
 };
 
@@ -266,9 +268,11 @@ Config parse_config_dom(std::string_view text, const std::string& name = "config
 // Parses a process JSON (runc exec --process) with the same rules.
 Process parse_process(std::string_view text, const std::string& name = "process.json");
 
-// Reads BUNDLE/config.json, parses it and resolves root.path against the bundle.
-// `raw` receives the file's bytes (kept for the state directory).
-Config load_bundle_config(const std::string& bundle, std::string* raw = nullptr);
+// Reads BUNDLE/config.json (or `file`, crun's --config, when not empty), parses it and
+// resolves root.path against the bundle. `raw` receives the file's bytes (kept for the state
+// directory).
+Config load_bundle_config(const std::string& bundle, std::string* raw = nullptr,
+                          const std::string& file = {});
 
 // The IDs nook runs as, maps or gives a file: 0..2^31-1, as runc (moby/sys/user). Above, an ID
 // is -1 to setresuid/chown ("leave it unchanged": uid 4294967295 would run as root) or negative

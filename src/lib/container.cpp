@@ -28,6 +28,7 @@
 #include "log.hpp"
 #include "mounts.hpp"
 #include "namespaces.hpp"
+#include "process.hpp"
 #include "seccomp.hpp"
 #include "spawn.hpp"
 #include "sync.hpp"
@@ -198,12 +199,14 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
   validate_id(id);
   std::string bundle = absolute_path(o.bundle);
   std::string raw;
-  L.cfg = load_bundle_config(bundle, &raw);
+  std::string file = o.config.empty() ? bundle + "/config.json" : absolute_path(o.config);
+  L.cfg = load_bundle_config(bundle, &raw, file);
   const Config& cfg = L.cfg;
-  std::string file = bundle + "/config.json";
   IdPlan ids = check_and_plan(cfg, file, o, mode);
   const Process& proc = *cfg.process;
-  int min_fd = 3 + std::max(o.preserve_fds, 0);
+  // Socket activation's descriptors first, then --preserve-fds' (runc, crun).
+  int listen_fds = inherited_listen_fds();
+  int min_fd = 3 + listen_fds + std::max(o.preserve_fds, 0);
 
   InitSpec spec;
   spec.cfg = &cfg;
@@ -215,7 +218,8 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
   spec.no_pivot = o.no_pivot;
   spec.no_new_keyring = o.no_new_keyring;
   spec.foreground = mode == Mode::foreground;
-  spec.preserve_fds = o.preserve_fds;
+  spec.preserve_fds = listen_fds + std::max(o.preserve_fds, 0);
+  spec.listen_fds = listen_fds;
 
   std::vector<Fd> owned;  // descriptors to close in the parent after clone
   Fd join_pid = open_joins(cfg, file, min_fd, spec, owned);
@@ -263,6 +267,7 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
   place(L, id, bundle, raw, o, mode, spec);
   test_pause("create-cgroup");
 
+  send_bind_sources(cfg, bundle, ids, child.pid(), child.channel());
   std::string hook_state = L.state.hooks ? oci_state_json(L.state, Status::creating) : "";
   child.go(hook_state, "container process exited during set-up");
   test_pause("create-go");

@@ -13,6 +13,7 @@ namespace nook {
 
 struct CreateOptions {
   std::string bundle = ".";
+  std::string config;  // crun's --config: the config file, relative to the cwd (not the bundle)
   std::string pid_file;
   std::string console_socket;
   bool no_pivot = false;

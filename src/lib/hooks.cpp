@@ -17,7 +17,8 @@
 namespace nook {
 namespace {
 
-void run_one(const Hook& h, const std::string& state, const char* phase, int container) {
+void run_one(const Hook& h, const std::string& state, const char* phase, int container,
+             const std::vector<std::string>* default_env) {
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) throw_sys("pipe");
   Fd rd(p[0]), wr(p[1]);
@@ -25,7 +26,13 @@ void run_one(const Hook& h, const std::string& state, const char* phase, int con
   std::vector<char*> argv, envp;
   for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  for (auto& e : h.env) envp.push_back(const_cast<char*>(e.c_str()));
+  // Without `env`: `default_env` (the container's hooks), else nook's own environment (runc:
+  // Go's exec with a nil Env; crun: environ), so PATH, LANG and the caller's settings reach it.
+  if (const std::vector<std::string>* env = h.env ? &*h.env : default_env) {
+    for (auto& e : *env) envp.push_back(const_cast<char*>(e.c_str()));
+  } else {
+    for (char** e = environ; *e; e++) envp.push_back(*e);
+  }
   envp.push_back(nullptr);
   sigset_t all, old;
   sigfillset(&all);
@@ -88,10 +95,10 @@ void run_one(const Hook& h, const std::string& state, const char* phase, int con
 }  // namespace
 
 void run_hooks(const std::vector<Hook>& hooks, const std::string& state_json, const char* phase,
-               bool warn_only, int container) {
+               bool warn_only, int container, const std::vector<std::string>* default_env) {
   for (auto& h : hooks) {
     try {
-      run_one(h, state_json, phase, container);
+      run_one(h, state_json, phase, container, default_env);
     } catch (const Error& e) {
       if (!warn_only) throw;
       log::warn(e.what());

@@ -48,7 +48,7 @@ void loopback_up() {
 }
 
 // Set-up up to the point where the program may be started. Errors throw nook::Error.
-Prepared prepare(const InitSpec& s, const std::string& state_json) {
+Prepared prepare(const InitSpec& s, const std::string& state_json, std::vector<Fd>& bind_sources) {
   const Config& cfg = *s.cfg;
   const Process& proc = *s.process;
 
@@ -106,6 +106,7 @@ Prepared prepare(const InitSpec& s, const std::string& state_json) {
   FsPlan fs;
   fs.cfg = &cfg;
   fs.bundle = s.bundle;
+  fs.bind_sources = &bind_sources;
   fs.userns = s.ids.new_userns || !s.ids.join_path.empty();
   // Device nodes need CAP_MKNOD in the initial user namespace; root inside Buildah's or
   // Podman's user namespace has it only there, so it binds the host's nodes instead.
@@ -130,10 +131,11 @@ Prepared prepare(const InitSpec& s, const std::string& state_json) {
     // Sysctls first, through a procfs of nook's, before any file of the image is in reach.
     write_sysctls(cfg);
     setup_rootfs(fs);
+    bind_sources.clear();
     test_pause("init-rootfs");
     // createContainer hooks: in the container's namespaces, before pivot_root, so their
     // paths still resolve in the runtime's filesystem.
-    run_hooks(cfg.hooks.create_container, state_json, "createContainer");
+    run_hooks(cfg.hooks.create_container, state_json, "createContainer", false, -1, &proc.env);
     enter_rootfs(fs);
     // Nothing of the host may stay reachable from here on: close every descriptor but
     // stdio, the preserved ones, and our own channels (all close-on-exec).
@@ -165,9 +167,21 @@ void container_init(const InitSpec& s) {
   ::sigprocmask(SIG_SETMASK, &s.parent_mask, nullptr);
   // Until the program runs, the container dies with nook (create: cleared before READY).
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  // GO carries the state JSON for the hooks that run in here.
+  // GO carries the state JSON for the hooks that run in here; before it may come the bind
+  // sources the parent opened for us (send_bind_sources).
   std::string state_json;
-  child_wait(s.sync_fd, sync::kGo, &state_json);
+  std::vector<Fd> bind_sources;
+  for (;;) {
+    sync::Msg m;
+    std::vector<int> fds;
+    if (!sync::recv(s.sync_fd, &m, &state_json, &fds)) _exit(1);  // the parent gave up
+    if (m == sync::kGo && fds.empty()) break;
+    if (m != sync::kBindSources) _exit(1);
+    child_try(s.sync_fd, [&] {
+      take_bind_sources(state_json, fds, 3 + s.preserve_fds, s.cfg->mounts.size(), bind_sources);
+      return 0;
+    });
+  }
   // This process runs nook's binary until execve. Non-dumpable, its /proc/PID/{exe,fd,mem,
   // root} are closed to every process without CAP_SYS_PTRACE in the host's user namespace,
   // so nothing in the container can take hold of nook's binary or our descriptors
@@ -176,7 +190,7 @@ void container_init(const InitSpec& s) {
   if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
     child_die(s.sync_fd, sync::kError, sys_message("prctl", "PR_SET_DUMPABLE", errno));
   test_pause("init-go");
-  Prepared p = child_try(s.sync_fd, [&] { return prepare(s, state_json); });
+  Prepared p = child_try(s.sync_fd, [&] { return prepare(s, state_json, bind_sources); });
   if (!s.foreground) {
     // create: report ready, then wait for `start` to write the exec fifo. The parent exits
     // after READY, so the death signal must go first.
@@ -194,7 +208,9 @@ void container_init(const InitSpec& s) {
   }
   try {
     // startContainer hooks: in the container, after start, before the program.
-    run_hooks(s.cfg->hooks.start_container, state_json, "startContainer");
+    run_hooks(s.cfg->hooks.start_container, state_json, "startContainer", false, -1,
+              &s.process->env);
+    if (s.listen_fds > 0) add_listen_env(p.env, s.listen_fds);
     exec_process(p.exe, s.process->args, p.env);
   } catch (const std::exception& e) {
     child_die(s.sync_fd, sync::kExecFailed, e.what());

@@ -23,11 +23,12 @@ struct InitSpec {
   bool no_pivot = false;
   bool no_new_keyring = false;
   bool foreground = false;  // `run` without --detach: no exec fifo, nook stays the parent
-  int preserve_fds = 0;
-  int sync_fd = -1;                          // child's end of the socketpair
-  int fifo_fd = -1;                          // exec.fifo, read end (create)
-  int console_fd = -1;                       // where to send the pty master (terminal)
-  int log_fd = -1;                           // kept open until execve (close-on-exec)
+  int preserve_fds = 0;     // LISTEN_FDS and --preserve-fds: 3..3+N-1
+  int listen_fds = 0;       // socket activation: LISTEN_* for the program
+  int sync_fd = -1;         // child's end of the socketpair
+  int fifo_fd = -1;         // exec.fifo, read end (create)
+  int console_fd = -1;      // where to send the pty master (terminal)
+  int log_fd = -1;          // kept open until execve (close-on-exec)
   std::vector<std::pair<NsType, int>> join;  // namespaces to setns into, user first
   sigset_t parent_mask;                      // signal mask to restore
 };

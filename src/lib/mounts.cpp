@@ -21,6 +21,7 @@
 #include "log.hpp"
 #include "mounts_internal.hpp"
 #include "namespaces.hpp"
+#include "sync.hpp"
 
 namespace nook {
 
@@ -244,10 +245,14 @@ mount_attr bind_attrs(const MountOptions& o) {
 // rootfs, becomes the working directory and the source is mounted onto "." (no detached tree
 // to allocate and free: 3 system calls instead of 5, ~3 us less per mount on this project's
 // VM). `*cwd` keeps the caller's working directory for setup_rootfs to return to.
+//
+// `source_fd`, when not -1, is the source opened by the parent (send_bind_sources): it is
+// cloned from the descriptor, the path is not looked up again.
 void bind_mount(int rootfd, const Mount& m, const MountOptions& o, const std::string& source,
-                Fd* cwd) {
+                Fd* cwd, int source_fd) {
   mount_attr a = bind_attrs(o);
-  bool plain = !a.attr_set && !a.attr_clr && !o.attr_set && !o.attr_clr && !o.propagation;
+  bool plain =
+      !a.attr_set && !a.attr_clr && !o.attr_set && !o.attr_clr && !o.propagation && source_fd < 0;
   // Most destinations exist: the source's type is looked at only to create a missing one.
   Fd target = open_existing_in_root(rootfd, m.destination);
   if (plain && target) {
@@ -258,7 +263,9 @@ void bind_mount(int rootfd, const Mount& m, const MountOptions& o, const std::st
     // not a directory (a file bound onto a file), or an error the general way reports exactly
   }
   unsigned otf = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (o.recursive ? AT_RECURSIVE : 0);
-  Fd tree(static_cast<int>(syscall(SYS_open_tree, AT_FDCWD, source.c_str(), otf)));
+  Fd tree(static_cast<int>(source_fd >= 0
+                               ? syscall(SYS_open_tree, source_fd, "", otf | AT_EMPTY_PATH)
+                               : syscall(SYS_open_tree, AT_FDCWD, source.c_str(), otf)));
   if (!tree) {
     if (errno == ENOENT || errno == ENOTDIR || errno == EACCES)
       throw_sys("mount " + m.destination + ": source", source);
@@ -424,7 +431,7 @@ bool mount_cgroup_v1_view(const FsPlan& plan, int rootfd, const Mount& m, int ta
   return true;
 }
 
-void mount_one(const FsPlan& plan, int rootfd, const Mount& m, Fd* cwd) {
+void mount_one(const FsPlan& plan, int rootfd, const Mount& m, Fd* cwd, int source_fd) {
   MountOptions o = parse_mount_options(m.options, m.destination);
   bool bind = o.bind || m.type == "bind";
   const std::string& type = m.type;
@@ -434,7 +441,7 @@ void mount_one(const FsPlan& plan, int rootfd, const Mount& m, Fd* cwd) {
   std::string source = m.source;
   if (bind && !source.empty() && source[0] != '/') source = plan.bundle + "/" + source;
   if (bind) {
-    bind_mount(rootfd, m, o, source, cwd);
+    bind_mount(rootfd, m, o, source, cwd, source_fd);
     return;
   }
   // proc and sysfs must land on a real directory: a symlink placed there by the image could
@@ -759,6 +766,85 @@ Fd open_in_root(int rootfd, const std::string& path, bool create, bool file, boo
   return open_in_root_at_depth(rootfd, path, create, file, no_symlinks, 0);
 }
 
+namespace {
+// A bind mount by its type or options, without parsing them all (mount_one does that).
+bool is_bind(const Mount& m) {
+  return m.type == "bind" ||
+         std::any_of(m.options.begin(), m.options.end(),
+                     [](const std::string& o) { return o == "bind" || o == "rbind"; });
+}
+}  // namespace
+
+void send_bind_sources(const Config& cfg, const std::string& bundle, const IdPlan& ids, pid_t child,
+                       int channel) {
+  // Only a privileged caller reaches more than the container's root (an unprivileged caller
+  // is that root's host ID, with less rights than it has in its namespace), and only into a
+  // mount namespace made for the child (a joined one is entered after GO).
+  if (!ids.new_userns || !ids.privileged) return;
+  auto* mntns = cfg.linux.find_ns(NsType::mount);
+  if (!mntns || !mntns->path.empty()) return;
+  const std::string& rootfs = cfg.root.path;
+  Fd root;
+  std::string index;
+  std::vector<Fd> fds;
+  auto flush = [&] {
+    std::vector<int> raw;
+    for (auto& f : fds) raw.push_back(f.get());
+    if (!raw.empty() && !sync::send(channel, sync::kBindSources, index, raw))
+      fail("container process exited during set-up");
+    index.clear();
+    fds.clear();
+  };
+  for (size_t i = 0; i < cfg.mounts.size(); i++) {
+    const Mount& m = cfg.mounts[i];
+    if (m.source.empty() || !is_bind(m)) continue;
+    std::string source = m.source[0] == '/' ? m.source : bundle + "/" + m.source;
+    // The image's files: resolved by the container, after the mounts before this one.
+    if (source.size() > rootfs.size() && source.compare(0, rootfs.size(), rootfs) == 0 &&
+        source[rootfs.size()] == '/')
+      continue;
+    if (!root) {
+      root = Fd(::open(("/proc/" + std::to_string(child) + "/root").c_str(),
+                       O_PATH | O_DIRECTORY | O_CLOEXEC));
+      if (!root) {
+        log::debug(sys_message("open", "/proc/" + std::to_string(child) + "/root", errno) +
+                   ": bind sources are opened by the container");
+        return;
+      }
+    }
+    size_t start = source.find_first_not_of('/');
+    std::string rel = start == std::string::npos ? "." : source.substr(start);
+    struct open_how how = {};
+    how.flags = O_PATH | O_CLOEXEC;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    Fd fd(openat2_retry(root.get(), rel.c_str(), &how));
+    if (!fd) {
+      log::debug(sys_message("open", source, errno) + ": mount " + m.destination +
+                 ": the container resolves the source");
+      continue;
+    }
+    index += (index.empty() ? "" : ",") + std::to_string(i);
+    fds.push_back(std::move(fd));
+    if (fds.size() == sync::kMaxFds) flush();
+  }
+  flush();
+}
+
+void take_bind_sources(const std::string& payload, const std::vector<int>& fds, int min_fd,
+                       size_t mounts, std::vector<Fd>& out) {
+  out.resize(mounts);
+  size_t k = 0, pos = 0;
+  while (pos < payload.size() && k < fds.size()) {
+    size_t end = payload.find(',', pos);
+    if (end == std::string::npos) end = payload.size();
+    size_t i = std::strtoul(payload.substr(pos, end - pos).c_str(), nullptr, 10);
+    Fd fd = raise_fd(Fd(fds[k++]), min_fd);
+    if (i < mounts) out[i] = std::move(fd);
+    pos = end + 1;
+  }
+  for (; k < fds.size(); k++) ::close(fds[k]);
+}
+
 void setup_rootfs(const FsPlan& plan) {
   const Config& cfg = *plan.cfg;
   // 1. Stop mount events from leaving this namespace: make every mount a slave (or what
@@ -783,8 +869,11 @@ void setup_rootfs(const FsPlan& plan) {
   // 3. The config's mounts, in order, each resolved inside the rootfs.
   bool dev_is_ours = false;
   Fd cwd;  // set by a plain bind, which mounts onto "." (bind_mount)
-  for (auto& m : cfg.mounts) {
-    mount_one(plan, rootfd.get(), m, &cwd);
+  for (size_t i = 0; i < cfg.mounts.size(); i++) {
+    const Mount& m = cfg.mounts[i];
+    int source_fd =
+        plan.bind_sources && i < plan.bind_sources->size() ? (*plan.bind_sources)[i].get() : -1;
+    mount_one(plan, rootfd.get(), m, &cwd, source_fd);
     if (m.destination == "/dev" || m.destination == "/dev/") dev_is_ours = true;
   }
   if (cwd && ::fchdir(cwd.get()) != 0) throw_sys("fchdir", "(working directory)");

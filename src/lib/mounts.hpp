@@ -1,11 +1,14 @@
 // The container's filesystem: rootfs, config mounts, devices, pivot_root, masked and read-only
 // paths. Runs in the container process, inside its new mount namespace.
 #pragma once
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
 #include "config.hpp"
 #include "fd.hpp"
+#include "userns.hpp"
 
 namespace nook {
 
@@ -41,11 +44,31 @@ MountFallback mount_fallback(const std::string& type, int err, bool userns,
 struct FsPlan {
   const Config* cfg = nullptr;
   std::string bundle;
+  // The bind sources the parent opened (send_bind_sources), by index of cfg->mounts; -1 (an
+  // empty Fd) or missing: the source is resolved by path here, as before.
+  const std::vector<Fd>* bind_sources = nullptr;
   bool userns = false;     // the container has its own (or a joined) user namespace
   bool can_mknod = false;  // real root in the initial user namespace
   bool new_pidns = false, new_netns = false, new_ipcns = false, new_cgroupns = false;
   bool no_pivot = false;
 };
+
+// Bind sources opened with the caller's credentials, as runc opens them on the host's side:
+// a container in a user namespace of its own, made by a privileged caller (root), has a root
+// that may not reach a source the caller can (below a directory of mode 0700 or 0000). Parent
+// side, before GO: each bind source outside the rootfs is opened O_PATH in the container's
+// new mount namespace (through /proc/PID/root, so that the mount belongs to it and the child
+// may clone it) without following any symlink (RESOLVE_NO_SYMLINKS: no symlink, whoever
+// controls it, is followed with the caller's rights), and sent to the child (kBindSources
+// messages). A source that cannot be opened so is left to the child, resolved as before.
+void send_bind_sources(const Config& cfg, const std::string& bundle, const IdPlan& ids, pid_t child,
+                       int channel);
+
+// Child side: the descriptors of one kBindSources message (`payload`: their mount indices)
+// stored in `out` by mount index, each moved to `min_fd` or above (clear of the descriptors
+// passed to the program).
+void take_bind_sources(const std::string& payload, const std::vector<int>& fds, int min_fd,
+                       size_t mounts, std::vector<Fd>& out);
 
 // Mounts the rootfs, the config's mounts and the devices (before pivot_root).
 void setup_rootfs(const FsPlan& plan);

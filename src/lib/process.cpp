@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "error.hpp"
@@ -250,6 +251,36 @@ std::vector<std::string> container_env(const Process& p) {
     env.push_back("HOME=" + home);
   }
   return env;
+}
+
+int inherited_listen_fds() {
+  const char* fds = std::getenv("LISTEN_FDS");
+  if (!fds || !*fds) return 0;
+  char* end = nullptr;
+  long n = std::strtol(fds, &end, 10);
+  if (*end || n <= 0 || n > (1 << 20)) {
+    log::warn(std::string("LISTEN_FDS=") + fds + ": not a number of descriptors; not passed on");
+    return 0;
+  }
+  if (const char* pid = std::getenv("LISTEN_PID"); pid && *pid) {
+    long p = std::strtol(pid, &end, 10);
+    if (*end || p != ::getpid()) {
+      log::debug(std::string("LISTEN_PID=") + pid + " is not nook's PID: LISTEN_FDS not passed on");
+      return 0;
+    }
+  }
+  return static_cast<int>(n);
+}
+
+void add_listen_env(std::vector<std::string>& env, int n) {
+  auto has = [&](std::string_view name) {
+    return std::any_of(env.begin(), env.end(), [&](const std::string& e) {
+      return e.size() > name.size() && e.compare(0, name.size(), name) == 0 &&
+             e[name.size()] == '=';
+    });
+  };
+  if (!has("LISTEN_FDS")) env.push_back("LISTEN_FDS=" + std::to_string(n));
+  if (!has("LISTEN_PID")) env.push_back("LISTEN_PID=" + std::to_string(::getpid()));
 }
 
 void exec_process(const std::string& path, const std::vector<std::string>& args,

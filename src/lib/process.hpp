@@ -32,6 +32,15 @@ void apply_capabilities(const Capabilities& caps, bool drop_bounding = true);
 // Environment with HOME added from /etc/passwd (inside the container) when it is missing.
 std::vector<std::string> container_env(const Process& p);
 
+// Socket activation (sd_listen_fds(3)), as runc and crun pass it on: the number of
+// descriptors from 3 on that nook was given for its program, LISTEN_FDS in nook's environment
+// when LISTEN_PID is unset or nook's own PID (else they are another process's); 0 otherwise.
+int inherited_listen_fds();
+
+// LISTEN_FDS=n (runc) and LISTEN_PID=the calling process's PID (crun: 1, which it is in a PID
+// namespace of its own) added to `env`, each unless `env` sets it already (crun).
+void add_listen_env(std::vector<std::string>& env, int n);
+
 // execve; returns only on failure (throws).
 [[noreturn]] void exec_process(const std::string& path, const std::vector<std::string>& args,
                                const std::vector<std::string>& env);

@@ -1,22 +1,31 @@
 // Parent <-> container process messages over a SOCK_SEQPACKET socketpair.
 #pragma once
 #include <string>
+#include <vector>
 
 namespace nook::sync {
 
 enum Msg : char {
-  kGo = 'G',          // parent -> child: IDs mapped, cgroup joined; carry on
-  kReady = 'R',       // child -> parent: set up, waiting for start (create)
-  kError = 'E',       // child -> parent: set-up failed; payload is the message
-  kHooks = 'H',       // child -> parent: run prestart + createRuntime hooks now
-  kHooksDone = 'h',   // parent -> child: hooks ran
-  kExecFailed = 'X',  // child -> parent: execve failed (run); payload is the message
+  kGo = 'G',           // parent -> child: IDs mapped, cgroup joined; carry on
+  kReady = 'R',        // child -> parent: set up, waiting for start (create)
+  kError = 'E',        // child -> parent: set-up failed; payload is the message
+  kHooks = 'H',        // child -> parent: run prestart + createRuntime hooks now
+  kHooksDone = 'h',    // parent -> child: hooks ran
+  kExecFailed = 'X',   // child -> parent: execve failed (run); payload is the message
+  kBindSources = 'B',  // parent -> child, before GO: bind sources (mounts.hpp), SCM_RIGHTS
 };
 
 // Sends one message; returns false when the peer is gone.
 bool send(int fd, Msg type, const std::string& payload = {});
 // Receives one message; returns false on EOF (the peer exec'd or exited).
 bool recv(int fd, Msg* type, std::string* payload);
+
+// One message with descriptors (SCM_RIGHTS, at most kMaxFds); returns false when the peer
+// is gone.
+constexpr size_t kMaxFds = 200;
+bool send(int fd, Msg type, const std::string& payload, const std::vector<int>& fds);
+// Receives one message and the descriptors it carries (close-on-exec, appended to `fds`).
+bool recv(int fd, Msg* type, std::string* payload, std::vector<int>* fds);
 
 // SCM_RIGHTS: sends `fd` over the unix socket `sock` with `name` as data.
 void send_fd(int sock, int fd, const std::string& name);

@@ -34,6 +34,13 @@ void validate_sysctls(const Config& cfg, const std::string& file) {
     std::string where = file + ": /linux/sysctl/" + key + ": ";
     if (key.find("..") != std::string::npos || key.find('/') != std::string::npos)
       fail(where + "invalid sysctl name");
+    // The spec has keys of its own for these; runc and crun refuse kernel.hostname, and crun
+    // a kernel.domainname that differs from `domainname` (the two would race).
+    if (key == "kernel.hostname")
+      fail(where + "not allowed: set the container's host name with the spec's `hostname` key");
+    if (key == "kernel.domainname" && !cfg.domainname.empty() && value != cfg.domainname)
+      fail(where + "conflicts with the spec's `domainname` key (\"" + cfg.domainname +
+           "\"); set only `domainname`");
     if (ipc && !own(NsType::ipc)) fail(where + "needs an IPC namespace of the container's own");
     if (uts && !own(NsType::uts)) fail(where + "needs a UTS namespace of the container's own");
     if (net && !own(NsType::network))

@@ -189,6 +189,41 @@ needs_cgroup() {
   fi
 }
 
+@test "cgroup: cpu realtimeRuntime/realtimePeriod (v1): parents made without a budget get one" {
+  needs_cgroup
+  local cpu
+  cpu=$(v1_mountpoint cpu)
+  [[ -n $cpu ]] || skip "cpu is not a cgroup v1 controller here (real-time groups are v1 only)"
+  [[ -e $cpu/cpu.rt_runtime_us ]] ||
+    skip "the kernel has no CONFIG_RT_GROUP_SCHED ($cpu/cpu.rt_runtime_us does not exist)"
+  # A fresh parent (a new group has a budget of 0: its children could get none), and the
+  # default parent /nook.
+  cfg --arg p "/$CG_TAG/rt" '.linux.cgroupsPath = $p | .linux.resources.cpu = {realtimeRuntime: 20000, realtimePeriod: 100000}'
+  start_sleeper rt1-$CG_TAG
+  assert_equal "$(cg_read "$PID" cpu.rt_runtime_us)" 20000 "cpu.rt_runtime_us"
+  assert_equal "$(cg_read "$PID" cpu.rt_period_us)" 100000 "cpu.rt_period_us"
+  # the parent holds what its child does (20000/100000 of its 1 s period)
+  assert_equal "$(cat "$cpu/$CG_TAG/cpu.rt_runtime_us")" 200000 "parent's cpu.rt_runtime_us"
+  # a second child adds its share to the parent's
+  cfg --arg p "/$CG_TAG/rt2" '.linux.cgroupsPath = $p | .linux.resources.cpu = {realtimeRuntime: 10000}'
+  start_sleeper rt2-$CG_TAG
+  assert_equal "$(cg_read "$PID" cpu.rt_runtime_us)" 10000 "second child's cpu.rt_runtime_us"
+  assert_equal "$(cat "$cpu/$CG_TAG/cpu.rt_runtime_us")" 210000 "parent's after the second"
+  # the default parent /nook
+  cfg 'del(.linux.cgroupsPath) | .linux.resources.cpu = {realtimeRuntime: 5000}'
+  start_sleeper rt3-$CG_TAG
+  assert_equal "$(cg_read "$PID" cpu.rt_runtime_us)" 5000 "cpu.rt_runtime_us below /nook"
+  [[ $(cat "$cpu/nook/cpu.rt_runtime_us") -ge 5000 ]]
+  # more than the host has is refused, with the file and errno
+  cfg --arg p "/$CG_TAG/rt4" '.linux.cgroupsPath = $p | .linux.resources.cpu = {realtimeRuntime: 990000}'
+  set_args /probe sleep 300
+  nook_create rt4-$CG_TAG
+  assert_failure
+  assert_output_contains "cpu.rt_runtime_us"
+  assert_output_contains "Invalid argument"
+  assert_no_container rt4-$CG_TAG
+}
+
 @test "cgroup: cpuset cpus/mems are written (and a fresh v1 cpuset gets its parent's)" {
   needs_cgroup
   cfg '.linux.resources.cpu = {cpus: "0", mems: "0"}'

@@ -168,3 +168,81 @@ load ../lib/common
   assert_success
   assert_no_container nopath
 }
+
+# ---------------------------------------------------------------------------------------------
+# runc and crun parity (docs/runc-parity.md)
+
+@test "cli: a --log that cannot be opened fails the command, as in runc" {
+  local log=$TEST_DIR/no-such-dir/log.json
+  run nook --log "$log" list
+  assert_failure
+  assert_one_error_line "open --log $log: No such file or directory"
+  set_args /probe sleep 30
+  nook_create logbad --log-format json
+  assert_success
+  # `state` (its pre-libc path included) and create fail the same way
+  run nook --log "$log" state logbad
+  assert_failure
+  assert_one_error_line "open --log $log: No such file or directory"
+  run nook --log "$log" --log-format json create --bundle "$BUNDLE" logbad2
+  assert_failure
+  assert_one_error_line "No such file or directory"
+  assert_no_container logbad2
+  run nook --log "$TEST_DIR" state logbad
+  assert_failure
+  assert_one_error_line "Is a directory"
+}
+
+@test "cli: crun's --config FILE for create and run, relative to the current directory" {
+  runtime_is_runc && skip "runc has no --config"
+  set_args /probe echo from-bundle
+  jq '.process.args = ["/probe", "echo", "from-other"]' "$BUNDLE/config.json" >"$TEST_DIR/other.json"
+  mkdir -p "$TEST_DIR/cwd"
+  if is_user_mode; then chown "$NOOK_AS_USER_UID:$NOOK_AS_USER_GID" "$TEST_DIR/cwd"; fi
+  cp "$TEST_DIR/other.json" "$TEST_DIR/cwd/other.json"
+  # root.path ("rootfs") stays relative to the bundle
+  cd "$TEST_DIR/cwd"
+  run --separate-stderr nook run --bundle "$BUNDLE" --config other.json cfg1
+  assert_success
+  assert_output "from-other"
+  run --separate-stderr nook run -f "$TEST_DIR/other.json" --bundle "$BUNDLE" cfg2
+  assert_success
+  assert_output "from-other"
+  nook_create cfg3 --config other.json
+  assert_success
+  assert_equal "$(state_field cfg3 .bundle)" "$BUNDLE" "bundle in state"
+  run nook run --bundle "$BUNDLE" --config missing.json cfg4
+  assert_failure
+  assert_one_error_line "$TEST_DIR/cwd/missing.json: No such file or directory"
+}
+
+@test "cli: LISTEN_FDS passes descriptors 3.. on with LISTEN_FDS and LISTEN_PID set for the program" {
+  echo first >"$TEST_DIR/a"
+  echo second >"$TEST_DIR/b"
+  echo third >"$TEST_DIR/c"
+  chmod 0644 "$TEST_DIR/a" "$TEST_DIR/b" "$TEST_DIR/c"
+  local script='echo "$LISTEN_FDS $LISTEN_PID $$"; /probe cat /proc/self/fd/3; /probe cat /proc/self/fd/4; /probe cat /proc/self/fd/5 || true'
+  set_args /bin/sh -c "$script"
+  # LISTEN_PID unset (crun's test): the descriptors are nook's to pass on; --preserve-fds
+  # counts from after them (runc, crun)
+  export LISTEN_FDS=2
+  run --separate-stderr nook run --bundle "$BUNDLE" --preserve-fds 1 lfd1 3<"$TEST_DIR/a" 4<"$TEST_DIR/b" 5<"$TEST_DIR/c"
+  assert_success
+  assert_output $'2 1 1\nfirst\nsecond\nthird'
+  # without --preserve-fds the one after them is not passed
+  run --separate-stderr nook run --bundle "$BUNDLE" lfd2 3<"$TEST_DIR/a" 4<"$TEST_DIR/b" 5<"$TEST_DIR/c"
+  assert_success
+  assert_output $'2 1 1\nfirst\nsecond\nENOENT'
+  # the config's own LISTEN_PID is kept (crun)
+  set_env LISTEN_PID=7
+  run --separate-stderr nook run --bundle "$BUNDLE" lfd3 3<"$TEST_DIR/a" 4<"$TEST_DIR/b"
+  assert_success
+  assert_output $'2 7 1\nfirst\nsecond\nENOENT'
+  # LISTEN_PID naming another process: the descriptors are not nook's (sd_listen_fds, runc)
+  cfg '.process.env |= map(select(startswith("LISTEN_") | not))'
+  export LISTEN_PID=1
+  run --separate-stderr nook run --bundle "$BUNDLE" lfd4 3<"$TEST_DIR/a" 4<"$TEST_DIR/b"
+  assert_success
+  assert_output $'  1\nENOENT\nENOENT\nENOENT'
+  unset LISTEN_FDS LISTEN_PID
+}

@@ -119,6 +119,27 @@ createContainer inside-ns"
   expect_create_error hkt "timed out"
 }
 
+@test "hooks: without env the runtime's hooks get nook's environment, the container's get process.env" {
+  local out=$TEST_DIR/hookenv.out p
+  user_file "$out"
+  # runc and crun: a hook without `env` runs with the runtime's environment (Go's exec with a
+  # nil Env; environ); `env: []` is an empty environment. createContainer runs in the
+  # container's process, which (as runc's init) has process.env by then.
+  for ph in prestart createRuntime poststart createContainer; do
+    p=$(hook_script "env-$ph" "echo \"$ph \${NOOK_HOOKENV:-unset}\" >>$out")
+    cfg --arg ph "$ph" --arg p "$p" '.hooks[$ph] += [{path: $p}]'
+  done
+  p=$(hook_script env-empty "echo \"empty \${NOOK_HOOKENV:-unset}\" >>$out")
+  cfg --arg p "$p" '.hooks.prestart += [{path: $p, env: []}]'
+  set_env NOOK_HOOKENV=from-config
+  export NOOK_HOOKENV=from-caller
+  inside hkenv /probe echo ran
+  assert_success
+  assert_output "ran"
+  run sort "$out"
+  assert_output $'createContainer from-config\ncreateRuntime from-caller\nempty unset\npoststart from-caller\nprestart from-caller'
+}
+
 @test "hooks: a failing poststart hook is a warning only, as the spec says" {
   add_hook poststart fail-poststart "exit 4"
   inside hkps /probe echo ran

@@ -225,6 +225,48 @@ setup() { config_setup; }
   assert_output "from the bundle"
 }
 
+# runc opens bind sources on the host's side; nook opens them with the caller's rights too
+# (send_bind_sources in mounts.cpp). Root: the container's root is host uid 100000, which
+# cannot search the mode 0000 directory. Unprivileged: the container's root is the caller's
+# own uid, which may search its own directory there (CAP_DAC_OVERRIDE over its own files) but
+# not on the host: the source is resolved by the container, as before.
+@test "mounts: a bind source below a directory the container's root cannot search" {
+  user_dir "$TEST_DIR/locked" "$TEST_DIR/locked/src" "$TEST_DIR/open" "$TEST_DIR/open/src"
+  user_file "$TEST_DIR/locked/src/hello" "hello"
+  user_file "$TEST_DIR/open/src/hello" "open"
+  ln -s src "$TEST_DIR/open/link"
+  chmod 0000 "$TEST_DIR/locked"
+  if is_root_mode; then
+    add_namespace user
+    cfg '.linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}] | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
+    chown -R 100000:100000 "$ROOTFS"
+  fi
+  add_mount /mnt/plain bind "$TEST_DIR/locked/src" bind
+  add_mount /mnt/rbind-ro bind "$TEST_DIR/locked/src" rbind ro
+  add_mount /mnt/file bind "$TEST_DIR/locked/src/hello" bind
+  # a source with a symlink in it is resolved as before, by the container
+  add_mount /mnt/vialink bind "$TEST_DIR/open/link" bind
+  inside_sh lock1 '/probe cat /mnt/plain/hello; /probe cat /mnt/rbind-ro/hello; /probe cat /mnt/file; /probe cat /mnt/vialink/hello; /probe write /mnt/rbind-ro/x || true'
+  chmod 0755 "$TEST_DIR/locked"
+  assert_success
+  assert_output $'hello\nhello\nhello\nopen\nEROFS'
+}
+
+@test "mounts: a bind source is never resolved through a symlink with the caller's rights" {
+  skip_in_user_mode "the caller's rights are the container root's"
+  mkdir -p "$TEST_DIR/locked/src"
+  echo secret >"$TEST_DIR/locked/src/hello"
+  ln -s src "$TEST_DIR/locked/link"
+  chmod 0000 "$TEST_DIR/locked"
+  add_namespace user
+  cfg '.linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}] | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
+  chown -R 100000:100000 "$ROOTFS"
+  # the symlink is followed by the container's root (uid 100000), which cannot search there
+  add_mount /mnt/l bind "$TEST_DIR/locked/link" bind
+  expect_create_error lock2 "Permission denied"
+  chmod 0755 "$TEST_DIR/locked"
+}
+
 @test "mounts: a destination through a symlink out of the rootfs stays in the rootfs" {
   user_dir "$TEST_DIR/hostdir" "$TEST_DIR/hostdir2"
   ln -s "$TEST_DIR/hostdir" "$ROOTFS/escape-abs"

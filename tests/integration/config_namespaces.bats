@@ -214,6 +214,28 @@ host_ns() { stat -L -c %i "/proc/self/ns/$1"; }
   fi
 }
 
+@test "sysctl: kernel.hostname is refused for hostname; kernel.domainname may not contradict domainname" {
+  # runc and crun: the spec's own keys set these; kernel.hostname is always refused.
+  add_namespace uts
+  cfg '.linux.sysctl = {"kernel.hostname": "viasysctl"}'
+  nook_create sysh1
+  assert_failure
+  assert_one_error_line "/linux/sysctl/kernel.hostname: not allowed: set the container's host name with the spec's \`hostname\` key"
+  assert_no_container sysh1
+  # crun: kernel.domainname that differs from `domainname` is refused; the same value is not
+  cfg '.linux.sysctl = {"kernel.domainname": "one.example"} | .domainname = "two.example"'
+  nook_create sysh2
+  assert_failure
+  assert_one_error_line "/linux/sysctl/kernel.domainname: conflicts with the spec's \`domainname\` key"
+  assert_no_container sysh2
+  if is_root_mode; then
+    cfg '.linux.sysctl = {"kernel.domainname": "two.example"}'
+    inside sysh3 /keyprobe domainname
+    assert_success
+    assert_output "two.example"
+  fi
+}
+
 @test "sysctl: a net sysctl without a network namespace of the container's is refused" {
   remove_namespace network
   cfg '.linux.sysctl = {"net.ipv4.ip_forward": "1"}'

@@ -12,6 +12,7 @@
 #include "cli.hpp"
 #include "config.hpp"
 #include "error.hpp"
+#include "seccomp.hpp"
 #include "state.hpp"
 
 namespace nook::cli {
@@ -33,6 +34,12 @@ CLI::App* add_verb(CLI::App& app, const char* name, const char* description) {
   CLI::App* sub = app.add_subcommand(name, description);
   sub->fallthrough();
   return sub;
+}
+
+bool is_verb(const std::string& name) {
+  for (auto& v : verbs())
+    if (name == v.first) return true;
+  return false;
 }
 
 std::string find_verb(int argc, char** argv) {
@@ -117,8 +124,14 @@ std::vector<std::string> normalise(const CLI::App& app, int argc, char** argv) {
 
 std::map<std::string, std::function<void()>> build_app(CLI::App& app, Globals& g,
                                                        const std::string& only) {
-  app.set_version_flag("-v,--version",
-                       std::string("nook version ") + NOOK_VERSION + "\nspec: " + kOciVersion);
+#ifndef NOOK_COMMIT
+#define NOOK_COMMIT "unknown"
+#endif
+  // runc's layout: version, commit, spec, then the libraries that matter (no Go here).
+  app.set_version_flag("-v,--version", [] {
+    return std::string("nook version ") + NOOK_VERSION + "\ncommit: " + NOOK_COMMIT +
+           "\nspec: " + kOciVersion + "\nlibseccomp: " + seccomp_library_version();
+  });
   app.require_subcommand(1);
   // An empty --root is an error, not the default (issue 14, finding 10): "" is what an unset
   // variable gives (--root "$ROOT"), and it must not quietly select another state directory.
@@ -138,9 +151,15 @@ std::map<std::string, std::function<void()>> build_app(CLI::App& app, Globals& g
                "the systemd cgroup driver: a transient unit per container, asked for over "
                "D-Bus (linux.cgroupsPath \"slice:prefix:name\"); cgroupfs when no systemd is "
                "reachable");
+  // runc parses it with Go's ParseBool (or "auto"); any other value is refused, as there.
   app.add_option("--rootless", g.rootless,
                  "accepted for runc compatibility (true|false|auto): nook decides from the "
-                 "caller's privileges");
+                 "caller's privileges")
+      ->check(CLI::IsMember({"true", "false", "auto", "1", "0", "t", "f", "T", "F", "TRUE", "FALSE",
+                             "True", "False"}));
+  app.add_option("--criu", g.criu,
+                 "accepted for runc compatibility: the CRIU binary for checkpoint/restore, "
+                 "which nook does not implement");
   app.add_option("--cgroup-manager", g.cgroup_manager,
                  "crun's cgroup driver choice: cgroupfs, systemd (= --systemd-cgroup) or "
                  "disabled (no cgroup)")

@@ -16,6 +16,7 @@ struct Globals {
   std::string log_format = "text";
   bool systemd_cgroup = false;  // --systemd-cgroup
   std::string rootless = "auto";
+  std::string criu;            // --criu: accepted, unused (no checkpoint/restore)
   std::string cgroup_manager;  // crun's --cgroup-manager
   int exit_code = 0;
 
@@ -37,6 +38,8 @@ struct Verb {
   Verb(const char* name, VerbSetup setup);
 };
 std::vector<std::pair<const char*, VerbSetup>>& verbs();
+// Whether `name` is a registered verb.
+bool is_verb(const std::string& name);
 
 // Adds a subcommand with nook's conventions: global flags accepted after it too.
 CLI::App* add_verb(CLI::App& app, const char* name, const char* description);

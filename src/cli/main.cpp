@@ -18,7 +18,27 @@ int main(int argc, char** argv) {
   Globals g;
   CLI::App app{"nook: an unprivileged OCI container runtime (runc-compatible command line)",
                "nook"};
-  auto actions = build_app(app, g, find_verb(argc, argv));
+  // `help` and `help VERB` are `--help` and `VERB --help`, as in runc; a word in the verb's
+  // place that is no verb is named as such (CLI11 would call it an unexpected argument).
+  std::string verb = find_verb(argc, argv);
+  std::vector<char*> help_argv;
+  if (verb == "help") {
+    int at = 1;
+    while (at < argc && std::string_view(argv[at]) != "help") at++;
+    help_argv.push_back(argv[0]);
+    if (at + 1 < argc) help_argv.push_back(argv[at + 1]);
+    help_argv.push_back(const_cast<char*>("--help"));
+    help_argv.push_back(nullptr);
+    argc = static_cast<int>(help_argv.size()) - 1;
+    argv = help_argv.data();
+    verb = find_verb(argc, argv);
+  }
+  if (!verb.empty() && !is_verb(verb)) {
+    std::string m = "nook: unknown command \"" + verb + "\" (nook --help lists them)\n";
+    (void)!::write(2, m.data(), m.size());
+    return 1;
+  }
+  auto actions = build_app(app, g, verb);
   std::vector<std::string> args = normalise(app, argc, argv);
   try {
     app.parse(args);

@@ -539,4 +539,10 @@ std::span<const sock_filter> root_emulation_program() {
 #endif
 }
 
+std::string seccomp_library_version() {
+  const scmp_version* v = seccomp_version();
+  if (!v) return "unknown";
+  return std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->micro);
+}
+
 }  // namespace nook

@@ -28,6 +28,9 @@ inline constexpr const char* kRootEmulationAnnotation = "run.nook.root-emulation
 // Checks the profile once at create time (syscall names may be unknown to this libseccomp:
 // those are skipped with a warning, as runc does; unknown actions, ops, architectures and
 // flags are errors). Throws nook::Error naming "/linux/seccomp/...".
+// libseccomp's version as the library reports it ("2.5.4"), for `nook --version`.
+std::string seccomp_library_version();
+
 void seccomp_validate(const Seccomp& profile, const std::string& file);
 
 // Loads, in the container process: first the root emulation filter (if emulate_root), then

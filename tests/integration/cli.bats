@@ -11,6 +11,33 @@ load ../lib/common
   run nook_raw -v
   assert_success
   assert_output_matches '[0-9]+\.[0-9]+'
+  # runc's layout: version, commit, spec, then the library versions
+  run nook_raw --version
+  assert_equal "$(cut -d: -f1 <<<"${lines[1]}") $(cut -d: -f1 <<<"${lines[2]}") $(cut -d: -f1 <<<"${lines[3]}")" \
+    "commit spec libseccomp" "--version lines 2-4"
+  assert_output_matches $'\nlibseccomp: [0-9]+\\.[0-9]+\\.[0-9]+$'
+}
+
+@test "cli: help, help VERB and VERB --help; an unknown command in one line" {
+  run nook_raw help
+  assert_success
+  assert_output_contains "Usage: nook"
+  assert_output_contains "update"
+  run nook_raw help run
+  assert_success
+  assert_output_contains "Usage: nook run"
+  run nook_raw --debug help kill
+  assert_success
+  assert_output_contains "Usage: nook kill"
+  run nook_raw run --help
+  assert_success
+  assert_output_contains "--keep"
+  run --separate-stderr nook_raw frobnicate x
+  assert_failure
+  assert_equal "$stderr" 'nook: unknown command "frobnicate" (nook --help lists them)' "stderr"
+  run --separate-stderr nook_raw help frobnicate
+  assert_failure
+  assert_equal "$stderr" 'nook: unknown command "frobnicate" (nook --help lists them)' "stderr"
 }
 
 @test "cli: spec writes a default config.json that runs" {
@@ -129,9 +156,22 @@ load ../lib/common
 }
 
 @test "cli: --rootless and --systemd-cgroup are accepted" {
-  run nook --rootless true list
+  local v
+  # runc reads --rootless with Go's ParseBool, or "auto"
+  for v in true auto 1 0 t F TRUE False; do
+    run nook --rootless "$v" list
+    assert_success
+  done
+  for v in maybe yes "" 2; do
+    run --separate-stderr nook --rootless "$v" list
+    assert_failure
+    output=$stderr
+    assert_one_error_line "rootless"
+  done
+  # runc's --criu PATH (checkpoint/restore's CRIU): accepted, in either dash form
+  run nook --criu /usr/sbin/criu list
   assert_success
-  run nook --rootless auto list
+  run nook -criu /usr/sbin/criu list
   assert_success
   run nook --systemd-cgroup list
   assert_success
@@ -245,4 +285,22 @@ load ../lib/common
   assert_success
   assert_output $'  1\nENOENT\nENOENT\nENOENT'
   unset LISTEN_FDS LISTEN_PID
+}
+
+@test "cli: checkpoint, restore and exec --cgroup are refused in one line" {
+  run --separate-stderr nook checkpoint --image-path "$TEST_DIR/img" --leave-running c1
+  assert_failure
+  output=$stderr
+  assert_one_error_line "checkpoint is not supported by nook"
+  run --separate-stderr nook restore -d --bundle "$BUNDLE" --image-path "$TEST_DIR/img" c1
+  assert_failure
+  output=$stderr
+  assert_one_error_line "restore is not supported by nook"
+  set_args /probe sleep 100
+  create_container c1
+  run nook start c1
+  run --separate-stderr nook exec --cgroup sub c1 /probe echo hi
+  assert_failure
+  output=$stderr
+  assert_one_error_line "exec --cgroup sub"
 }

@@ -1,5 +1,5 @@
-// What the set-up files of the container's file system share (mounts.cpp, devices.cpp,
-// sysctl.cpp); not an interface for other modules (mounts.hpp is).
+// What the set-up files of the container's file system share (mounts.cpp, masks.cpp,
+// devices.cpp, sysctl.cpp); not an interface for other modules (mounts.hpp is).
 #pragma once
 #include <linux/openat2.h>
 #include <sys/types.h>
@@ -16,6 +16,10 @@ int openat2_retry(int dirfd, const char* path, struct open_how* how);
 
 // "/proc/self/fd/N": a path naming what `fd` is open on (mount(2) takes paths).
 std::string fd_path(int fd);
+
+// Flags of the mount at `fd` that an unprivileged user namespace may not clear (they are
+// "locked" when the mount was inherited from a more privileged namespace).
+unsigned long locked_flags(int fd);
 
 // "directory", "symlink", "character device", ... for messages.
 const char* file_kind(mode_t m);

@@ -16,21 +16,34 @@ namespace nook {
 
 using json = nlohmann::json;
 
-std::optional<uint64_t> stat_field(std::string_view text, std::string_view key) {
+namespace {
+
+// Calls f(line) for each line of `text` (without its newline); f returns false to stop.
+template <class F>
+void each_line(std::string_view text, F f) {
   size_t pos = 0;
   while (pos < text.size()) {
     size_t end = text.find('\n', pos);
     if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(pos, end - pos);
+    if (!f(text.substr(pos, end - pos))) return;
     pos = end + 1;
+  }
+}
+
+}  // namespace
+
+std::optional<uint64_t> stat_field(std::string_view text, std::string_view key) {
+  std::optional<uint64_t> out;
+  each_line(text, [&](std::string_view line) {
     if (line.size() > key.size() && line.starts_with(key) && line[key.size()] == ' ') {
       std::string_view v = line.substr(key.size() + 1);
       uint64_t n = 0;
       auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-      if (ec == std::errc()) return n;
+      if (ec == std::errc()) out = n;
     }
-  }
-  return std::nullopt;
+    return !out;
+  });
+  return out;
 }
 
 uint64_t limit_value(std::string_view text) {
@@ -43,16 +56,11 @@ uint64_t limit_value(std::string_view text) {
 
 json io_stat_blkio(std::string_view text) {
   json bytes = json::array(), ios = json::array();
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(pos, end - pos);
-    pos = end + 1;
+  each_line(text, [&](std::string_view line) {
     unsigned long long major = 0, minor = 0;
     auto colon = line.find(':'), space = line.find(' ');
     if (colon == std::string_view::npos || space == std::string_view::npos || colon > space)
-      continue;
+      return true;
     std::from_chars(line.data(), line.data() + colon, major);
     std::from_chars(line.data() + colon + 1, line.data() + space, minor);
     auto field = [&](std::string_view name) -> uint64_t {
@@ -72,7 +80,8 @@ json io_stat_blkio(std::string_view text) {
     bytes.push_back(entry("Write", field("wbytes")));
     ios.push_back(entry("Read", field("rios")));
     ios.push_back(entry("Write", field("wios")));
-  }
+    return true;
+  });
   json b = json::object();
   if (!bytes.empty()) {
     b["ioServiceBytesRecursive"] = bytes;
@@ -109,18 +118,14 @@ json memory_entry(uint64_t limit, uint64_t usage, uint64_t max, uint64_t failcnt
 
 json raw_map(const std::string& text) {
   json raw = json::object();
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string::npos) end = text.size();
-    std::string line = text.substr(pos, end - pos);
-    pos = end + 1;
+  each_line(text, [&](std::string_view line) {
     auto sp = line.find(' ');
-    if (sp == std::string::npos) continue;
     uint64_t v = 0;
-    if (std::from_chars(line.data() + sp + 1, line.data() + line.size(), v).ec == std::errc())
-      raw[line.substr(0, sp)] = v;
-  }
+    if (sp != std::string_view::npos &&
+        std::from_chars(line.data() + sp + 1, line.data() + line.size(), v).ec == std::errc())
+      raw[std::string(line.substr(0, sp))] = v;
+    return true;
+  });
   return raw;
 }
 
@@ -213,17 +218,14 @@ json blkio_stats(const Files& f) {
   // report a device-less total either.
   auto entries = [](const std::string& text) {
     json out = json::array();
-    size_t pos = 0;
-    while (pos < text.size()) {
-      size_t end = text.find('\n', pos);
-      if (end == std::string::npos) end = text.size();
-      std::string line = text.substr(pos, end - pos);
-      pos = end + 1;
+    each_line(text, [&](std::string_view line) {
       unsigned long long major = 0, minor = 0, value = 0;
       char op[16];
-      if (std::sscanf(line.c_str(), "%llu:%llu %15s %llu", &major, &minor, op, &value) == 4)
+      if (std::sscanf(std::string(line).c_str(), "%llu:%llu %15s %llu", &major, &minor, op,
+                      &value) == 4)
         out.push_back({{"major", major}, {"minor", minor}, {"op", op}, {"value", value}});
-    }
+      return true;
+    });
     return out;
   };
   if (auto s = f.v1("blkio.throttle.io_service_bytes_recursive"))

@@ -281,6 +281,13 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
     run_hooks(cfg.hooks.prestart, hook_state, "prestart", false, init.get());
     run_hooks(cfg.hooks.create_runtime, hook_state, "createRuntime", false, init.get());
   };
+  if (cfg.linux.seccomp && seccomp_has_listener(*cfg.linux.seccomp))
+    r.seccomp = [&](int listener) {
+      // The container is still being created: runc's "creating", with the process's PID.
+      seccomp_send_listener(*cfg.linux.seccomp, listener,
+                            seccomp_process_state(*cfg.linux.seccomp, child.pid(),
+                                                  oci_state_json(L.state, Status::creating)));
+    };
   await_child(child, r);
   test_pause("create-ready");
   if (mode != Mode::foreground) {

@@ -161,7 +161,7 @@ Prepared prepare(const ExecChild& c) {
 
   apply_rlimits(proc.rlimits);
   return finish_process(proc, cfg.linux.seccomp ? &*cfg.linux.seccomp : nullptr, c.emulate_root,
-                        c.setgroups_ok);
+                        c.setgroups_ok, c.sync_fd);
 }
 
 [[noreturn]] void exec_child(const ExecChild& c) {
@@ -465,7 +465,15 @@ int container_exec(const std::string& root, const std::string& id, const ExecOpt
     cgroup_join(st.cgroup, child.pid(), !migrate_v2);
     child.go({}, "exec process exited during set-up");
   }
-  await_child(child, Replies{});  // any message is a failure; EOF: execve closed the channel
+  Replies replies;  // any other message is a failure; EOF: execve closed the channel
+  if (cfg.linux.seccomp && seccomp_has_listener(*cfg.linux.seccomp))
+    replies.seccomp = [&](int listener) {
+      // runc's choice for exec: the exec'd process's PID, the container's state as running.
+      seccomp_send_listener(*cfg.linux.seccomp, listener,
+                            seccomp_process_state(*cfg.linux.seccomp, child.pid(),
+                                                  oci_state_json(st, Status::running)));
+    };
+  await_child(child, replies);
   write_child_pid_file(o.pid_file, child.pid());
   pid_t pid = child.release();  // the program runs: it is no longer ours to kill
   if (o.detach) return 0;

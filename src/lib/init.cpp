@@ -157,7 +157,7 @@ Prepared prepare(const InitSpec& s, const std::string& state_json, std::vector<F
 
   // Seccomp, user, capabilities, cwd, executable: as for exec.
   return finish_process(proc, cfg.linux.seccomp ? &*cfg.linux.seccomp : nullptr, s.emulate_root,
-                        !s.ids.single_id || s.ids.privileged);
+                        !s.ids.single_id || s.ids.privileged, s.sync_fd);
 }
 
 }  // namespace

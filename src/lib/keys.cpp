@@ -214,8 +214,8 @@ constexpr KeyPolicy kKeys[] = {
     {"/linux/seccomp/flags", "", "`linux.seccomp.flags`", Treatment::honoured, Treatment::honoured,
      ""},
     {"/linux/seccomp/listenerPath /linux/seccomp/listenerMetadata", "",
-     "`linux.seccomp.listenerPath`, `listenerMetadata`", Treatment::refused, Treatment::refused,
-     "seccomp notification listeners are not supported by nook"},
+     "`linux.seccomp.listenerPath`, `listenerMetadata`", Treatment::honoured, Treatment::honoured,
+     ""},
     {"/linux/seccomp/syscalls/*/names /linux/seccomp/syscalls/*/action "
      "/linux/seccomp/syscalls/*/errnoRet",
      "", "`linux.seccomp.syscalls[].names/action/errnoRet`", Treatment::honoured,

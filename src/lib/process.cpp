@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include "error.hpp"
 #include "fd.hpp"
@@ -22,6 +23,8 @@
 #include "log.hpp"
 #include "names.hpp"
 #include "seccomp.hpp"
+#include "spawn.hpp"
+#include "sync.hpp"
 
 namespace nook {
 
@@ -337,11 +340,30 @@ std::string enter_cwd_find_exe(const Process& proc, const std::vector<std::strin
   }
 }
 
+// The profile's listener, if the filter made one, to the parent (which sends it to the agent
+// at listenerPath), then closed: it must not reach the container's program. Until the agent
+// has it, a call the profile sends to the agent would wait for nobody; the one call made
+// before the parent has it is the sendmsg here, which seccomp_validate keeps out of
+// SCMP_ACT_NOTIFY (and nothing is allocated: no brk or mmap in between). The parent answers
+// SECCOMP_DONE once the agent has it, or kills us.
+void hand_over_listener(int sync_fd, int listener) {
+  if (listener < 0) return;
+  if (!sync::send_one_fd(sync_fd, sync::kSeccomp, listener)) _exit(1);  // the parent gave up
+  ::close(listener);
+  child_wait(sync_fd, sync::kSeccompDone);
+}
+
 }  // namespace
 
 Prepared finish_process(const Process& proc, const Seccomp* profile, bool emulate_root,
-                        bool setgroups_ok) {
+                        bool setgroups_ok, int sync_fd) {
   std::vector<std::string> env = container_env(proc);
+  // Compiled here, while allocating is harmless: loading it is system calls only.
+  std::optional<SeccompProgram> prog;
+  if (profile) prog = seccomp_compile(*profile);
+  auto load_filters = [&] {
+    hand_over_listener(sync_fd, seccomp_install(prog ? &*prog : nullptr, emulate_root));
+  };
   // Without no_new_privs the filters need CAP_SYS_ADMIN, so they go in now, before the user
   // switch and the capability drop (those use syscall_unemulated(), which the emulation lets
   // through), and the cwd and program checks, which a filter may deny (getcwd, newfstatat,
@@ -357,7 +379,7 @@ Prepared finish_process(const Process& proc, const Seccomp* profile, bool emulat
     // In single-ID mode no_new_privs changes nothing a process could otherwise do.
     if (emulate_root && !has_cap(CAP_SYS_ADMIN) && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
       throw_sys("prctl", "PR_SET_NO_NEW_PRIVS");
-    seccomp_load(profile, emulate_root);
+    load_filters();
   }
   // The bounding set needs CAP_SETPCAP, which a non-root process.user no longer has
   // effective after the switch; the other sets are set after it (KEEPCAPS keeps permitted).
@@ -368,7 +390,7 @@ Prepared finish_process(const Process& proc, const Seccomp* profile, bool emulat
     throw_sys("prctl", "PR_SET_NO_NEW_PRIVS");
   if (!filters_first) {
     exe = enter_cwd_find_exe(proc, env);
-    if (want_filters) seccomp_load(profile, emulate_root);
+    if (want_filters) load_filters();
   }
   return {exe, std::move(env)};
 }

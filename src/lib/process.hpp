@@ -59,9 +59,11 @@ struct Prepared {
 // they then need CAP_SYS_ADMIN; else last), bounding set, user switch, capabilities,
 // no_new_privs, umask, cwd (checked to be inside the root: CVE-2024-21626), the executable.
 // `profile` may be null; `emulate_root` adds the root emulation filter
-// (docs/root-emulation.md). Throws ExecError when the executable is not found.
+// (docs/root-emulation.md). A profile with a seccomp notify listener hands it to the parent
+// over `sync_fd` right after loading and waits for its answer (seccomp.hpp). Throws ExecError
+// when the executable is not found.
 Prepared finish_process(const Process& proc, const Seccomp* profile, bool emulate_root,
-                        bool setgroups_ok);
+                        bool setgroups_ok, int sync_fd);
 
 // Keeps fds 0..2 and 3..3+preserve-1 (clearing their close-on-exec flag) and every fd in
 // `keep`; closes everything else.

@@ -7,15 +7,19 @@
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "error.hpp"
 #include "fd.hpp"
@@ -42,6 +46,7 @@ constexpr ActionName kActions[] = {
     {"SCMP_ACT_TRACE", SCMP_ACT_TRACE(0), true},
     {"SCMP_ACT_ALLOW", SCMP_ACT_ALLOW, false},
     {"SCMP_ACT_LOG", SCMP_ACT_LOG, false},
+    {"SCMP_ACT_NOTIFY", SCMP_ACT_NOTIFY, false},  // needs listenerPath (seccomp_validate)
 };
 
 // The kernel turns SECCOMP_RET_ERRNO data above MAX_ERRNO into MAX_ERRNO; the TRACE data is
@@ -66,21 +71,28 @@ constexpr OpName kOps[] = {
 
 struct FlagName {
   const char* name;
-  unsigned flag;  // 0: known but refused
-  const char* refusal;
+  unsigned flag;
 };
 
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)  // Linux 5.19
+#endif
+
+// Every flag runtime-spec names is loaded as given. NEW_LISTENER is also implied by a
+// SCMP_ACT_NOTIFY rule; the listener goes to listenerPath (seccomp_send_listener).
 constexpr FlagName kFlags[] = {
-    {"SECCOMP_FILTER_FLAG_TSYNC", SECCOMP_FILTER_FLAG_TSYNC, nullptr},
-    {"SECCOMP_FILTER_FLAG_LOG", SECCOMP_FILTER_FLAG_LOG, nullptr},
-    {"SECCOMP_FILTER_FLAG_SPEC_ALLOW", SECCOMP_FILTER_FLAG_SPEC_ALLOW, nullptr},
-    {"SECCOMP_FILTER_FLAG_NEW_LISTENER", 0,
-     "needs a seccomp notification listener, which nook does not support"},
-    {"SECCOMP_FILTER_FLAG_TSYNC_ESRCH", 0,
-     "only matters with a seccomp notification listener, which nook does not support"},
-    {"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", 0,
-     "only matters with a seccomp notification listener, which nook does not support"},
+    {"SECCOMP_FILTER_FLAG_TSYNC", SECCOMP_FILTER_FLAG_TSYNC},
+    {"SECCOMP_FILTER_FLAG_LOG", SECCOMP_FILTER_FLAG_LOG},
+    {"SECCOMP_FILTER_FLAG_SPEC_ALLOW", SECCOMP_FILTER_FLAG_SPEC_ALLOW},
+    {"SECCOMP_FILTER_FLAG_NEW_LISTENER", SECCOMP_FILTER_FLAG_NEW_LISTENER},
+    {"SECCOMP_FILTER_FLAG_TSYNC_ESRCH", SECCOMP_FILTER_FLAG_TSYNC_ESRCH},
+    {"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV},
 };
+
+// The calls the container process makes between loading a filter with a listener and the
+// moment the agent has that listener: a SCMP_ACT_NOTIFY on them would wait for an agent that
+// cannot answer yet (runc refuses `write` for its own hand-over the same way).
+constexpr const char* kHandOverSyscalls[] = {"sendmsg"};
 
 std::string quoted(const std::string& s) {
   return "\"" + s + "\"";
@@ -103,10 +115,6 @@ std::string syscall_ptr(size_t i) {
 // errnoRet property that goes with it.
 uint32_t resolve_action(const Where& w, const std::string& name, std::optional<uint32_t> err,
                         const std::string& ptr, const std::string& errno_ptr) {
-  if (name == "SCMP_ACT_NOTIFY")
-    w.fail(ptr,
-           "SCMP_ACT_NOTIFY is not supported: nook has no seccomp notification listener "
-           "support (listenerPath)");
   for (const auto& a : kActions) {
     if (name != a.name) continue;
     if (!a.takes_errno) {
@@ -152,7 +160,6 @@ unsigned resolve_flags(const Where& w, const std::vector<std::string>& flags) {
     for (const auto& k : kFlags)
       if (flags[i] == k.name) f = &k;
     if (!f) w.fail(ptr, "unknown flag " + quoted(flags[i]));
-    if (!f->flag) w.fail(ptr, "flag " + flags[i] + " is not supported: it " + f->refusal);
     out |= f->flag;
   }
   return out;
@@ -379,10 +386,16 @@ constexpr Program kArmProgram = build_program(kArmBlocks);
 
 // --- Loading --------------------------------------------------------------------------------
 
-void install_program(const sock_filter* insns, size_t len, unsigned flags, const char* what) {
+// Returns the listener's descriptor with SECCOMP_FILTER_FLAG_NEW_LISTENER (close-on-exec: the
+// kernel makes it so), else -1.
+int install_program(const sock_filter* insns, size_t len, unsigned flags, const char* what) {
   struct sock_fprog prog = {static_cast<unsigned short>(len), const_cast<sock_filter*>(insns)};
   long rc = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
-  if (rc == 0) return;
+  if (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
+    if (rc >= 0) return static_cast<int>(rc);
+  } else if (rc == 0) {
+    return -1;
+  }
   if (rc > 0)  // TSYNC: the thread that could not be synchronised
     fail(std::string("load ") + what + ": thread " + std::to_string(rc) +
          " could not be synchronised (SECCOMP_FILTER_FLAG_TSYNC)");
@@ -401,18 +414,64 @@ void install_program(const sock_filter* insns, size_t len, unsigned flags, const
 
 // --- Public API -----------------------------------------------------------------------------
 
+bool seccomp_has_listener(const Seccomp& p) {
+  if (std::find(p.flags.begin(), p.flags.end(), "SECCOMP_FILTER_FLAG_NEW_LISTENER") !=
+      p.flags.end())
+    return true;
+  return std::any_of(p.syscalls.begin(), p.syscalls.end(),
+                     [](const SeccompSyscall& sc) { return sc.action == "SCMP_ACT_NOTIFY"; });
+}
+
 void seccomp_validate(const Seccomp& p, const std::string& file) {
   Where w{file};
-  if (!p.listener_path.empty()) w.fail("/listenerPath", key_reason("/linux/seccomp/listenerPath"));
+  if (!p.listener_path.empty()) {
+    if (p.listener_path[0] != '/')
+      w.fail("/listenerPath", "must be an absolute path, not " + quoted(p.listener_path));
+    if (p.listener_path.size() >= sizeof(sockaddr_un::sun_path))
+      w.fail("/listenerPath", "is " + std::to_string(p.listener_path.size()) +
+                                  " bytes long; a unix socket address holds at most " +
+                                  std::to_string(sizeof(sockaddr_un::sun_path) - 1));
+  }
+  // Every call nook makes after loading the filter would go to an agent that does not have
+  // the listener yet (runc refuses it too).
+  if (p.default_action == "SCMP_ACT_NOTIFY")
+    w.fail("/defaultAction",
+           "SCMP_ACT_NOTIFY cannot be the default action: the runtime's own system calls "
+           "between loading the filter and handing its listener to the agent would wait for "
+           "an agent that does not have it yet");
   resolve_action(w, p.default_action, p.default_errno_ret, "/defaultAction", "/defaultErrnoRet");
   for (size_t i = 0; i < p.architectures.size(); i++)
     resolve_arch(w, p.architectures[i], "/architectures/" + std::to_string(i));
   resolve_flags(w, p.flags);
+  for (size_t i = 0; i < p.flags.size(); i++) {
+    if (p.flags[i] == "SECCOMP_FILTER_FLAG_NEW_LISTENER" && p.listener_path.empty())
+      w.fail("/flags/" + std::to_string(i),
+             "SECCOMP_FILTER_FLAG_NEW_LISTENER needs linux.seccomp.listenerPath, the unix "
+             "socket the runtime sends the listener to");
+    // The kernel refuses it (EINVAL) on a filter without a listener.
+    if (p.flags[i] == "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV" && !seccomp_has_listener(p))
+      w.fail("/flags/" + std::to_string(i),
+             "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV applies only to a filter with a listener "
+             "(a SCMP_ACT_NOTIFY rule)");
+  }
   for (size_t i = 0; i < p.syscalls.size(); i++) {
     const SeccompSyscall& sc = p.syscalls[i];
     std::string ptr = syscall_ptr(i);
     if (sc.names.empty()) w.fail(ptr + "/names", "must name at least one system call");
     resolve_action(w, sc.action, sc.errno_ret, ptr + "/action", ptr + "/errnoRet");
+    if (sc.action == "SCMP_ACT_NOTIFY") {
+      if (p.listener_path.empty())
+        w.fail(ptr + "/action",
+               "SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath, the unix socket the runtime "
+               "sends the listener to");
+      for (size_t k = 0; k < sc.names.size(); k++)
+        for (const char* h : kHandOverSyscalls)
+          if (sc.names[k] == h)
+            w.fail(ptr + "/names/" + std::to_string(k),
+                   "SCMP_ACT_NOTIFY cannot apply to " + sc.names[k] +
+                       ": the container process hands the listener to the runtime with it, "
+                       "so it would wait for an agent that does not have the listener yet");
+    }
     for (size_t k = 0; k < sc.args.size(); k++) {
       std::string ap = ptr + "/args/" + std::to_string(k);
       if (sc.args[k].index > 5) w.fail(ap + "/index", "argument index must be 0..5");
@@ -426,6 +485,9 @@ void seccomp_validate(const Seccomp& p, const std::string& file) {
                   std::to_string(seccomp_version()->minor) + "." +
                   std::to_string(seccomp_version()->micro) + ")");
   }
+  if ((!p.listener_path.empty() || !p.listener_metadata.empty()) && !seccomp_has_listener(p))
+    log::debug(w.at("/listenerPath") +
+               ": no rule is SCMP_ACT_NOTIFY, so there is no listener to send (as runc)");
 }
 
 SeccompProgram seccomp_compile(const Seccomp& p) {
@@ -496,24 +558,91 @@ SeccompProgram seccomp_compile(const Seccomp& p) {
   if (::pread(fd.get(), out.insns.data(), static_cast<size_t>(size), 0) != size)
     throw_sys("read", "seccomp program");
   out.flags = resolve_flags(w, p.flags);
+  if (seccomp_has_listener(p)) {
+    out.flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+    // The kernel refuses TSYNC with a listener unless a thread that cannot be synchronised is
+    // reported as ESRCH instead of by its TID; the container process has one thread, so the
+    // flag changes nothing but the kernel's consent.
+    if (out.flags & SECCOMP_FILTER_FLAG_TSYNC) out.flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+  }
   return out;
 }
 
-void seccomp_install(const SeccompProgram* profile, bool emulate_root) {
+int seccomp_install(const SeccompProgram* profile, bool emulate_root) {
   if (emulate_root) {
     auto prog = root_emulation_program();
     if (prog.empty()) fail("root emulation is not available on this architecture");
     install_program(prog.data(), prog.size(), 0, "root emulation seccomp filter");
   }
-  if (profile)
-    install_program(profile->insns.data(), profile->insns.size(), profile->flags,
-                    "seccomp filter (linux.seccomp)");
+  if (!profile) return -1;
+  return install_program(profile->insns.data(), profile->insns.size(), profile->flags,
+                         "seccomp filter (linux.seccomp)");
 }
 
-void seccomp_load(const Seccomp* profile, bool emulate_root) {
+int seccomp_load(const Seccomp* profile, bool emulate_root) {
   if (!profile) return seccomp_install(nullptr, emulate_root);
   SeccompProgram prog = seccomp_compile(*profile);
-  seccomp_install(&prog, emulate_root);
+  return seccomp_install(&prog, emulate_root);
+}
+
+// --- The listener's way to the agent -----------------------------------------------------------
+
+std::string seccomp_process_state(const Seccomp& p, pid_t pid, const std::string& state_json) {
+  nlohmann::ordered_json j = {{"ociVersion", kOciVersion},
+                              {"fds", {kSeccompFdName}},
+                              {"pid", pid},
+                              {"metadata", p.listener_metadata},
+                              {"state", nlohmann::ordered_json::parse(state_json)}};
+  return j.dump();
+}
+
+void seccomp_send_listener(const Seccomp& p, int listener, const std::string& process_state) {
+  const std::string& path = p.listener_path;
+  const std::string what = "seccomp agent " + path + " (linux.seccomp.listenerPath)";
+  sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) fail(what + ": path too long for a unix socket");
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  // runc and crun connect a stream socket; an agent may listen on a seqpacket one.
+  Fd sock;
+  int err = 0;
+  for (int type : {SOCK_STREAM, SOCK_SEQPACKET}) {
+    sock = Fd(::socket(AF_UNIX, type | SOCK_CLOEXEC, 0));
+    if (!sock) throw_sys("socket", what);
+    if (::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+      err = 0;
+      break;
+    }
+    err = errno;
+    if (err != EPROTOTYPE) break;
+  }
+  if (err) throw_sys("connect", what, err);
+  // One message: the containerProcessState and, attached to it, the listener (the agent reads
+  // both with one recvmsg, as runc's and crun's agents do).
+  struct iovec iov = {const_cast<char*>(process_state.data()), process_state.size()};
+  alignas(struct cmsghdr) char ctl[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = ctl;
+  msg.msg_controllen = sizeof ctl;
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &listener, sizeof(int));
+  ssize_t n;
+  do n = ::sendmsg(sock.get(), &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) throw_sys("sendmsg", what + ": the seccomp listener");
+  // A stream socket may take less than all: the rest follows without the descriptor.
+  size_t off = static_cast<size_t>(n);
+  while (off < process_state.size()) {
+    n = ::send(sock.get(), process_state.data() + off, process_state.size() - off, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_sys("send", what + ": the container process state");
+    off += static_cast<size_t>(n);
+  }
 }
 
 long syscall_unemulated(long nr, long a0, long a1, long a2) {

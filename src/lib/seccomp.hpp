@@ -11,6 +11,7 @@
 // profile ERRNO/TRAP/KILL -> the profile wins, so a profile that denies chown still denies it.
 #pragma once
 #include <linux/filter.h>
+#include <sys/types.h>
 
 #include <cstdint>
 #include <span>
@@ -36,12 +37,13 @@ void seccomp_validate(const Seccomp& profile, const std::string& file);
 // Loads, in the container process: first the root emulation filter (if emulate_root), then
 // the config's profile (if any). Called as late as possible before execve.
 // Same as seccomp_install(profile ? &seccomp_compile(*profile) : nullptr, emulate_root).
-void seccomp_load(const Seccomp* profile, bool emulate_root);
+int seccomp_load(const Seccomp* profile, bool emulate_root);
 
 // A profile compiled to a BPF program and the seccomp(2) flags to load it with.
 struct SeccompProgram {
   std::vector<sock_filter> insns;
-  unsigned flags = 0;  // SECCOMP_FILTER_FLAG_TSYNC | _LOG | _SPEC_ALLOW
+  // SECCOMP_FILTER_FLAG_*: the profile's flags, and NEW_LISTENER when it has a listener
+  unsigned flags = 0;
 };
 
 // Compiles a validated profile with libseccomp (allocates: do it before clone() or in the
@@ -53,7 +55,33 @@ SeccompProgram seccomp_compile(const Seccomp& profile);
 // (if not null). Makes system calls only: no allocation on success. Needs no_new_privs or
 // CAP_SYS_ADMIN in the process's user namespace; it never sets no_new_privs itself.
 // Throws nook::Error ("load seccomp filter ...: Permission denied ...").
-void seccomp_install(const SeccompProgram* profile, bool emulate_root);
+// Returns the profile's notification listener (close-on-exec) when it has one, else -1.
+int seccomp_install(const SeccompProgram* profile, bool emulate_root);
+
+// --- Seccomp notify (SCMP_ACT_NOTIFY, listenerPath, listenerMetadata) ------------------------
+//
+// A profile with a SCMP_ACT_NOTIFY rule (or SECCOMP_FILTER_FLAG_NEW_LISTENER) is loaded with
+// a listener: the descriptor a seccomp agent reads the notifications from and answers them
+// on. The container process hands it to the runtime over the sync channel (sync::kSeccomp,
+// one sendmsg, nothing allocated in between) and closes it; the runtime connects to
+// listenerPath, sends the containerProcessState with the listener attached (SCM_RIGHTS),
+// closes its copy, and only then lets the container process go on (sync::kSeccompDone).
+
+// runtime-spec's name of the listener in containerProcessState.fds.
+inline constexpr const char* kSeccompFdName = "seccompFd";
+
+// True when loading `profile` creates a listener.
+bool seccomp_has_listener(const Seccomp& profile);
+
+// The containerProcessState (runtime-spec, runtime.md): {"ociVersion", "fds": ["seccompFd"],
+// "pid", "metadata": listenerMetadata, "state": `state_json`}. `pid`: the process that loaded
+// the filter, as the runtime sees it.
+std::string seccomp_process_state(const Seccomp& profile, pid_t pid, const std::string& state_json);
+
+// Connects to profile.listenerPath and sends `process_state` with `listener` attached in one
+// message. Throws nook::Error naming the call, the path and errno ("connect seccomp agent PATH
+// (linux.seccomp.listenerPath): No such file or directory").
+void seccomp_send_listener(const Seccomp& profile, int listener, const std::string& process_state);
 
 // --- Root emulation -------------------------------------------------------------------------
 

@@ -79,7 +79,11 @@ void await_child(Child& c, const Replies& r) {
   for (;;) {
     sync::Msg m;
     std::string payload;
-    if (!sync::recv(c.channel(), &m, &payload)) {
+    std::vector<int> raw;
+    bool got = sync::recv(c.channel(), &m, &payload, &raw);
+    std::vector<Fd> fds;  // closed whatever happens to them
+    for (int f : raw) fds.emplace_back(f);
+    if (!got) {
       if (r.exited.empty()) return;  // the program is running (execve closed the channel)
       int status = 0;
       c.reap(&status);
@@ -90,7 +94,14 @@ void await_child(Child& c, const Replies& r) {
       sync::send(c.channel(), sync::kHooksDone);
       continue;
     }
+    if (m == sync::kSeccomp && r.seccomp && fds.size() == 1) {
+      r.seccomp(fds[0].get());
+      fds.clear();  // our copy closed before the child goes on: the agent holds the only one
+      sync::send(c.channel(), sync::kSeccompDone);
+      continue;
+    }
     if (m == sync::kReady) return;
+    if (m == sync::kSeccomp) payload = "the container process sent a seccomp listener unasked";
     // ERROR, EXEC_FAILED, or a message this caller does not expect: the child failed.
     c.reap();
     if (m == sync::kExecFailed) throw ExecError(payload);

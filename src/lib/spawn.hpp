@@ -81,6 +81,9 @@ struct Replies {
   std::string exited;
   // HOOKS: runs them, then answers HOOKS_DONE.
   std::function<void()> hooks;
+  // SECCOMP: gets the listener (closed after it returns), then answers SECCOMP_DONE; throws
+  // to fail the operation (the child is killed with the Child guard).
+  std::function<void(int listener)> seccomp;
 };
 
 // Reads the child's replies until READY or EOF. ERROR and EXEC_FAILED reap the child and

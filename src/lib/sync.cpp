@@ -82,6 +82,26 @@ bool recv(int fd, Msg* type, std::string* payload, std::vector<int>* fds) {
   return true;
 }
 
+bool send_one_fd(int sock, Msg type, int fd) {
+  char data = static_cast<char>(type);
+  struct iovec iov = {&data, 1};
+  alignas(struct cmsghdr) char ctl[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = ctl;
+  msg.msg_controllen = sizeof ctl;
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  for (;;) {
+    if (::sendmsg(sock, &msg, MSG_NOSIGNAL) >= 0) return true;
+    if (errno != EINTR) return false;
+  }
+}
+
 void send_fd(int sock, int fd, const std::string& name) {
   struct msghdr msg = {};
   struct iovec iov = {const_cast<char*>(name.data()), name.size()};

@@ -13,6 +13,8 @@ enum Msg : char {
   kHooksDone = 'h',    // parent -> child: hooks ran
   kExecFailed = 'X',   // child -> parent: execve failed (run); payload is the message
   kBindSources = 'B',  // parent -> child, before GO: bind sources (mounts.hpp), SCM_RIGHTS
+  kSeccomp = 'S',      // child -> parent: the seccomp notify listener, SCM_RIGHTS (seccomp.hpp)
+  kSeccompDone = 's',  // parent -> child: the agent has the listener; carry on
 };
 
 // Sends one message; returns false when the peer is gone.
@@ -26,6 +28,11 @@ constexpr size_t kMaxFds = 200;
 bool send(int fd, Msg type, const std::string& payload, const std::vector<int>& fds);
 // Receives one message and the descriptors it carries (close-on-exec, appended to `fds`).
 bool recv(int fd, Msg* type, std::string* payload, std::vector<int>* fds);
+
+// One message of type `type` carrying `fd` and no payload, in one sendmsg and without
+// allocating: safe right after a seccomp filter is loaded (seccomp.hpp). False when the peer
+// is gone or the call fails (errno set).
+bool send_one_fd(int sock, Msg type, int fd);
 
 // SCM_RIGHTS: sends `fd` over the unix socket `sock` with `name` as data.
 void send_fd(int sock, int fd, const std::string& name);

@@ -263,7 +263,6 @@ sample_key() {
   sample_key k-sol /solaris '.solaris = {}'
   sample_key k-pers /linux/personality/flags '.linux.personality = {domain: "LINUX", flags: ["x"]}'
   sample_key k-umap /mounts/*/uidMappings '.mounts += [{destination: "/mnt", type: "bind", source: "/tmp", options: ["rbind"], uidMappings: [{containerID: 0, hostID: 0, size: 1}]}]'
-  sample_key k-lsn /linux/seccomp/listenerPath '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", listenerPath: "/run/x.sock"}'
   # ignored, with a warning
   sample_key k-cmd /process/commandLine '.process.commandLine = "cmd.exe /c"'
   sample_key k-usr /process/user/username '.process.user.username = "Administrator"'

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # linux.seccomp (issue 4): every action, errnoRet, argument conditions, flags, architectures,
-# refusals at create time, and the profiles Buildah and Podman really send. Checked from
+# refusals at create time, and the profiles Buildah and Podman really send; seccomp notify
+# (issue 17) with a real agent (tests/helper/seccompagent.c). Checked from
 # inside the container with /sysprobe (tests/helper/sysprobe.c).
 
 load ../lib/common
@@ -10,6 +11,7 @@ SHARED_CONFIGS=${NOOK_SHARED_CONFIGS:-$NOOK_REPO_DIR/tests/configs}
 setup_file() {
   common_setup_file
   _build_helper sysprobe NOOK_SYSPROBE
+  _build_helper seccompagent NOOK_SECCOMPAGENT
 }
 
 setup() {
@@ -19,7 +21,10 @@ setup() {
   if is_user_mode; then chown "$NOOK_AS_USER_UID:$NOOK_AS_USER_GID" "$ROOTFS/sysprobe"; fi
 }
 
-teardown() { common_teardown; }
+teardown() {
+  stop_agent
+  common_teardown
+}
 teardown_file() { common_teardown_file; }
 
 # set_seccomp JSON: linux.seccomp = JSON
@@ -253,18 +258,222 @@ client_profile() {
   assert_no_container sc-bad1
 }
 
-@test "seccomp: SCMP_ACT_NOTIFY and listenerPath refused: no listener support" {
-  runtime_is_runc && skip "runc supports listeners"
+# --- Seccomp notify: SCMP_ACT_NOTIFY, listenerPath, listenerMetadata ----------------------------
+# The agent is tests/helper/seccompagent.c: it writes what it received per connection N
+# (state.N.json, fds.N) and one line per notification it answered (log), and answers as
+# listenerMetadata says ("answer=fake", "answer=errno:E", "answer=continue").
+
+# start_agent: the agent listening on $AGENT_SOCK, its files in $AGENT_DIR, $AGENT_PID.
+start_agent() {
+  AGENT_DIR=$TEST_DIR/agent
+  AGENT_SOCK=$AGENT_DIR/agent.sock
+  mkdir -p "$AGENT_DIR"
+  chmod 0755 "$AGENT_DIR"
+  "$NOOK_SECCOMPAGENT" "$AGENT_SOCK" "$AGENT_DIR" </dev/null >"$AGENT_DIR/out" 2>&1 &
+  AGENT_PID=$!
+  wait_for_file "$AGENT_DIR/ready"
+}
+
+stop_agent() {
+  [[ -n ${AGENT_PID:-} ]] || return 0
+  kill "$AGENT_PID" 2>/dev/null || true
+  wait "$AGENT_PID" 2>/dev/null || true
+  AGENT_PID=
+}
+
+# notify_mkdir METADATA [LISTENER_PATH]: mkdir and mkdirat go to the agent
+notify_mkdir() {
+  set_seccomp "$(jq -cn --arg m "$1" --arg p "${2:-$AGENT_SOCK}" '{defaultAction: "SCMP_ACT_ALLOW",
+    listenerPath: $p, listenerMetadata: $m,
+    syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_NOTIFY"}]}')"
+}
+
+# agent_log_pid N: the PID of the first call the agent answered on connection N
+agent_log_pid() { sed -n "s/^$1 pid=\([0-9]*\) .*/\1/p" "$AGENT_DIR/log" | head -1; }
+
+@test "seccomp notify: the agent gets the state and the listener, and fakes mkdir" {
+  start_agent
+  notify_mkdir answer=fake
+  set_args /sysprobe mkdir /tmp/d 0755 , exists /tmp/d
+  run nook run --bundle "$BUNDLE" sc-notify
+  stop_agent
+  # mkdir "succeeded" without the directory appearing: the agent answered, not the kernel
+  assert_success
+  assert_output $'ok\nno'
+  # containerProcessState, runtime-spec runtime.md; the listener came with it
+  local s=$AGENT_DIR/state.1.json
+  cat "$s"
+  jq -e . "$s" >/dev/null
+  assert_equal "$(jq -c .fds "$s")" '["seccompFd"]' fds
+  assert_equal "$(jq -r .metadata "$s")" answer=fake metadata
+  [[ $(jq -r .ociVersion "$s") =~ ^1\.[0-9]+\.[0-9]+ ]] || { echo "ociVersion: $(jq .ociVersion "$s")" >&2; return 1; }
+  assert_equal "$(jq -r .state.ociVersion "$s")" "$(jq -r .ociVersion "$s")" "state ociVersion"
+  assert_equal "$(jq -r .state.id "$s")" sc-notify id
+  assert_equal "$(jq -r .state.status "$s")" creating status
+  assert_equal "$(jq -r .state.bundle "$s")" "$(realpath "$BUNDLE")" bundle
+  local pid
+  pid=$(jq -r .pid "$s")
+  [[ $pid =~ ^[0-9]+$ && $pid -gt 1 ]] || { echo "pid: $pid" >&2; return 1; }
+  assert_equal "$(jq -r .state.pid "$s")" "$pid" "state pid"
+  assert_equal "$(cat "$AGENT_DIR/fds.1")" $'1\nanon_inode:seccomp notify' "descriptors received"
+  # the call the agent answered is the container program's, with its argument
+  cat "$AGENT_DIR/log"
+  grep -qE "^1 pid=$pid nr=[0-9]+ path=/tmp/d answer=fake$" "$AGENT_DIR/log"
+  # one connection only
+  [[ ! -e $AGENT_DIR/state.2.json ]]
+}
+
+@test "seccomp notify: the agent's errno and continue reach the program, with and without noNewPrivileges" {
+  start_agent
+  local nnp n=0
+  for nnp in false true; do
+    cfg ".process.noNewPrivileges = $nnp"
+    n=$((n + 1))
+    notify_mkdir answer=errno:18
+    set_args /sysprobe mkdir /tmp/d 0755 , exists /tmp/d
+    run nook run --bundle "$BUNDLE" sc-errno-$nnp
+    assert_status 1
+    assert_output $'EXDEV\nno'
+    assert_equal "$(jq -r .metadata "$AGENT_DIR/state.$n.json")" answer=errno:18 metadata
+    n=$((n + 1))
+    notify_mkdir answer=continue
+    run nook run --bundle "$BUNDLE" sc-cont-$nnp
+    assert_success
+    assert_output $'ok\nyes'
+    grep -q "^$n pid=.* path=/tmp/d answer=continue$" "$AGENT_DIR/log"
+  done
+  stop_agent
+}
+
+@test "seccomp notify: with TSYNC and WAIT_KILLABLE_RECV the listener works" {
+  start_agent
+  notify_mkdir answer=errno:18
+  cfg '.linux.seccomp.flags = ["SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"]'
+  set_args /sysprobe mkdir /tmp/d 0755
+  run nook run --bundle "$BUNDLE" sc-flags
+  stop_agent
+  assert_status 1
+  assert_output EXDEV
+  grep -q "^1 pid=.* path=/tmp/d answer=errno:18$" "$AGENT_DIR/log"
+}
+
+@test "seccomp notify: nook exec --process hands the exec'd process's listener over, state running" {
+  start_agent
+  notify_mkdir answer=errno:18
+  set_args sleep 1000
+  create_container sc-nx
+  run nook start sc-nx
+  assert_success
+  local init_pid
+  init_pid=$(container_pid sc-nx)
+  jq '.process | .args = ["/sysprobe", "mkdir", "/tmp/e", "0755", ",", "exists", "/tmp/e"] | .terminal = false' \
+    "$BUNDLE/config.json" >"$TEST_DIR/process.json"
+  run nook exec --process "$TEST_DIR/process.json" sc-nx
+  assert_status 1
+  assert_output $'EXDEV\nno'
+  # connection 1: create (creating, the container's process); 2: exec
+  assert_equal "$(jq -r .state.status "$AGENT_DIR/state.1.json")" creating "create status"
+  assert_equal "$(jq -r .pid "$AGENT_DIR/state.1.json")" "$init_pid" "create pid"
+  local s=$AGENT_DIR/state.2.json
+  cat "$s"
+  assert_equal "$(jq -c .fds "$s")" '["seccompFd"]' fds
+  assert_equal "$(jq -r .state.status "$s")" running "exec status"
+  assert_equal "$(jq -r .state.pid "$s")" "$init_pid" "exec state.pid"
+  local pid
+  pid=$(jq -r .pid "$s")
+  [[ $pid =~ ^[0-9]+$ && $pid != "$init_pid" ]] || { echo "exec pid: $pid" >&2; return 1; }
+  assert_equal "$(agent_log_pid 2)" "$pid" "pid of the answered call"
+  grep -q "^2 pid=$pid .* path=/tmp/e answer=errno:18$" "$AGENT_DIR/log"
+  run nook delete --force sc-nx
+  stop_agent
+}
+
+@test "seccomp notify: the listener stays in neither the container's program nor nook" {
+  start_agent
+  notify_mkdir answer=fake
+  set_args /bin/sh -c 'ls -l /proc/$$/fd/; mkdir /tmp/x; sleep 1000'
+  nook_bg "$TEST_DIR/run" run --bundle "$BUNDLE" sc-leak
+  # the agent answered the mkdir that follows the listing: the listing is complete
+  local i
+  for ((i = 0; i < 150; i++)); do
+    grep -q "^1 pid=.* path=/tmp/x " "$AGENT_DIR/log" 2>/dev/null && break
+    sleep 0.1
+  done
+  cat "$TEST_DIR/run.out" "$TEST_DIR/run.err"
+  grep -q "path=/tmp/x" "$AGENT_DIR/log"
+  assert_equal "$(cat "$AGENT_DIR/fds.1")" $'1\nanon_inode:seccomp notify' "the agent's"
+  grep -q -- "-> " "$TEST_DIR/run.out"  # ls -l did list the descriptors
+  if grep seccomp "$TEST_DIR/run.out"; then echo "the program holds the listener" >&2; return 1; fi
+  # nook run, still waiting for the program, holds no copy either
+  local held
+  held=$(ls -l "/proc/$NOOK_BG_PID/fd/")
+  echo "$held"
+  [[ $held == *" -> "* ]]
+  if [[ $held == *seccomp* ]]; then echo "nook run holds the listener" >&2; return 1; fi
+  kill -9 "$NOOK_BG_PID" 2>/dev/null || true
+  stop_agent
+}
+
+@test "seccomp notify: an unreachable listenerPath fails create, leaving nothing behind" {
+  runtime_is_runc && skip "runc words its errors differently"
+  notify_mkdir answer=fake "$TEST_DIR/nobody.sock"
+  set_args sleep 1000
+  nook_create sc-nosock
+  assert_failure
+  assert_one_error_line "connect seccomp agent $TEST_DIR/nobody.sock (linux.seccomp.listenerPath): No such file or directory"
+  assert_no_container sc-nosock
+  assert_state_root_empty
+  # a socket nobody listens on any more
+  start_agent
+  stop_agent
+  notify_mkdir answer=fake
+  run nook run --bundle "$BUNDLE" sc-refused
+  assert_failure
+  assert_one_error_line "connect seccomp agent $AGENT_SOCK (linux.seccomp.listenerPath): Connection refused"
+  assert_no_container sc-refused
+  assert_state_root_empty
+  [[ -z $(pids_rooted_under "$ROOTFS") ]] || { echo "processes left: $(pids_rooted_under "$ROOTFS")" >&2; return 1; }
+}
+
+@test "seccomp notify: refused without listenerPath, with a relative one, as default action, on sendmsg" {
+  runtime_is_runc && skip "runc words its errors differently"
   set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
     {"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}'
-  nook_create sc-notify
+  nook_create sc-n1
   assert_failure
-  assert_one_error_line '/linux/seccomp/syscalls/0/action: SCMP_ACT_NOTIFY is not supported'
-  assert_output_contains "listener"
-  set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/x.sock"}'
-  nook_create sc-notify2
+  assert_one_error_line '/linux/seccomp/syscalls/0/action: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath'
+  assert_no_container sc-n1
+  set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "agent.sock", "syscalls": [
+    {"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}'
+  nook_create sc-n2
   assert_failure
-  assert_one_error_line '/linux/seccomp/listenerPath'
+  assert_one_error_line '/linux/seccomp/listenerPath: must be an absolute path, not "agent.sock"'
+  set_seccomp '{"defaultAction": "SCMP_ACT_NOTIFY", "listenerPath": "/run/agent.sock"}'
+  nook_create sc-n3
+  assert_failure
+  assert_one_error_line '/linux/seccomp/defaultAction: SCMP_ACT_NOTIFY cannot be the default action'
+  set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/agent.sock", "syscalls": [
+    {"names": ["mkdir", "sendmsg"], "action": "SCMP_ACT_NOTIFY"}]}'
+  nook_create sc-n4
+  assert_failure
+  assert_one_error_line '/linux/seccomp/syscalls/0/names/1: SCMP_ACT_NOTIFY cannot apply to sendmsg'
+  set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_NEW_LISTENER"]}'
+  nook_create sc-n5
+  assert_failure
+  assert_one_error_line '/linux/seccomp/flags/0: SECCOMP_FILTER_FLAG_NEW_LISTENER needs linux.seccomp.listenerPath'
+  assert_state_root_empty
+}
+
+@test "seccomp notify: listenerPath without a SCMP_ACT_NOTIFY rule sends nothing" {
+  start_agent
+  set_seccomp "$(jq -cn --arg p "$AGENT_SOCK" '{defaultAction: "SCMP_ACT_ALLOW", listenerPath: $p,
+    listenerMetadata: "x"}')"
+  set_args /sysprobe mkdir /tmp/d 0755 , exists /tmp/d
+  run nook run --bundle "$BUNDLE" sc-nolistener
+  stop_agent
+  assert_success
+  assert_output $'ok\nyes'
+  [[ ! -e $AGENT_DIR/state.1.json ]]
 }
 
 @test "seccomp: unknown operator, architecture and flag refused" {

@@ -13,10 +13,13 @@
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,6 +29,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <string>
@@ -33,6 +37,7 @@
 
 #include "config.hpp"
 #include "error.hpp"
+#include "sync.hpp"
 
 namespace nook {
 namespace {
@@ -84,18 +89,79 @@ TEST(SeccompValidate, UnknownActionNamesFileAndPointer) {
             "config.json: /linux/seccomp/defaultAction: unknown action \"ALLOW\"");
 }
 
-TEST(SeccompValidate, NotifyIsRefusedWithTheReason) {
+TEST(SeccompValidate, NotifyNeedsAnAbsoluteListenerPath) {
+  EXPECT_EQ(validate_error(R"({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/a.sock",
+      "listenerMetadata": "m", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]})"),
+            "");
   EXPECT_EQ(validate_error(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+      {"names": ["mkdir"], "action": "SCMP_ACT_ALLOW"},
       {"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]})"),
-            "config.json: /linux/seccomp/syscalls/0/action: SCMP_ACT_NOTIFY is not supported: "
-            "nook has no seccomp notification listener support (listenerPath)");
-  EXPECT_EQ(validate_error(R"({"defaultAction": "SCMP_ACT_NOTIFY"})"),
-            "config.json: /linux/seccomp/defaultAction: SCMP_ACT_NOTIFY is not supported: "
-            "nook has no seccomp notification listener support (listenerPath)");
+            "config.json: /linux/seccomp/syscalls/1/action: SCMP_ACT_NOTIFY needs "
+            "linux.seccomp.listenerPath, the unix socket the runtime sends the listener to");
+  EXPECT_EQ(validate_error(R"({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "run/a.sock",
+      "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]})"),
+            "config.json: /linux/seccomp/listenerPath: must be an absolute path, not "
+            "\"run/a.sock\"");
+  std::string longp = "/" + std::string(120, 'a');
+  EXPECT_EQ(
+      validate_error(R"({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": ")" + longp + R"("})"),
+      "config.json: /linux/seccomp/listenerPath: is 121 bytes long; a unix socket "
+      "address holds at most 107");
+  // A listener path without a notify rule is no error: nothing is sent (as runc).
   EXPECT_EQ(validate_error(R"({"defaultAction": "SCMP_ACT_ALLOW",
                                "listenerPath": "/run/seccomp.sock"})"),
-            "config.json: /linux/seccomp/listenerPath: seccomp notification listeners are not "
-            "supported by nook");
+            "");
+}
+
+TEST(SeccompValidate, NotifyRefusedWhereItWouldWaitForNobody) {
+  EXPECT_EQ(validate_error(R"({"defaultAction": "SCMP_ACT_NOTIFY", "listenerPath": "/a"})"),
+            "config.json: /linux/seccomp/defaultAction: SCMP_ACT_NOTIFY cannot be the default "
+            "action: the runtime's own system calls between loading the filter and handing its "
+            "listener to the agent would wait for an agent that does not have it yet");
+  EXPECT_EQ(validate_error(R"({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/a",
+      "syscalls": [{"names": ["mkdir", "sendmsg"], "action": "SCMP_ACT_NOTIFY"}]})"),
+            "config.json: /linux/seccomp/syscalls/0/names/1: SCMP_ACT_NOTIFY cannot apply to "
+            "sendmsg: the container process hands the listener to the runtime with it, so it "
+            "would wait for an agent that does not have the listener yet");
+  // sendmsg with another action is fine
+  EXPECT_EQ(validate_error(R"({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/a",
+      "syscalls": [{"names": ["sendmsg"], "action": "SCMP_ACT_LOG"},
+                   {"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]})"),
+            "");
+}
+
+TEST(SeccompNotify, HasListener) {
+  EXPECT_FALSE(seccomp_has_listener(profile(R"({"defaultAction": "SCMP_ACT_ALLOW",
+      "listenerPath": "/a", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_LOG"}]})")));
+  EXPECT_TRUE(seccomp_has_listener(profile(R"({"defaultAction": "SCMP_ACT_ALLOW",
+      "listenerPath": "/a", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]})")));
+  EXPECT_TRUE(seccomp_has_listener(profile(R"({"defaultAction": "SCMP_ACT_ALLOW",
+      "listenerPath": "/a", "flags": ["SECCOMP_FILTER_FLAG_NEW_LISTENER"]})")));
+}
+
+TEST(SeccompNotify, CompileSetsTheListenerFlag) {
+  SeccompProgram p = seccomp_compile(profile(R"({"defaultAction": "SCMP_ACT_ALLOW",
+      "listenerPath": "/a", "flags": ["SECCOMP_FILTER_FLAG_TSYNC"],
+      "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]})"));
+  EXPECT_EQ(p.flags, unsigned{SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_NEW_LISTENER |
+                              SECCOMP_FILTER_FLAG_TSYNC_ESRCH});
+  SeccompProgram q = seccomp_compile(profile(R"({"defaultAction": "SCMP_ACT_ALLOW",
+      "listenerPath": "/a", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_LOG"}]})"));
+  EXPECT_EQ(q.flags, 0u);
+}
+
+TEST(SeccompNotify, ProcessStateIsTheSpecsShape) {
+  Seccomp p = profile(R"({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/a",
+      "listenerMetadata": "say \"hi\"", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]})");
+  auto j = nlohmann::json::parse(seccomp_process_state(
+      p, 4242, R"({"ociVersion": "1.2.0", "id": "c1", "status": "creating", "pid": 4242})"));
+  EXPECT_EQ(j["ociVersion"], kOciVersion);
+  EXPECT_EQ(j["fds"], nlohmann::json::array({"seccompFd"}));
+  EXPECT_EQ(j["pid"], 4242);
+  EXPECT_EQ(j["metadata"], "say \"hi\"");
+  EXPECT_EQ(j["state"]["id"], "c1");
+  EXPECT_EQ(j["state"]["status"], "creating");
+  EXPECT_EQ(j.size(), 5u);
 }
 
 TEST(SeccompValidate, ErrnoRetOnlyWithErrnoAndTrace) {
@@ -173,15 +239,18 @@ TEST(SeccompValidate, Flags) {
   EXPECT_EQ(validate_error(R"({"defaultAction": "SCMP_ACT_ALLOW",
                                "flags": ["SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_FOO"]})"),
             "config.json: /linux/seccomp/flags/1: unknown flag \"SECCOMP_FILTER_FLAG_FOO\"");
+  EXPECT_EQ(validate_error(R"({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/a",
+      "flags": ["SECCOMP_FILTER_FLAG_NEW_LISTENER", "SECCOMP_FILTER_FLAG_TSYNC_ESRCH",
+                "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"]})"),
+            "");
   EXPECT_EQ(validate_error(R"({"defaultAction": "SCMP_ACT_ALLOW",
                                "flags": ["SECCOMP_FILTER_FLAG_NEW_LISTENER"]})"),
-            "config.json: /linux/seccomp/flags/0: flag SECCOMP_FILTER_FLAG_NEW_LISTENER is not "
-            "supported: it needs a seccomp notification listener, which nook does not support");
-  EXPECT_EQ(validate_error(R"({"defaultAction": "SCMP_ACT_ALLOW",
+            "config.json: /linux/seccomp/flags/0: SECCOMP_FILTER_FLAG_NEW_LISTENER needs "
+            "linux.seccomp.listenerPath, the unix socket the runtime sends the listener to");
+  EXPECT_EQ(validate_error(R"({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/a",
                                "flags": ["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"]})"),
-            "config.json: /linux/seccomp/flags/0: flag SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV "
-            "is not supported: it only matters with a seccomp notification listener, which "
-            "nook does not support");
+            "config.json: /linux/seccomp/flags/0: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV "
+            "applies only to a filter with a listener (a SCMP_ACT_NOTIFY rule)");
 }
 
 TEST(SeccompValidate, EmptyNames) {
@@ -943,6 +1012,169 @@ TEST(SeccompInstall, WithoutNoNewPrivsOrCapSysAdminSaysWhy) {
   int st = 0;
   waitpid(pid, &st, 0);
   EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << st;
+}
+
+// The whole way of a listener: loaded in a child, handed to the "runtime" over a seqpacket
+// channel (sync::send_one_fd), sent by seccomp_send_listener to an "agent" on a unix socket
+// with the process state, and used by the agent to answer the child's mkdir with EXDEV. The
+// child no longer holds the listener once the runtime has it.
+TEST_F(SeccompKernelTest, NotifyListenerReachesTheAgentWhichAnswers) {
+  std::string sock_path = dir_ + "/agent.sock", d = dir_ + "/d";
+  Seccomp p = profile(R"({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": ")" + sock_path +
+                      R"(", "listenerMetadata": "meta", "syscalls": [
+      {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}]})");
+  SeccompProgram prog = seccomp_compile(p);
+  int agent = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(agent, 0);
+  sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  std::strcpy(addr.sun_path, sock_path.c_str());
+  ASSERT_EQ(bind(agent, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(agent, 1), 0);
+  int sp[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp), 0);
+
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(sp[0]);
+    int code = 10;
+    try {
+      prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+      int lfd = seccomp_install(&prog, false);
+      if (lfd < 0) _exit(11);
+      if (!sync::send_one_fd(sp[1], sync::kSeccomp, lfd)) _exit(12);
+      close(lfd);
+      sync::Msg m;
+      if (!sync::recv(sp[1], &m, nullptr) || m != sync::kSeccompDone) _exit(13);
+      if (fcntl(lfd, F_GETFD) != -1) _exit(14);  // closed: nothing of it is left here
+      code = mkdir(d.c_str(), 0755) == -1 && errno == EXDEV ? 0 : 15;
+    } catch (...) {
+      code = 16;
+    }
+    _exit(code);
+  }
+  close(sp[1]);
+  // The runtime: the listener from the child, to the agent, our copy closed, then DONE.
+  sync::Msg m;
+  std::vector<int> fds;
+  ASSERT_TRUE(sync::recv(sp[0], &m, nullptr, &fds));
+  ASSERT_EQ(m, sync::kSeccomp);
+  ASSERT_EQ(fds.size(), 1u);
+  EXPECT_EQ(fcntl(fds[0], F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+  std::string state = seccomp_process_state(p, pid, R"({"id": "c", "status": "creating"})");
+  ASSERT_NO_THROW(seccomp_send_listener(p, fds[0], state));
+  close(fds[0]);
+  ASSERT_TRUE(sync::send(sp[0], sync::kSeccompDone));
+
+  // The agent: state and listener in one message.
+  int conn = accept4(agent, nullptr, nullptr, SOCK_CLOEXEC);
+  ASSERT_GE(conn, 0);
+  char buf[4096];
+  alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int))];
+  iovec iov = {buf, sizeof buf};
+  msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = ctl;
+  msg.msg_controllen = sizeof ctl;
+  ssize_t n = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(n)), state);
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  ASSERT_NE(c, nullptr);
+  ASSERT_EQ(c->cmsg_type, SCM_RIGHTS);
+  int listener;
+  std::memcpy(&listener, CMSG_DATA(c), sizeof listener);
+  close(conn);
+  auto j = nlohmann::json::parse(state);
+  EXPECT_EQ(j["metadata"], "meta");
+  EXPECT_EQ(j["pid"], pid);
+
+  seccomp_notif req;
+  std::memset(&req, 0, sizeof req);
+  ASSERT_EQ(ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req), 0) << std::strerror(errno);
+  EXPECT_EQ(static_cast<pid_t>(req.pid), pid);
+  EXPECT_TRUE(req.data.nr == SYS_mkdir || req.data.nr == SYS_mkdirat) << req.data.nr;
+  seccomp_notif_resp resp;
+  std::memset(&resp, 0, sizeof resp);
+  resp.id = req.id;
+  resp.error = -EXDEV;
+  ASSERT_EQ(ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp), 0) << std::strerror(errno);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << "child status " << st;
+  EXPECT_NE(access(d.c_str(), F_OK), 0);
+  close(listener);
+  close(agent);
+  close(sp[0]);
+}
+
+// Root emulation and a profile with a listener stack (docs/root-emulation.md, "Why not seccomp
+// notify"): both load, and a faked call never reaches the agent (ERRNO ranks above
+// USER_NOTIF), while another notified call does. Nobody answers here: a call that went to
+// the listener would hang, so the child gives up after 5 s (SIGALRM).
+TEST_F(SeccompKernelTest, EmulationWinsOverANotifyRule) {
+  std::string d = dir_ + "/d";
+  Seccomp p = profile(R"({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/a", "syscalls": [
+      {"names": ["chown", "fchownat", "mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}]})");
+  SeccompProgram prog = seccomp_compile(p);
+  int sp[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(sp[0]);
+    alarm(5);
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    int lfd = -1;
+    try {
+      lfd = seccomp_install(&prog, true);
+    } catch (...) {
+      _exit(11);
+    }
+    if (lfd < 0 || !sync::send_one_fd(sp[1], sync::kSeccomp, lfd)) _exit(12);
+    close(lfd);
+    if (chown(file_.c_str(), 12345, 12345) != 0) _exit(13);
+    (void)!write(sp[1], "c", 1);  // the faked call is done: now one that goes to the agent
+    _exit(mkdir(d.c_str(), 0755) == -1 && errno == EACCES ? 0 : 14);
+  }
+  close(sp[1]);
+  sync::Msg m;
+  std::vector<int> fds;
+  ASSERT_TRUE(sync::recv(sp[0], &m, nullptr, &fds));
+  ASSERT_EQ(fds.size(), 1u);
+  int listener = fds[0];
+  std::string payload;
+  ASSERT_TRUE(sync::recv(sp[0], &m, &payload)) << "the child did not get past chown";
+  EXPECT_EQ(m, 'c');
+  seccomp_notif req;
+  std::memset(&req, 0, sizeof req);
+  ASSERT_EQ(ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req), 0) << std::strerror(errno);
+  EXPECT_TRUE(req.data.nr == SYS_mkdir || req.data.nr == SYS_mkdirat) << req.data.nr;
+  seccomp_notif_resp resp;
+  std::memset(&resp, 0, sizeof resp);
+  resp.id = req.id;
+  resp.error = -EACCES;
+  ASSERT_EQ(ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp), 0) << std::strerror(errno);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << "child status " << st;
+  EXPECT_TRUE(owner_unchanged());
+  close(listener);
+  close(sp[0]);
+}
+
+TEST(SeccompNotify, UnreachableAgentNamesThePathAndErrno) {
+  Seccomp p = profile(R"({"defaultAction": "SCMP_ACT_ALLOW",
+      "listenerPath": "/nonexistent/nook-agent.sock",
+      "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]})");
+  try {
+    seccomp_send_listener(p, 0, "{}");
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "connect seccomp agent /nonexistent/nook-agent.sock (linux.seccomp.listenerPath): "
+              "No such file or directory");
+  }
 }
 
 }  // namespace

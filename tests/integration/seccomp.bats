@@ -341,6 +341,7 @@ agent_log_pid() { sed -n "s/^$1 pid=\([0-9]*\) .*/\1/p" "$AGENT_DIR/log" | head 
     assert_success
     assert_output $'ok\nyes'
     grep -q "^$n pid=.* path=/tmp/d answer=continue$" "$AGENT_DIR/log"
+    rm -rf "$ROOTFS/tmp/d"  # the kernel made it: the next round starts without it
   done
   stop_agent
 }

@@ -1163,6 +1163,53 @@ TEST_F(SeccompKernelTest, EmulationWinsOverANotifyRule) {
   close(sp[0]);
 }
 
+// An agent listening on a seqpacket socket gets the same single message (runc and crun
+// connect stream sockets; nook falls back on EPROTOTYPE).
+TEST(SeccompNotify, SeqpacketAgentGetsOneMessage) {
+  char tmpl[] = "/tmp/nook-seccomp-sp.XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string path = std::string(tmpl) + "/agent.sock";
+  Seccomp p = profile(R"({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": ")" + path +
+                      R"(", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]})");
+  int agent = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  ASSERT_GE(agent, 0);
+  sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  std::strcpy(addr.sun_path, path.c_str());
+  ASSERT_EQ(bind(agent, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(agent, 1), 0);
+  int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  EXPECT_NO_THROW(seccomp_send_listener(p, fd, R"({"x": 1})"));
+  int conn = accept4(agent, nullptr, nullptr, SOCK_CLOEXEC);
+  ASSERT_GE(conn, 0);
+  char buf[256];
+  alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int))];
+  iovec iov = {buf, sizeof buf};
+  msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = ctl;
+  msg.msg_controllen = sizeof ctl;
+  ssize_t n = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(n)), R"({"x": 1})");
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  ASSERT_NE(c, nullptr);
+  int got;
+  std::memcpy(&got, CMSG_DATA(c), sizeof got);
+  struct stat a, b;
+  ASSERT_EQ(fstat(fd, &a), 0);
+  ASSERT_EQ(fstat(got, &b), 0);
+  EXPECT_EQ(a.st_rdev, b.st_rdev);
+  close(got);
+  close(conn);
+  close(fd);
+  close(agent);
+  unlink(path.c_str());
+  rmdir(tmpl);
+}
+
 TEST(SeccompNotify, UnreachableAgentNamesThePathAndErrno) {
   Seccomp p = profile(R"({"defaultAction": "SCMP_ACT_ALLOW",
       "listenerPath": "/nonexistent/nook-agent.sock",

@@ -29,6 +29,7 @@
 #include "cgroup_internal.hpp"
 #include "error.hpp"
 #include "fd.hpp"
+#include "hostlib.hpp"
 #include "log.hpp"
 
 namespace nook {
@@ -68,71 +69,16 @@ struct SdBus {
   void (*error_free)(sd_bus_error*);
 };
 
-// "2.36" from "GNU C Library (Debian GLIBC 2.36-9+deb12u14) stable release version 2.36." in
-// the file; "" when it is not there.
-std::string libc_file_version(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  struct stat st;
-  if (!fd || ::fstat(fd.get(), &st) < 0 || st.st_size <= 0) return "";
-  void* p = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd.get(), 0);
-  if (p == MAP_FAILED) return "";
-  std::string_view text(static_cast<const char*>(p), static_cast<size_t>(st.st_size));
-  std::string out;
-  constexpr std::string_view kMark = "release version ";
-  if (auto at = text.find(kMark); at != std::string_view::npos) {
-    for (size_t i = at + kMark.size(); i < text.size(); i++) {
-      char c = text[i];
-      if (!((c >= '0' && c <= '9') || c == '.')) break;
-      out += c;
-    }
-    while (!out.empty() && out.back() == '.') out.pop_back();
-  }
-  ::munmap(p, static_cast<size_t>(st.st_size));
-  return out;
-}
-
 // Loads sd-bus once; nullptr and the reason when it cannot be used.
 const SdBus* load_sd_bus(std::string* why) {
   static std::string reason;
   static const SdBus* bus = [&]() -> const SdBus* {
-#if defined(__x86_64__)
-    const char* dirs[] = {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64",
-                          "/usr/lib64"};
-#elif defined(__aarch64__)
-    const char* dirs[] = {"/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib64",
-                          "/usr/lib64"};
-#else
-    const char* dirs[] = {"/lib64", "/usr/lib64", "/lib", "/usr/lib"};
-#endif
-    std::string libc;
-    for (const char* d : dirs)
-      if (exists(std::string(d) + "/libc.so.6")) {
-        libc = std::string(d) + "/libc.so.6";
-        break;
-      }
-    std::string mine = gnu_get_libc_version();
-    std::string host = libc.empty() ? "" : libc_file_version(libc);
-    if (host != mine) {
-      reason = libc.empty() ? "no shared libc.so.6 found to load libsystemd with"
-                            : "the host's glibc (" + (host.empty() ? "unknown" : host) + ", " +
-                                  libc + ") is not nook's (" + mine +
-                                  "): a static binary can only load libsystemd.so.0 with its own";
-      return nullptr;
-    }
-    void* lib = ::dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
-    if (!lib) {
-      const char* e = ::dlerror();
-      reason = std::string("cannot load libsystemd.so.0: ") + (e ? e : "unknown error");
-      return nullptr;
-    }
+    void* lib = open_host_library("libsystemd.so.0", &reason);
+    if (!lib) return nullptr;
     static SdBus b;
     bool ok = true;
     auto sym = [&](auto& fn, const char* name) {
-      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(::dlsym(lib, name));
-      if (!fn) {
-        if (ok) reason = std::string("libsystemd.so.0 has no ") + name;
-        ok = false;
-      }
+      ok = host_symbol(lib, fn, "libsystemd.so.0", name, &reason) && ok;
     };
     sym(b.open_system, "sd_bus_open_system");
     sym(b.open_user, "sd_bus_open_user");

@@ -158,8 +158,7 @@ std::map<std::string, std::function<void()>> build_app(CLI::App& app, Globals& g
       ->check(CLI::IsMember({"true", "false", "auto", "1", "0", "t", "f", "T", "F", "TRUE", "FALSE",
                              "True", "False"}));
   app.add_option("--criu", g.criu,
-                 "accepted for runc compatibility: the CRIU binary for checkpoint/restore, "
-                 "which nook does not implement");
+                 "the CRIU binary checkpoint and restore run (default: criu, found in PATH)");
   app.add_option("--cgroup-manager", g.cgroup_manager,
                  "crun's cgroup driver choice: cgroupfs, systemd (= --systemd-cgroup) or "
                  "disabled (no cgroup)")

@@ -16,7 +16,7 @@ struct Globals {
   std::string log_format = "text";
   bool systemd_cgroup = false;  // --systemd-cgroup
   std::string rootless = "auto";
-  std::string criu;            // --criu: accepted, unused (no checkpoint/restore)
+  std::string criu = "criu";   // --criu: the binary checkpoint/restore run (via libcriu)
   std::string cgroup_manager;  // crun's --cgroup-manager
   int exit_code = 0;
 

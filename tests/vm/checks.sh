@@ -428,6 +428,56 @@ c_deb() {
   echo "ok: purged"
 }
 
+# issue 16: checkpoint and restore through CRIU (Debian's criu 3.17 works on this 6.1 kernel).
+# A counter that lives in the process's memory: checkpoint stops it and removes the container
+# (as runc), restore from the same bundle continues it from where it was (a fresh start would
+# count from 1 again); state shows the restored PID running in the container's cgroup; delete
+# removes it. --leave-running first: the container keeps counting.
+c_root_checkpoint() {
+  local rt=$1 id=ckpt-$1 img=$W/ckpt-img-$1 b
+  rm -rf "$img" "$img-live"
+  b=$(bundle "$rt" "$id" root '.process.args=["sh","-c","exec </dev/null >/dev/null 2>&1; i=0; while :; do i=$((i+1)); echo $i >/count; sleep 0.1; done"]
+      | .linux.cgroupsPath="/nookvm/'$id'"')
+  rt $rt run -d --bundle "$b" "$id" </dev/null >/dev/null || die "run -d failed" || return 1
+  sleep 1
+  local c0 c1 c2 c3 pid cg t0
+  c0=$(cat "$b/rootfs/count")
+  [ "${c0:-0}" -gt 0 ] || die "the counter does not count" || return 1
+  t0=$(now)
+  rt $rt checkpoint --leave-running --image-path "$img-live" "$id" ||
+    { tail -5 "$img-live/dump.log"; die "checkpoint --leave-running failed"; } || return 1
+  echo "checkpoint --leave-running: $(awk "BEGIN{printf \"%.1f\", $(now) - $t0}")s"
+  expect "status after checkpoint --leave-running" "$(state_status rt $rt state "$id")" running || return 1
+  test -s "$img-live/pstree.img" || die "no pstree.img in $img-live" || return 1
+  t0=$(now)
+  rt $rt checkpoint --image-path "$img" "$id" ||
+    { tail -5 "$img/dump.log"; die "checkpoint failed"; } || return 1
+  echo "checkpoint: $(awk "BEGIN{printf \"%.1f\", $(now) - $t0}")s"
+  # runc's behaviour: the checkpointed container is gone
+  rt $rt state "$id" >/dev/null 2>&1 && die "state still answers after checkpoint" && return 1
+  test ! -e "/sys/fs/cgroup/nookvm/$id" || die "cgroup left after checkpoint" || return 1
+  c1=$(cat "$b/rootfs/count")
+  sleep 1
+  c2=$(cat "$b/rootfs/count")
+  expect "counter while checkpointed" "$c2" "$c1" || return 1
+  t0=$(now)
+  rt $rt restore -d --image-path "$img" --bundle "$b" "$id" </dev/null >/dev/null ||
+    { tail -5 "$img/restore.log"; die "restore failed"; } || return 1
+  echo "restore: $(awk "BEGIN{printf \"%.1f\", $(now) - $t0}")s"
+  expect "status after restore" "$(state_status rt $rt state "$id")" running || return 1
+  pid=$(state_pid rt $rt state "$id")
+  kill -0 "$pid" || die "restored pid $pid does not exist" || return 1
+  cg=$(cgroup_of "$pid")
+  expect "restored process's cgroup" "$cg" "/sys/fs/cgroup/nookvm/$id" || return 1
+  sleep 1
+  c3=$(cat "$b/rootfs/count")
+  echo "counter: $c0 before, $c1 at checkpoint, $c3 a second after restore"
+  [ "$c3" -gt "$c2" ] || die "the counter did not continue ($c3 after $c2)" || return 1
+  rt $rt delete --force "$id" || die "delete failed" || return 1
+  rt $rt state "$id" >/dev/null 2>&1 && die "state still answers after delete" && return 1
+  test ! -e "$cg" || die "$cg left after delete"
+}
+
 # ------------------------------------------------------------------------------------------
 
 echo "===== boot: $(systemctl is-system-running --wait 2>&1), uptime $(cut -d' ' -f1 /proc/uptime)s"
@@ -454,6 +504,7 @@ check root-systemd c_root_systemd
 check user-systemd c_user_systemd
 check podman-root-limits c_podman_root_limits
 check podman-user c_podman_user
+check root-checkpoint c_root_checkpoint
 check deb c_deb nook
 
 echo "===== nookvm done: $(grep -c ' PASS ' "$OUT/results.txt") passed, $(grep -c ' FAIL ' "$OUT/results.txt") failed; checks took $(awk "BEGIN{printf \"%.0f\", $(now) - $T0}")s; uptime $(cut -d' ' -f1 /proc/uptime)s"

@@ -1,6 +1,7 @@
 #!/bin/bash
 # The guest image of the VM test stage: Debian 12 from Debian's archive only, systemd as PID 1,
-# pure cgroup v2, Podman, crun (the reference runtime), a lingering user with subuid ranges.
+# pure cgroup v2, Podman, crun (the reference runtime), CRIU (checkpoint/restore), a lingering
+# user with subuid ranges.
 #
 #   tests/vm/image.sh            prints the image directory, building it first when missing
 #
@@ -26,7 +27,7 @@ CACHE=${NOOK_VM_CACHE:-/var/cache/nook-vm}
 KEY=$(sha256sum "$HERE/image.sh" | cut -c1-16)
 IMG=$CACHE/$KEY
 SUITE=bookworm
-PKGS=systemd,systemd-sysv,udev,linux-image-amd64,dbus,dbus-user-session,libpam-systemd,systemd-container,podman,crun,runc,uidmap,busybox-static,iproute2,kmod,procps,catatonit,fuse-overlayfs,containernetworking-plugins,zstd,jq
+PKGS=systemd,systemd-sysv,udev,linux-image-amd64,dbus,dbus-user-session,libpam-systemd,systemd-container,podman,crun,runc,uidmap,busybox-static,iproute2,kmod,procps,catatonit,fuse-overlayfs,containernetworking-plugins,zstd,jq,criu
 log() { echo "[image $(date +%T)] $*" >&2; }
 
 # The Debian mirror this host's apt uses (deb822 .sources first, then sources.list).

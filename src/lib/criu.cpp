@@ -285,16 +285,19 @@ std::vector<std::string> container_mount_points(pid_t pid) {
 // The log's first error line, and where the log is: CRIU's failure in one line.
 [[noreturn]] void criu_failed(const char* verb, int ret, const std::string& dir,
                               const char* log_name, const std::string& stderr_text) {
-  std::string log_path = dir + "/" + log_name;
+  std::string log_path = dir + "/" + log_name, out_path = dir + "/criu.stderr";
   std::string first = criu_first_error(read_file(log_path).value_or(""));
-  bool have_log = exists(log_path);
-  if (first.empty()) first = criu_first_error(stderr_text);
+  std::string where = exists(log_path) ? log_path : out_path;
   if (first.empty()) {
-    // libcriu's own errors: -EBADE (CRIU said no), -ECONNRESET (criu died), ...
+    // Before its log is open (kernel feature detection) CRIU writes to its stderr only.
+    first = criu_first_error(stderr_text);
+    if (!first.empty()) where = out_path;
+  }
+  if (first.empty()) {
+    // libcriu's own errors: -EBADE (CRIU said no), -ECOMM (criu died), ...
     first = std::string("libcriu: ") + std::strerror(ret < 0 ? -ret : EIO);
   }
-  fail(std::string(verb) + " failed in CRIU: " + first +
-       (have_log ? " (log: " + log_path + ")" : ""));
+  fail(std::string(verb) + " failed in CRIU: " + first + " (log: " + where + ")");
 }
 
 // criu inherits nook's stderr: its few lines of a failure before the log is open (kernel
@@ -580,6 +583,7 @@ void container_checkpoint(const std::string& root, const std::string& id,
     if (r < 0) err = redirect.text();
   }
   if (r < 0) criu_failed("checkpoint", r, work, o.pre_dump ? "predump.log" : "dump.log", err);
+  ::unlinkat(log_dir, "criu.stderr", 0);  // kept only to explain a failure
   if (o.leave_running || o.pre_dump) return;
   // As runc: the checkpointed container is destroyed (CRIU has killed its processes).
   L.dir.unlock();
@@ -794,6 +798,7 @@ int container_restore(const std::string& root, const std::string& id, const Rest
     if (!ctx.error.empty()) fail("restore: " + ctx.error);
     criu_failed("restore", r, work, "restore.log", err);
   }
+  ::unlinkat(log_dir, "criu.stderr", 0);
   st.pid = r;
   st.start_time = proc_start_time(r);
   st.created = log::now_rfc3339();

@@ -2,7 +2,8 @@
 # The checks of the VM test stage, run inside the guest (systemd 252 as PID 1, pure cgroup v2)
 # as root by nookvm.service at boot; tests/vm/run.sh shares this file, the freshly built nook
 # and an out/ directory over 9p (/mnt/host). Every check runs for nook and, as the reference,
-# for crun in the same boot: a check crun fails is a wrong check, not a nook bug.
+# for crun in the same boot: a check crun fails is a wrong check, not a nook bug (runc where
+# crun lacks the feature: checkpoint/restore).
 #
 # Each check writes "RESULT <name>-<runtime> PASS|FAIL <seconds>" to out/results.txt after
 # its output; tests/CMakeLists.txt registers one ctest per `check` line below and runtime
@@ -507,7 +508,9 @@ check root-systemd c_root_systemd
 check user-systemd c_user_systemd
 check podman-root-limits c_podman_root_limits
 check podman-user c_podman_user
-check root-checkpoint c_root_checkpoint
+# runc as the reference: Debian 12's crun 1.8.1 is built without CRIU ("unknown command
+# checkpoint"), runc 1.1.5 is not
+check root-checkpoint c_root_checkpoint nook runc
 check deb c_deb nook
 
 echo "===== nookvm done: $(grep -c ' PASS ' "$OUT/results.txt") passed, $(grep -c ' FAIL ' "$OUT/results.txt") failed; checks took $(awk "BEGIN{printf \"%.0f\", $(now) - $T0}")s; uptime $(cut -d' ' -f1 /proc/uptime)s"

@@ -440,6 +440,7 @@ c_root_checkpoint() {
   b=$(bundle "$rt" "$id" root '.process.args=["sh","-c","exec </dev/null >/dev/null 2>&1; i=0; while :; do i=$((i+1)); echo $i >/count; sleep 0.1; done"]
       | .root.readonly=false | .linux.cgroupsPath="/nookvm/'$id'"')
   rt $rt run -d --bundle "$b" "$id" </dev/null >/dev/null || die "run -d failed" || return 1
+  echo "running: pid $(state_pid rt $rt state "$id")"
   local c0=0 c1 c2 c3 pid cg t0 i
   for i in $(seq 100); do
     c0=$(cat "$b/rootfs/count" 2>/dev/null)
@@ -447,6 +448,7 @@ c_root_checkpoint() {
     sleep 0.1
   done
   [ "${c0:-0}" -gt 5 ] || die "the counter does not count (${c0:-no file})" || return 1
+  echo "counting: $c0"
   t0=$(now)
   rt $rt checkpoint --leave-running --image-path "$img-live" "$id" ||
     { tail -5 "$img-live/dump.log"; die "checkpoint --leave-running failed"; } || return 1

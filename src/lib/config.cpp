@@ -111,12 +111,40 @@ void check_destination(const Reader& r, size_t i, bool present, std::string& d) 
   if (d[0] != '/') d.insert(0, 1, '/');
 }
 
-// ID-mapped mounts (like the idmap option) are not implemented: refused rather than mounted
-// with the wrong owners. (ConfigReader leaves entries with mappings to the DOM loop.)
+// A mount's ID mappings (an ID-mapped mount): uidMappings and gidMappings go together
+// (runtime-spec: "it MUST be specified along with gidMappings"); each was range-checked as
+// linux.uidMappings are (parse_mappings). (ConfigReader leaves entries with mappings to the
+// DOM loop.)
 void check_mappings(const Reader& r, const std::string& ip, const Mount& m) {
-  if (!m.uid_mappings.empty() || !m.gid_mappings.empty())
-    r.bad(join(ip, m.uid_mappings.empty() ? "gidMappings" : "uidMappings"),
-          key_reason("/mounts/*/uidMappings"));
+  if (m.uid_mappings.empty() != m.gid_mappings.empty())
+    r.bad(join(ip, m.uid_mappings.empty() ? "uidMappings" : "gidMappings"),
+          m.uid_mappings.empty() ? "gidMappings are given without uidMappings"
+                                 : "uidMappings are given without gidMappings");
+}
+
+// The rules of ID-mapped mounts across keys, once linux is read: bind mounts only (as runc:
+// the mapping is set on a clone of the source's mounts), and the idmap/ridmap options without
+// mappings of their own take the container's user namespace, so there must be one
+// (runtime-spec: "an error MUST be returned").
+void check_idmapped_mounts(const Reader& r, const Config& c) {
+  for (size_t i = 0; i < c.mounts.size(); i++) {
+    const Mount& m = c.mounts[i];
+    bool option = false, bind = m.type == "bind";
+    for (auto& o : m.options) {
+      option = option || o == "idmap" || o == "ridmap";
+      bind = bind || o == "bind" || o == "rbind";
+    }
+    bool mappings = !m.uid_mappings.empty();
+    if (!option && !mappings) continue;
+    std::string ip = idx("/mounts", i);
+    if (!bind)
+      r.bad(mappings ? join(ip, "uidMappings") : join(ip, "options"),
+            "ID-mapped mounts are bind mounts only (options bind or rbind)");
+    if (!mappings && !c.linux.find_ns(NsType::user))
+      r.bad(join(ip, "options"),
+            "idmap without uidMappings and gidMappings takes the container's user namespace, "
+            "but linux.namespaces has none");
+  }
 }
 
 // The mounts entries as ConfigReader read them, not yet checked.
@@ -422,6 +450,7 @@ Config config_from_json(const json& j, MountEntries* mounts, const std::string& 
     c.linux = parse_linux(r, *v, "/linux");
     c.has_linux = true;
   }
+  check_idmapped_mounts(r, c);
   // Setting a hostname outside a UTS namespace of the container's would rename the host
   // (as root) or fail half-way (unprivileged): refuse it up front, as runc does.
   if (!c.linux.find_ns(NsType::uts)) {

@@ -116,6 +116,15 @@ IdPlan check_and_plan(const Config& cfg, const std::string& file, const CreateOp
   IdPlan ids = plan_ids(cfg, caller_privileged());
   if (!ids.reason.empty()) log::info(ids.reason);
   if (!ids.warning.empty()) log::warn(ids.warning);
+  // ID-mapped mounts: the kernel's rule (mount_setattr(2) MOUNT_ATTR_IDMAP) leaves an
+  // unprivileged caller no filesystem it could map (keys.cpp says why); refused before
+  // anything is made.
+  if (!ids.privileged)
+    for (size_t i = 0; i < cfg.mounts.size(); i++)
+      if (mount_idmapped(cfg.mounts[i]))
+        fail(file + ": /mounts/" + std::to_string(i) +
+             (cfg.mounts[i].uid_mappings.empty() ? "/options: " : "/uidMappings: ") +
+             key_reason("/mounts/*/uidMappings"));
   if (ids.new_userns && !ids.single_id) {
     if (!id_mapped(ids.uid_map, proc.user.uid))
       fail(file + ": /process/user/uid: uid " + std::to_string(proc.user.uid) +

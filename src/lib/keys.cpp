@@ -16,6 +16,13 @@ namespace {
 // One row per row of docs/config-keys.md, in its order; keys_test.cpp checks the doc against
 // this table (labels both ways, the treatment each cell begins with, the reasons) and the
 // mount option rows against the parser's own tables (mounts.cpp).
+// Why an unprivileged caller's ID-mapped mounts are refused (and a privileged caller's fail
+// on a filesystem its user namespace does not own): the kernel's rule.
+constexpr std::string_view kIdmapReason =
+    "the kernel sets an ID mapping (mount_setattr(2) MOUNT_ATTR_IDMAP) only for a caller with "
+    "CAP_SYS_ADMIN in the user namespace that owns the source's filesystem (for the host's "
+    "disks the initial one)";
+
 constexpr KeyPolicy kKeys[] = {
     {"/ociVersion", "", "`ociVersion`", Treatment::honoured, Treatment::honoured, ""},
     {"/root/path", "", "`root.path`", Treatment::honoured, Treatment::honoured, ""},
@@ -63,20 +70,24 @@ constexpr KeyPolicy kKeys[] = {
      "`mounts[].options` `rro`, `rrw`, `rnosuid`, `rsuid`, `rnodev`, `rdev`, `rnoexec`, `rexec`, "
      "`rnodiratime`, `rdiratime`, `rnosymfollow`, `rsymfollow`",
      Treatment::honoured, Treatment::honoured, ""},
+    {"/mounts/*/options", "ratime rnoatime rrelatime rnorelatime rstrictatime rnostrictatime",
+     "`mounts[].options` recursive atime family: `ratime`, `rnoatime`, `rrelatime`, "
+     "`rnorelatime`, `rstrictatime`, `rnostrictatime`",
+     Treatment::honoured, Treatment::fallback, ""},
     {"/mounts/*/options", "private rprivate shared rshared slave rslave unbindable runbindable",
      "`mounts[].options` `private`, `rprivate`, `shared`, `rshared`, `slave`, `rslave`, "
      "`unbindable`, `runbindable`",
      Treatment::honoured, Treatment::honoured, ""},
     {"/mounts/*/options", "idmap ridmap", "`mounts[].options` `idmap`, `ridmap`",
-     Treatment::refused, Treatment::refused, "ID-mapped mounts are not supported by nook"},
+     Treatment::honoured, Treatment::refused, kIdmapReason},
     {"/mounts/*/options", "tmpcopyup copy-symlink notmpcopyup",
      "`mounts[].options` `tmpcopyup`, `copy-symlink`, `notmpcopyup` (crun extensions)",
      Treatment::ignored, Treatment::ignored, "accepted and not applied"},
     {"/mounts/*/options", "", "`mounts[].options` anything else", Treatment::honoured,
      Treatment::honoured, ""},
     {"/mounts/*/uidMappings /mounts/*/gidMappings", "",
-     "`mounts[].uidMappings`, `mounts[].gidMappings`", Treatment::refused, Treatment::refused,
-     "ID-mapped mounts are not supported by nook"},
+     "`mounts[].uidMappings`, `mounts[].gidMappings`", Treatment::honoured, Treatment::refused,
+     kIdmapReason},
     {"/process", "", "`process`", Treatment::honoured, Treatment::honoured, ""},
     {"/process/terminal", "", "`process.terminal`", Treatment::honoured, Treatment::honoured, ""},
     {"/process/terminal", "/dev/console", "`/dev/console` with `process.terminal`",

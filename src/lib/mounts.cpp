@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "cgroup.hpp"
 #include "error.hpp"
@@ -22,6 +23,7 @@
 #include "mounts_internal.hpp"
 #include "namespaces.hpp"
 #include "sync.hpp"
+#include "userns.hpp"
 
 namespace nook {
 
@@ -106,16 +108,17 @@ struct AttrOpt {
   const char* name;
   bool clear;
   uint64_t attr;
+  bool atime = false;  // one of the atime modes (MOUNT_ATTR__ATIME is one field, not flags)
 };
 // The options that are none of the above: what the parser does with each.
 struct OtherOpt {
   const char* name;
-  enum Act { bind, rbind, remount, refuse, ignore } act;
+  enum Act { bind, rbind, remount, idmap, ridmap, refuse, ignore } act;
 };
 constexpr OtherOpt kOtherOpts[] = {
     {"bind", OtherOpt::bind},           {"rbind", OtherOpt::rbind},
-    {"remount", OtherOpt::remount},     {"idmap", OtherOpt::refuse},      // ID-mapped mounts
-    {"ridmap", OtherOpt::refuse},       {"tmpcopyup", OtherOpt::ignore},  // crun extensions
+    {"remount", OtherOpt::remount},     {"idmap", OtherOpt::idmap},       // ID-mapped mounts
+    {"ridmap", OtherOpt::ridmap},       {"tmpcopyup", OtherOpt::ignore},  // crun extensions
     {"copy-symlink", OtherOpt::ignore}, {"notmpcopyup", OtherOpt::ignore},
 };
 
@@ -132,6 +135,15 @@ constexpr AttrOpt kAttrOpts[] = {
     {"rdiratime", true, MOUNT_ATTR_NODIRATIME},
     {"rnosymfollow", false, MOUNT_ATTR_NOSYMFOLLOW},
     {"rsymfollow", true, MOUNT_ATTR_NOSYMFOLLOW},
+    // The atime mode, as runc: setting one replaces the mode (MOUNT_ATTR__ATIME goes into
+    // attr_clr, mount_setattr(2) requires it); clearing one ("ratime": not noatime) drops it
+    // from attr_set, which leaves the kernel's default, relatime, unless another mode is set.
+    {"rnoatime", false, MOUNT_ATTR_NOATIME, true},
+    {"ratime", true, MOUNT_ATTR_NOATIME, true},
+    {"rrelatime", false, MOUNT_ATTR_RELATIME, true},
+    {"rnorelatime", true, MOUNT_ATTR_RELATIME, true},
+    {"rstrictatime", false, MOUNT_ATTR_STRICTATIME, true},
+    {"rnostrictatime", true, MOUNT_ATTR_STRICTATIME, true},
 };
 
 // `path` opened O_PATH inside the root; an empty Fd when it does not exist.
@@ -168,12 +180,26 @@ void set_propagation(const std::string& target, unsigned long prop, const Mount&
     mount_fail("(propagation)", m, errno);
 }
 
+// The recursive attributes (rro, rnosuid, rnoatime, ...) on every mount of the tree at `fd`.
+// In a user namespace the kernel locks the atime mode of every mount that came from a more
+// privileged mount namespace (the host's) and refuses to change it (EPERM): the mode is then
+// kept as it is, with a log line, and the other attributes are applied.
 void set_attrs(int fd, const MountOptions& o, const Mount& m) {
   if (!o.attr_set && !o.attr_clr) return;
   struct mount_attr attr = {};
   attr.attr_set = o.attr_set;
   attr.attr_clr = o.attr_clr;
-  if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0)
+  if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) == 0)
+    return;
+  int e = errno;
+  if (e != EPERM || !(attr.attr_clr & MOUNT_ATTR__ATIME)) mount_fail("(mount_setattr)", m, e);
+  log::info("mount " + m.destination +
+            ": recursive atime option not applied: the atime mode of mounts from the host is "
+            "locked in this user namespace (mount_setattr: EPERM); kept as it is");
+  attr.attr_set &= ~static_cast<uint64_t>(MOUNT_ATTR__ATIME);
+  attr.attr_clr &= ~static_cast<uint64_t>(MOUNT_ATTR__ATIME);
+  if ((attr.attr_set || attr.attr_clr) &&
+      syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0)
     mount_fail("(mount_setattr)", m, errno);
 }
 
@@ -247,12 +273,16 @@ mount_attr bind_attrs(const MountOptions& o) {
 // VM). `*cwd` keeps the caller's working directory for setup_rootfs to return to.
 //
 // `source_fd`, when not -1, is the source opened by the parent (send_bind_sources): it is
-// cloned from the descriptor, the path is not looked up again.
+// cloned from the descriptor, the path is not looked up again. For an ID-mapped mount
+// (`idmapped`) it is the detached tree itself, cloned and ID-mapped by the parent
+// (idmapped_tree): it only gets its flags and propagation here, and is attached.
 void bind_mount(int rootfd, const Mount& m, const MountOptions& o, const std::string& source,
-                Fd* cwd, int source_fd) {
+                Fd* cwd, int source_fd, bool idmapped) {
   mount_attr a = bind_attrs(o);
   bool plain =
       !a.attr_set && !a.attr_clr && !o.attr_set && !o.attr_clr && !o.propagation && source_fd < 0;
+  if (idmapped && source_fd < 0)  // the parent sends every ID-mapped tree before GO
+    fail("mount " + m.destination + ": the ID-mapped tree of " + source + " was not received");
   // Most destinations exist: the source's type is looked at only to create a missing one.
   Fd target = open_existing_in_root(rootfd, m.destination);
   if (plain && target) {
@@ -263,7 +293,8 @@ void bind_mount(int rootfd, const Mount& m, const MountOptions& o, const std::st
     // not a directory (a file bound onto a file), or an error the general way reports exactly
   }
   unsigned otf = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (o.recursive ? AT_RECURSIVE : 0);
-  Fd tree(static_cast<int>(source_fd >= 0
+  Fd tree(static_cast<int>(idmapped ? ::fcntl(source_fd, F_DUPFD_CLOEXEC, 0)
+                           : source_fd >= 0
                                ? syscall(SYS_open_tree, source_fd, "", otf | AT_EMPTY_PATH)
                                : syscall(SYS_open_tree, AT_FDCWD, source.c_str(), otf)));
   if (!tree) {
@@ -289,13 +320,7 @@ void bind_mount(int rootfd, const Mount& m, const MountOptions& o, const std::st
         mount_fail("(mount_setattr)", m, errno);
     }
   }
-  if (o.attr_set || o.attr_clr) {  // rro, rnosuid, ...: every mount of the tree
-    mount_attr r = {};
-    r.attr_set = o.attr_set;
-    r.attr_clr = o.attr_clr;
-    if (syscall(SYS_mount_setattr, tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &r, sizeof r) != 0)
-      mount_fail("(mount_setattr)", m, errno);
-  }
+  if (o.attr_set || o.attr_clr) set_attrs(tree.get(), o, m);  // rro, rnoatime, ...: every mount
   // Propagation too is set on the detached tree (its new parent in the container is a slave or
   // private mount, so attaching it changes nothing); a kernel that refuses that for a detached
   // tree gets it after the attach, through the descriptor's /proc path.
@@ -441,7 +466,7 @@ void mount_one(const FsPlan& plan, int rootfd, const Mount& m, Fd* cwd, int sour
   std::string source = m.source;
   if (bind && !source.empty() && source[0] != '/') source = plan.bundle + "/" + source;
   if (bind) {
-    bind_mount(rootfd, m, o, source, cwd, source_fd);
+    bind_mount(rootfd, m, o, source, cwd, source_fd, o.idmap || !m.uid_mappings.empty());
     return;
   }
   // proc and sysfs must land on a real directory: a symlink placed there by the image could
@@ -553,10 +578,15 @@ MountOptions parse_mount_options(const std::vector<std::string>& opts, const std
     if (done) continue;
     for (auto& a : kAttrOpts)
       if (opt == a.name) {
-        if (a.clear)
+        if (a.atime) {
+          o.attr_clr |= MOUNT_ATTR__ATIME;
+          o.attr_set &= a.clear ? ~a.attr : ~static_cast<uint64_t>(MOUNT_ATTR__ATIME);
+          if (!a.clear) o.attr_set |= a.attr;
+        } else if (a.clear) {
           o.attr_clr |= a.attr, o.attr_set &= ~a.attr;
-        else
+        } else {
           o.attr_set |= a.attr, o.attr_clr &= ~a.attr;
+        }
         done = true;
         break;
       }
@@ -578,6 +608,13 @@ MountOptions parse_mount_options(const std::vector<std::string>& opts, const std
         break;
       case OtherOpt::remount:
         o.flags |= MS_REMOUNT;
+        break;
+      case OtherOpt::idmap:
+        o.idmap = true;
+        o.idmap_recursive = false;
+        break;
+      case OtherOpt::ridmap:
+        o.idmap = o.idmap_recursive = true;
         break;
       case OtherOpt::refuse:
         fail("mount " + where + ": option \"" + opt +
@@ -696,16 +733,105 @@ bool is_bind(const Mount& m) {
 }
 }  // namespace
 
+bool mount_idmapped(const Mount& m) {
+  if (!m.uid_mappings.empty()) return true;
+  return std::any_of(m.options.begin(), m.options.end(),
+                     [](const std::string& o) { return o == "idmap" || o == "ridmap"; });
+}
+
+namespace {
+
+// The user namespaces of a create's ID-mapped mounts, one per distinct mapping.
+class IdmapNamespaces {
+ public:
+  IdmapNamespaces(const IdPlan& ids, pid_t child) : ids_(ids), child_(child) {}
+
+  // The user namespace whose mapping `m` gets: its own mappings, else the container's.
+  int get(const Mount& m) {
+    if (m.uid_mappings.empty()) {
+      if (!own_) {
+        std::string path = !ids_.join_path.empty() ? ids_.join_path
+                           : ids_.new_userns       ? "/proc/" + std::to_string(child_) + "/ns/user"
+                                                   : "";
+        if (path.empty())
+          fail("mount " + m.destination + ": idmap: the container has no user namespace");
+        own_ = Fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!own_) throw_sys("open", path);
+      }
+      return own_.get();
+    }
+    for (auto& e : made_)
+      if (e.uid == m.uid_mappings && e.gid == m.gid_mappings) return e.fd.get();
+    made_.push_back({m.uid_mappings, m.gid_mappings, make_userns(m.uid_mappings, m.gid_mappings)});
+    return made_.back().fd.get();
+  }
+
+ private:
+  struct Made {
+    std::vector<IdMapping> uid, gid;
+    Fd fd;
+  };
+  const IdPlan& ids_;
+  pid_t child_;
+  Fd own_;
+  std::vector<Made> made_;
+};
+
+// An ID-mapped mount's tree, made in the parent: the kernel lets only a caller with
+// CAP_SYS_ADMIN in the user namespace that owns the source's filesystem set
+// MOUNT_ATTR_IDMAP (for a disk filesystem of the host: the initial one), which the container's
+// process, in a user namespace of its own, does not have. The source is opened in nook's
+// mount namespace with the caller's rights, so no symlink on its path is followed
+// (RESOLVE_NO_SYMLINKS, as send_bind_sources); its mounts are cloned (open_tree, recursively
+// for rbind) and the clone, still detached, gets the mapping (recursively for ridmap). The
+// container's process sets its flags and propagation and attaches it (bind_mount).
+Fd idmapped_tree(const Mount& m, const std::string& source, int userns) {
+  MountOptions o = parse_mount_options(m.options, m.destination);
+  struct open_how how = {};
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  Fd src(openat2_retry(AT_FDCWD, source.c_str(), &how));
+  if (!src && errno == ELOOP)
+    fail("mount " + m.destination + ": source " + source +
+         ": an ID-mapped mount's source is opened with the caller's rights and may not pass "
+         "through a symlink");
+  if (!src) throw_sys("mount " + m.destination + ": source", source);
+  unsigned otf =
+      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | (o.recursive ? AT_RECURSIVE : 0);
+  Fd tree(static_cast<int>(syscall(SYS_open_tree, src.get(), "", otf)));
+  if (!tree) mount_fail(("(open_tree " + source + ")").c_str(), m, errno);
+  mount_attr a = {};
+  a.attr_set = MOUNT_ATTR_IDMAP;
+  a.userns_fd = static_cast<uint64_t>(userns);
+  unsigned fl = AT_EMPTY_PATH | (o.idmap_recursive ? AT_RECURSIVE : 0);
+  if (syscall(SYS_mount_setattr, tree.get(), "", fl, &a, sizeof a) != 0) {
+    int e = errno;
+    std::string what =
+        sys_message("mount " + m.destination + ": mount_setattr MOUNT_ATTR_IDMAP", source, e);
+    if (e == EPERM) fail(what + ": " + key_reason("/mounts/*/options", "idmap"));
+    if (e == EINVAL)
+      fail(what +
+           " (the filesystem does not support ID-mapped mounts on this kernel, or the "
+           "mapping is the filesystem's own)");
+    throw Error(what, e);
+  }
+  return tree;
+}
+
+}  // namespace
+
 void send_bind_sources(const Config& cfg, const std::string& bundle, const IdPlan& ids, pid_t child,
                        int channel) {
   // Only a privileged caller reaches more than the container's root (an unprivileged caller
   // is that root's host ID, with less rights than it has in its namespace), and only into a
-  // mount namespace made for the child (a joined one is entered after GO).
-  if (!ids.new_userns || !ids.privileged) return;
+  // mount namespace made for the child (a joined one is entered after GO). ID-mapped mounts
+  // are always made here (idmapped_tree); an unprivileged caller's were refused at create.
   auto* mntns = cfg.linux.find_ns(NsType::mount);
-  if (!mntns || !mntns->path.empty()) return;
+  bool open_sources = ids.new_userns && ids.privileged && mntns && mntns->path.empty();
+  if (!open_sources && std::none_of(cfg.mounts.begin(), cfg.mounts.end(), mount_idmapped)) return;
   const std::string& rootfs = cfg.root.path;
   Fd root;
+  std::optional<IdmapNamespaces> userns;
   std::string index;
   std::vector<Fd> fds;
   auto flush = [&] {
@@ -720,6 +846,14 @@ void send_bind_sources(const Config& cfg, const std::string& bundle, const IdPla
     const Mount& m = cfg.mounts[i];
     if (m.source.empty() || !is_bind(m)) continue;
     std::string source = m.source[0] == '/' ? m.source : bundle + "/" + m.source;
+    if (mount_idmapped(m)) {
+      if (!userns) userns.emplace(ids, child);
+      index += (index.empty() ? "" : ",") + std::to_string(i);
+      fds.push_back(idmapped_tree(m, source, userns->get(m)));
+      if (fds.size() == sync::kMaxFds) flush();
+      continue;
+    }
+    if (!open_sources) continue;
     // The image's files: resolved by the container, after the mounts before this one.
     if (source.size() > rootfs.size() && source.compare(0, rootfs.size(), rootfs) == 0 &&
         source[rootfs.size()] == '/')

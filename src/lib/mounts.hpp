@@ -18,13 +18,14 @@ struct MountOptions {
   unsigned long clear = 0;               // MS_* explicitly cleared (rw, suid, dev, exec, ...)
   unsigned long propagation = 0;         // MS_PRIVATE/MS_SHARED/MS_SLAVE/MS_UNBINDABLE, | MS_REC
   bool bind = false, recursive = false;  // bind / rbind
-  uint64_t attr_set = 0, attr_clr = 0;   // recursive mount_setattr (rro, rnosuid, ...)
-  bool atime_given = false;              // an atime option was given (relatime family)
-  std::string data;                      // comma-separated filesystem options
-  std::vector<std::string> ignored;      // options nook accepts and does not apply
+  uint64_t attr_set = 0, attr_clr = 0;   // recursive mount_setattr (rro, rnosuid, rnoatime, ...)
+  bool idmap = false, idmap_recursive = false;  // idmap / ridmap (ID-mapped bind mount)
+  bool atime_given = false;                     // an atime option was given (relatime family)
+  std::string data;                             // comma-separated filesystem options
+  std::vector<std::string> ignored;             // options nook accepts and does not apply
 };
 
-// Pure: decodes options; throws nook::Error for options nook refuses (idmap, ...).
+// Pure: decodes options; throws nook::Error for options nook refuses.
 MountOptions parse_mount_options(const std::vector<std::string>& opts, const std::string& where);
 
 // The options parse_mount_options applies itself (its tables: not refused, not ignored, not
@@ -61,8 +62,16 @@ struct FsPlan {
 // may clone it) without following any symlink (RESOLVE_NO_SYMLINKS: no symlink, whoever
 // controls it, is followed with the caller's rights), and sent to the child (kBindSources
 // messages). A source that cannot be opened so is left to the child, resolved as before.
+// ID-mapped mounts (any caller nook lets make them: privileged) are made here whatever the
+// namespaces: each is sent as its detached tree, cloned and ID-mapped (mounts.cpp,
+// idmapped_tree), with the mount's own mappings (a user namespace made for them, userns.hpp
+// make_userns) or the container's user namespace.
 void send_bind_sources(const Config& cfg, const std::string& bundle, const IdPlan& ids, pid_t child,
                        int channel);
+
+// Whether `m` is an ID-mapped mount: it has uidMappings (and gidMappings: config checks
+// they go together) or the idmap or ridmap option.
+bool mount_idmapped(const Mount& m);
 
 // Child side: the descriptors of one kBindSources message (`payload`: their mount indices)
 // stored in `out` by mount index, each moved to `min_fd` or above (clear of the descriptors

@@ -2,7 +2,10 @@
 
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -129,6 +132,40 @@ void write_id_maps(pid_t pid, const IdPlan& plan) {
   if (plan.single_id && !plan.privileged) write_proc(pid, "setgroups", "deny");
   write_proc(pid, "uid_map", map_text(plan.uid_map));
   write_proc(pid, "gid_map", map_text(plan.gid_map));
+}
+
+Fd make_userns(const std::vector<IdMapping>& uid_map, const std::vector<IdMapping>& gid_map) {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) throw_sys("pipe2", "(user namespace holder)");
+  Fd hold(p[0]), release(p[1]);
+  pid_t pid = static_cast<pid_t>(
+      syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+  if (pid < 0) throw_sys("clone", "CLONE_NEWUSER (user namespace for an ID-mapped mount)");
+  if (pid == 0) {
+    // Holds the namespace until the parent closes its end of the pipe (or dies): read then
+    // returns 0. Nothing here allocates or touches the parent's state.
+    ::close(p[1]);
+    char c;
+    while (::read(p[0], &c, 1) < 0 && errno == EINTR) {
+    }
+    _exit(0);
+  }
+  hold.reset();
+  struct Reap {
+    pid_t pid;
+    Fd* release;
+    ~Reap() {
+      release->reset();  // the holder's read returns; it exits
+      while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
+    }
+  } reap{pid, &release};
+  write_proc(pid, "uid_map", map_text(uid_map));
+  write_proc(pid, "gid_map", map_text(gid_map));
+  std::string ns = "/proc/" + std::to_string(pid) + "/ns/user";
+  Fd fd(::open(ns.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw_sys("open", ns);
+  return fd;
 }
 
 }  // namespace nook

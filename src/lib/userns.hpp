@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "config.hpp"
+#include "fd.hpp"
 
 namespace nook {
 
@@ -48,5 +49,12 @@ bool id_mapped(const std::vector<IdMapping>& map, uint32_t id);
 
 // Writes /proc/PID/{setgroups,uid_map,gid_map} from the parent.
 void write_id_maps(pid_t pid, const IdPlan& plan);
+
+// A new user namespace with these maps (an ID-mapped mount's: mount_setattr(2) takes the
+// mapping as a user namespace descriptor). A process is cloned into it to hold it while the
+// maps are written (the kernel has no other way to make one for another mapping), and ends
+// once the namespace's descriptor is open. Needs CAP_SETUID and CAP_SETGID over the host IDs
+// (a privileged caller); parent side.
+Fd make_userns(const std::vector<IdMapping>& uid_map, const std::vector<IdMapping>& gid_map);
 
 }  // namespace nook

@@ -289,13 +289,126 @@ setup() { config_setup; }
   expect_create_error proclink "symlink"
 }
 
-@test "mounts: idmap and mount uidMappings are refused" {
+# The recursive atime family (mount_setattr AT_RECURSIVE): on a tree of the container's own
+# mounts in both modes; on a tree from the host as root, while unprivileged the kernel keeps
+# the host mounts' (locked) atime mode, and nook says so in its log.
+@test "mounts: rnoatime on an rbind reaches every submount; the rest of the recursive atime family" {
+  add_mount /mnt/t tmpfs tmpfs
+  add_mount /mnt/t/sub tmpfs tmpfs
+  add_mount /mnt/r bind "$ROOTFS/mnt/t" rbind rnoatime
+  add_mount /mnt/s bind "$ROOTFS/mnt/t" rbind rstrictatime
+  add_mount /mnt/rel bind "$ROOTFS/mnt/t" rbind rnoatime rrelatime
+  add_mount /mnt/f tmpfs tmpfs noatime ratime
+  user_dir "$TEST_DIR/src/sub"
+  mount -t tmpfs -o mode=1777 nooksub "$TEST_DIR/src/sub"
+  add_mount /mnt/h bind "$TEST_DIR/src" rbind rnoatime
+  set_args /bin/sh -c 'for m in /mnt/r /mnt/r/sub /mnt/s/sub /mnt/rel/sub /mnt/t/sub /mnt/f /mnt/h/sub; do /probe mounts $m; done'
+  run --separate-stderr nook --debug run --bundle "$BUNDLE" ratime1
+  assert_success
+  local -a l
+  mapfile -t l <<<"$output"
+  [[ ${l[0]} == *,noatime* && ${l[1]} == *,noatime* ]] || { echo "rnoatime: ${l[0]} / ${l[1]}" >&2; false; }
+  [[ ${l[2]} != *relatime* && ${l[2]} != *noatime* ]] || { echo "rstrictatime: ${l[2]}" >&2; false; }
+  [[ ${l[3]} == *,relatime* ]] || { echo "rnoatime,rrelatime: ${l[3]}" >&2; false; }
+  [[ ${l[4]} == *,relatime* ]] || { echo "the source tree changed: ${l[4]}" >&2; false; }
+  [[ ${l[5]} == *,relatime* ]] || { echo "noatime,ratime: ${l[5]}" >&2; false; }
+  if is_user_mode; then
+    [[ ${l[6]} == *,relatime* ]] || { echo "host tree, unprivileged: ${l[6]}" >&2; false; }
+    [[ $stderr == *"mount /mnt/h: recursive atime option not applied"*"locked"* ]] ||
+      { echo "no log line: $stderr" >&2; false; }
+  else
+    [[ ${l[6]} == *,noatime* ]] || { echo "host tree: ${l[6]}" >&2; false; }
+    [[ $stderr != *"recursive atime option not applied"* ]] || { echo "$stderr" >&2; false; }
+  fi
+}
+
+# runtime-spec: containerID is the ID on the source's filesystem, hostID the one the container
+# sees through the mount (runc's idmap.bats: a root-owned source with 0:100000 shows 100000 in
+# a container without a user namespace). Here the source is owned by host uid 1000 and mapped
+# 1000 -> 0: the container's root sees its own files, and what it makes gets 1000 on disk.
+@test "mounts: an ID-mapped bind shows the mapped owner and writes the source's IDs" {
+  mkdir -p "$TEST_DIR/idsrc"
+  echo hi >"$TEST_DIR/idsrc/f"
+  touch "$TEST_DIR/idsrc/other"
+  chown -R 1000:1001 "$TEST_DIR/idsrc"
+  chown 2000:2000 "$TEST_DIR/idsrc/other"
+  cfg --arg s "$TEST_DIR/idsrc" '.mounts += [{destination: "/mnt/id", type: "bind", source: $s, options: ["bind", "idmap"],
+    uidMappings: [{containerID: 1000, hostID: 0, size: 1}], gidMappings: [{containerID: 1001, hostID: 0, size: 1}]}]'
+  if is_user_mode; then
+    expect_create_error idm1 "only for a caller with CAP_SYS_ADMIN in the user namespace that owns the source's filesystem"
+    [[ $output == *"/mounts/"*"/uidMappings: the kernel sets an ID mapping"* ]] || { echo "$output" >&2; false; }
+    return
+  fi
+  inside_sh idm1 '/probe stat /mnt/id; /probe cat /mnt/id/f; /probe stat /mnt/id/f; /probe stat /mnt/id/other; /probe write /mnt/id/new; /probe stat /mnt/id/new; /probe mounts /mnt/id'
+  assert_success
+  local -a l
+  mapfile -t l <<<"$output"
+  assert_equal "${l[0]}" "0 0 0755 d" "the mapped directory"
+  assert_equal "${l[1]}" "hi"
+  assert_equal "${l[2]% *}" "0 0 0644" "a mapped file"
+  assert_equal "${l[3]% * *}" "65534 65534" "an unmapped owner"
+  assert_equal "${l[4]}" "ok"
+  assert_equal "${l[5]% * *}" "0 0" "a new file, inside"
+  [[ ${l[6]} == *idmapped* ]] || { echo "not idmapped: ${l[6]}" >&2; false; }
+  assert_equal "$(stat -c '%u %g' "$TEST_DIR/idsrc/new")" "1000 1001" "the new file on the host"
+  # the host's own view of the source is unchanged
+  assert_equal "$(stat -c '%u %g' "$TEST_DIR/idsrc/f")" "1000 1001"
+}
+
+# idmap and ridmap without mappings take the container's user namespace (runc, crun): a source
+# owned by host root shows as owned by the container's root; ridmap maps the submounts of an
+# rbind too, idmap only its top.
+@test "mounts: idmap without mappings takes the container's user namespace; ridmap maps submounts" {
+  add_namespace user
+  if is_root_mode; then
+    cfg '.linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}] | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
+    chown -R 100000:100000 "$ROOTFS"
+  fi
+  mkdir -p "$TEST_DIR/vol/sub"
+  touch "$TEST_DIR/vol/f"
+  chown 5:6 "$TEST_DIR/vol/f"
+  mount -t tmpfs -o mode=0755 nookidsub "$TEST_DIR/vol/sub"
+  add_mount /mnt/v bind "$TEST_DIR/vol" rbind ridmap
+  add_mount /mnt/w bind "$TEST_DIR/vol" rbind idmap
+  if is_user_mode; then
+    expect_create_error idm2 "the kernel sets an ID mapping (mount_setattr(2) MOUNT_ATTR_IDMAP)"
+    [[ $output == *"/mounts/"*"/options: the kernel sets"* ]] || { echo "$output" >&2; false; }
+    return
+  fi
+  inside_sh idm2 'for p in /mnt/v /mnt/v/f /mnt/v/sub /mnt/w /mnt/w/sub; do /probe stat $p; done; /probe write /mnt/v/new'
+  assert_success
+  local -a l
+  mapfile -t l <<<"$output"
+  assert_equal "${l[0]% * *}" "0 0" "ridmap: the top"
+  assert_equal "${l[1]% * *}" "5 6" "ridmap: a file"
+  assert_equal "${l[2]% * *}" "0 0" "ridmap: the submount"
+  assert_equal "${l[3]% * *}" "0 0" "idmap: the top"
+  assert_equal "${l[4]% * *}" "65534 65534" "idmap: the submount is not mapped"
+  assert_equal "${l[5]}" "ok"
+  assert_equal "$(stat -c '%u %g' "$TEST_DIR/vol/new")" "0 0" "the container's root wrote host root's IDs"
+}
+
+@test "mounts: ID-mapped mounts: mappings in pairs, binds only, idmap needs a user namespace" {
   user_dir "$TEST_DIR/src"
+  cfg '.linux.namespaces |= map(select(.type != "user")) | del(.linux.uidMappings, .linux.gidMappings)'
+  local m='[{containerID: 0, hostID: 1000, size: 1}]'
+  cfg --arg s "$TEST_DIR/src" ".mounts += [{destination: \"/mnt/j\", type: \"bind\", source: \$s, options: [\"bind\"], uidMappings: $m}]"
+  expect_create_error idm3 "uidMappings are given without gidMappings"
+  cfg '.mounts |= map(select(.destination != "/mnt/j"))'
+  add_mount /mnt/t tmpfs tmpfs idmap
+  expect_create_error idm4 "ID-mapped mounts are bind mounts only"
+  cfg '.mounts |= map(select(.destination != "/mnt/t"))'
   add_mount /mnt/i bind "$TEST_DIR/src" bind idmap
-  expect_create_error idmap1 "idmap"
+  expect_create_error idm5 "idmap without uidMappings and gidMappings takes the container's user namespace, but linux.namespaces has none"
   cfg '.mounts |= map(select(.destination != "/mnt/i"))'
-  cfg --arg s "$TEST_DIR/src" '.mounts += [{destination: "/mnt/j", type: "bind", source: $s, options: ["bind"], uidMappings: [{containerID: 0, hostID: 0, size: 1}], gidMappings: [{containerID: 0, hostID: 0, size: 1}]}]'
-  expect_create_error idmap2 "ID-mapped mounts"
+  # a source through a symlink is not followed with the caller's rights
+  ln -s src "$TEST_DIR/link"
+  cfg --arg s "$TEST_DIR/link" ".mounts += [{destination: \"/mnt/l\", type: \"bind\", source: \$s, options: [\"bind\"], uidMappings: $m, gidMappings: $m}]"
+  if is_user_mode; then
+    expect_create_error idm6 "CAP_SYS_ADMIN"
+  else
+    expect_create_error idm6 "may not pass through a symlink"
+  fi
 }
 
 # ---------------------------------------------------------------------------------------------

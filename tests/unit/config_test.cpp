@@ -422,6 +422,74 @@ TEST(ConfigRanges, MappingsStayInsideTheIdSpace) {
             "config.json: /linux/uidMappings/340: more than 340 mappings (the kernel's limit)");
 }
 
+// A mount's ID mappings: read as linux.uidMappings are (the same ranges and rules), in pairs,
+// on bind mounts only; idmap without mappings needs the container's user namespace. Both
+// readings give the same answer.
+TEST(ConfigRanges, MountMappings) {
+  auto mnt = [](const std::string& entry, const std::string& linux = "") {
+    return with(R"("mounts":[)" + entry + "]" + (linux.empty() ? "" : "," + linux));
+  };
+  const std::string bind = R"("destination":"/m","type":"bind","source":"/s","options":["rbind"])";
+  const std::string one = R"([{"containerID":1000,"hostID":0,"size":1}])";
+  std::string ok = mnt("{" + bind + R"(,"uidMappings":)" + one + R"(,"gidMappings":)" + one + "}");
+  expect_same(ok);
+  Config c = parse_config(ok);
+  ASSERT_EQ(c.mounts.size(), 1u);
+  EXPECT_EQ(c.mounts[0].uid_mappings, (std::vector<IdMapping>{{1000, 0, 1}}));
+  EXPECT_EQ(c.mounts[0].gid_mappings, (std::vector<IdMapping>{{1000, 0, 1}}));
+  // the ranges of linux.uidMappings
+  EXPECT_EQ(range_error(mnt("{" + bind +
+                            R"(,"uidMappings":[{"containerID":0,"hostID":2147483648,"size":1}],)"
+                            R"("gidMappings":)" +
+                            one + "}")),
+            "config.json: /mounts/0/uidMappings/0/hostID: 2147483648" + kIdRange);
+  EXPECT_EQ(range_error(mnt("{" + bind + R"(,"uidMappings":)" + one +
+                            R"(,"gidMappings":[{"containerID":0,"hostID":1,"size":0}]})")),
+            "config.json: /mounts/0/gidMappings/0/size: a mapping of size 0 maps nothing");
+  EXPECT_EQ(range_error(mnt("{" + bind + R"(,"uidMappings":)" + one +
+                            R"(,"gidMappings":[{"containerID":1,"hostID":0,"size":4294967295}]})")),
+            "config.json: /mounts/0/gidMappings/0/size: 4294967295 is out of range: containerID + "
+            "size and hostID + size must be at most 4294967295");
+  EXPECT_EQ(range_error(mnt("{" + bind +
+                            R"(,"uidMappings":[{"containerID":0,"hostID":0,"size":10},)"
+                            R"({"containerID":5,"hostID":100,"size":1}],"gidMappings":)" +
+                            one + "}")),
+            "config.json: /mounts/0/uidMappings/1: its containerID range overlaps that of "
+            "/mounts/0/uidMappings/0");
+  // in pairs
+  EXPECT_EQ(range_error(mnt("{" + bind + R"(,"uidMappings":)" + one + "}")),
+            "config.json: /mounts/0/gidMappings: uidMappings are given without gidMappings");
+  EXPECT_EQ(range_error(mnt("{" + bind + R"(,"gidMappings":)" + one + "}")),
+            "config.json: /mounts/0/uidMappings: gidMappings are given without uidMappings");
+  // bind mounts only
+  EXPECT_EQ(range_error(mnt(R"({"destination":"/m","type":"tmpfs","source":"t","uidMappings":)" +
+                            one + R"(,"gidMappings":)" + one + "}")),
+            "config.json: /mounts/0/uidMappings: ID-mapped mounts are bind mounts only (options "
+            "bind or rbind)");
+  EXPECT_EQ(range_error(mnt(R"({"destination":"/m","type":"tmpfs","options":["idmap"]})")),
+            "config.json: /mounts/0/options: ID-mapped mounts are bind mounts only (options bind "
+            "or rbind)");
+  // idmap without mappings: the container's user namespace
+  std::string idmap = R"({"destination":"/m","type":"bind","source":"/s","options":["ridmap"]})";
+  EXPECT_EQ(range_error(mnt(idmap)),
+            "config.json: /mounts/0/options: idmap without uidMappings and gidMappings takes the "
+            "container's user namespace, but linux.namespaces has none");
+  EXPECT_EQ(error_of(mnt(idmap, R"("linux":{"namespaces":[{"type":"user"}]})")), "");
+  EXPECT_EQ(
+      error_of(mnt(idmap, R"("linux":{"namespaces":[{"type":"user","path":"/proc/1/ns/user"}]})")),
+      "");
+  // mappings without the option are an ID-mapped mount too, with or without a user namespace
+  EXPECT_EQ(error_of(mnt(R"({"destination":"/m","source":"/s","options":["bind"],"uidMappings":)" +
+                         one + R"(,"gidMappings":)" + one + "}")),
+            "");
+  EXPECT_EQ(
+      parse_config(
+          mnt(R"({"destination":"/m","source":"/s","options":["bind"],"uidMappings":[],"gidMappings":[]})"))
+          .mounts[0]
+          .uid_mappings.size(),
+      0u);
+}
+
 TEST(ConfigRanges, BlockIoWeightsDoNotWrap) {
   // 65636 was 100 and 99999 was 34463 (a uint16 cast)
   EXPECT_EQ(range_error(res(R"("blockIO":{"weight":65636})")),

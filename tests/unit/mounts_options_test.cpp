@@ -184,18 +184,70 @@ TEST(MountOptions, CrunExtensionsAreAcceptedAndIgnored) {
   EXPECT_EQ(o.data, "");
 }
 
-TEST(MountOptions, IdmapIsRefused) {
-  for (const char* opt : {"idmap", "ridmap"}) {
-    try {
-      parse_mount_options({"rbind", opt}, "/data");
-      ADD_FAILURE() << opt << ": no error";
-    } catch (const Error& e) {
-      EXPECT_EQ(std::string(e.what()), std::string("mount /data: option \"") + opt +
-                                           "\": ID-mapped mounts are not supported by nook");
-    }
-  }
+// idmap / ridmap: an ID-mapped bind (the top mount, or every mount of the tree); never data.
+TEST(MountOptions, IdmapAndRidmap) {
+  MountOptions o = parse({"rbind", "idmap"});
+  EXPECT_TRUE(o.idmap);
+  EXPECT_FALSE(o.idmap_recursive);
+  EXPECT_TRUE(o.recursive);
+  EXPECT_EQ(o.data, "");
+  EXPECT_EQ(o.attr_set, 0u);  // MOUNT_ATTR_IDMAP is the parent's (idmapped_tree), not an attribute
+  o = parse({"rbind", "ridmap"});
+  EXPECT_TRUE(o.idmap);
+  EXPECT_TRUE(o.idmap_recursive);
+  // the later one wins
+  EXPECT_TRUE(parse({"idmap", "ridmap"}).idmap_recursive);
+  EXPECT_FALSE(parse({"ridmap", "idmap"}).idmap_recursive);
+  EXPECT_FALSE(parse({"rbind"}).idmap);
   // idmap with a value is not the option: it goes to the filesystem as data
   EXPECT_EQ(parse({"idmap=uids=0-1000-10"}).data, "idmap=uids=0-1000-10");
+  EXPECT_FALSE(parse({"idmap=uids=0-1000-10"}).idmap);
+}
+
+// The recursive atime family (runc's): a mode set replaces the mode, and MOUNT_ATTR__ATIME is
+// always in attr_clr (mount_setattr(2) refuses an atime mode in attr_set without it); the
+// "clearing" ones drop their mode from attr_set only (relatime, the kernel's default, stays
+// unless another mode is set). Never data, never the non-recursive flags.
+TEST(MountOptions, RecursiveAtimeFamily) {
+  const uint64_t atime = MOUNT_ATTR__ATIME;
+  struct Case {
+    Strings opts;
+    uint64_t set, clr;
+  } cases[] = {
+      {{"rnoatime"}, MOUNT_ATTR_NOATIME, atime},
+      {{"rstrictatime"}, MOUNT_ATTR_STRICTATIME, atime},
+      {{"rrelatime"}, MOUNT_ATTR_RELATIME, atime},
+      {{"ratime"}, 0, atime},
+      {{"rnorelatime"}, 0, atime},
+      {{"rnostrictatime"}, 0, atime},
+      {{"rnoatime", "rstrictatime"}, MOUNT_ATTR_STRICTATIME, atime},
+      {{"rstrictatime", "rnoatime"}, MOUNT_ATTR_NOATIME, atime},
+      {{"rnoatime", "rrelatime"}, MOUNT_ATTR_RELATIME, atime},
+      {{"rnoatime", "ratime"}, 0, atime},
+      {{"rstrictatime", "ratime"}, MOUNT_ATTR_STRICTATIME, atime},  // ratime: not noatime
+      {{"rstrictatime", "rnostrictatime"}, 0, atime},
+      {{"rro", "rnoatime", "rnodiratime"},
+       MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOATIME | MOUNT_ATTR_NODIRATIME,
+       atime},
+      {{"rnoatime", "rdiratime"}, MOUNT_ATTR_NOATIME, atime | MOUNT_ATTR_NODIRATIME},
+  };
+  for (auto& c : cases) {
+    MountOptions o = parse(c.opts);
+    std::string name;
+    for (auto& s : c.opts) name += s + ",";
+    EXPECT_EQ(o.attr_set, c.set) << name;
+    EXPECT_EQ(o.attr_clr, c.clr) << name;
+    EXPECT_EQ(o.flags, 0ul) << name;
+    EXPECT_EQ(o.data, "") << name;
+    EXPECT_FALSE(o.atime_given) << name;  // the non-recursive family only
+    // at most one atime mode is ever asked for
+    uint64_t mode = o.attr_set & atime;
+    EXPECT_TRUE(mode == 0 || mode == MOUNT_ATTR_NOATIME || mode == MOUNT_ATTR_STRICTATIME) << name;
+  }
+  // with the non-recursive options: each in its own field
+  MountOptions o = parse({"noatime", "rstrictatime"});
+  EXPECT_EQ(o.flags, static_cast<unsigned long>(MS_NOATIME));
+  EXPECT_EQ(o.attr_set, static_cast<uint64_t>(MOUNT_ATTR_STRICTATIME));
 }
 
 }  // namespace

@@ -199,18 +199,23 @@ createContainer inside-ns"
 
 KEYS_DOC=$NOOK_REPO_DIR/docs/config-keys.md
 
-# key_field POINTER N: field N of the `nook config-keys` line for POINTER (1 pointer, 2 values,
-# 3 root, 4 unprivileged, 5 reason), from $KEYS_TABLE.
-key_field() { awk -F'\t' -v p="$1" -v n="$2" '$1 == p { print $n; exit }' <<<"$KEYS_TABLE"; }
+# key_field POINTER N [VALUE]: field N of the `nook config-keys` line for POINTER (1 pointer,
+# 2 values, 3 root, 4 unprivileged, 5 reason), from $KEYS_TABLE; with VALUE, the line whose
+# values name it (a mount option's row).
+key_field() {
+  awk -F'\t' -v p="$1" -v n="$2" -v v="${3:-}" \
+    '$1 == p && (v == "" || index(" " $2 " ", " " v " ")) { print $n; exit }' <<<"$KEYS_TABLE"
+}
 
-# sample_key ID POINTER JQ [LOG]: the test's bundle with JQ applied; nook must do what the table
+# sample_key ID POINTER[=VALUE] JQ [LOG]: the test's bundle with JQ applied; nook must do what the table
 # says for POINTER in this mode: refuse (error with the pointer and the reason), ignore (the
 # warning "KEY ignored: REASON"), lsm (either, as the host's LSM is on or off), honour (run, no
 # warning naming the key), or fall back (run; with --debug, the log line LOG).
 sample_key() {
-  local id=$1 ptr=$2 edit=$3 log=${4:-} treat reason key
-  treat=$(key_field "$ptr" "$(is_user_mode && echo 4 || echo 3)")
-  reason=$(key_field "$ptr" 5)
+  local id=$1 ptr=${2%%=*} value= edit=$3 log=${4:-} treat reason key
+  [[ $2 == *=* ]] && value=${2#*=}
+  treat=$(key_field "$ptr" "$(is_user_mode && echo 4 || echo 3)" "$value")
+  reason=$(key_field "$ptr" 5 "$value")
   key=${ptr#/}
   key=${key//\//.}
   [[ -n $treat ]] || { echo "$ptr: not in nook config-keys" >&2; return 1; }
@@ -262,7 +267,6 @@ sample_key() {
   sample_key k-rdt /linux/intelRdt '.linux.intelRdt = {closID: "guaranteed_group", l3CacheSchema: "L3:0=7f0"}'
   sample_key k-sol /solaris '.solaris = {}'
   sample_key k-pers /linux/personality/flags '.linux.personality = {domain: "LINUX", flags: ["x"]}'
-  sample_key k-umap /mounts/*/uidMappings '.mounts += [{destination: "/mnt", type: "bind", source: "/tmp", options: ["rbind"], uidMappings: [{containerID: 0, hostID: 0, size: 1}]}]'
   # ignored, with a warning
   sample_key k-cmd /process/commandLine '.process.commandLine = "cmd.exe /c"'
   sample_key k-usr /process/user/username '.process.user.username = "Administrator"'
@@ -274,6 +278,11 @@ sample_key() {
   # honoured
   sample_key k-host /hostname '.hostname = "keys-sample"'
   sample_key k-nnp /process/noNewPrivileges '.process.noNewPrivileges = true'
+  # honoured as root; refused unprivileged (the kernel's rule for ID-mapped mounts)
+  mkdir -p "$TEST_DIR/vol"
+  sample_key k-umap /mounts/*/uidMappings '.mounts += [{destination: "/mnt", type: "bind", source: "'"$TEST_DIR/vol"'", options: ["rbind"], uidMappings: [{containerID: 0, hostID: 0, size: 1}], gidMappings: [{containerID: 0, hostID: 0, size: 1}]}]'
+  # honoured as root; unprivileged, the host mounts' locked atime mode is kept (logged)
+  sample_key k-ratime /mounts/*/options=rnoatime '.mounts += [{destination: "/mnt", type: "bind", source: "'"$TEST_DIR/vol"'", options: ["rbind", "rnoatime"]}]' "recursive atime option not applied"
   # honoured as root; unprivileged, the single-ID map instead (logged)
   if is_root_mode; then chmod 0755 "$ROOTFS"; fi
   sample_key k-map /linux/uidMappings '.linux.namespaces |= (if any(.type == "user") then . else . + [{type: "user"}] end) | .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}] | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]' "single-ID user namespace"
@@ -295,7 +304,7 @@ sample_key() {
   done
   [[ $(awk -F'\t' '$1 == "/mounts/*/options" && $2 ~ /(^| )idmap( |$)/ { print $3 }' <<<"$KEYS_TABLE") == honoured ]] && want+=(true) || want+=(false)
   assert_equal "$(jq -r '[.linux.apparmor.enabled, .linux.selinux.enabled, .linux.intelRdt.enabled, .linux.mountExtensions.idmap.enabled] | map(tostring) | join(",")' <<<"$f")" "$(IFS=,; echo "${want[*]}")" "lsm, rdt, idmap"
-  [[ ${want[*]} == "false false false false" ]]
+  [[ ${want[*]} == "false false false true" ]]
   # mountOptions: exactly the options the doc's honoured mounts[].options rows name
   local doc
   doc=$(awk -F' [|] ' '$1 ~ /^[|] `mounts\[\]\.options`/ && $2 ~ /^honoured/ { print $1 }' "$KEYS_DOC" |

@@ -322,11 +322,24 @@ setup() { config_setup; }
   fi
 }
 
+# skip_without_idmap_tmpfs: tmpfs takes ID-mapped mounts from Linux 6.3 (FS_ALLOW_IDMAP); the
+# tests below map a tmpfs (the ridmap submount, and $TEST_DIR where /tmp is one).
+skip_without_idmap_tmpfs() {
+  local v major minor
+  v=$(uname -r)
+  major=${v%%.*}
+  minor=${v#*.}
+  minor=${minor%%[!0-9]*}
+  ((major > 6 || (major == 6 && minor >= 3))) ||
+    skip "tmpfs supports ID-mapped mounts from Linux 6.3, this kernel is $v"
+}
+
 # runtime-spec: containerID is the ID on the source's filesystem, hostID the one the container
 # sees through the mount (runc's idmap.bats: a root-owned source with 0:100000 shows 100000 in
 # a container without a user namespace). Here the source is owned by host uid 1000 and mapped
 # 1000 -> 0: the container's root sees its own files, and what it makes gets 1000 on disk.
 @test "mounts: an ID-mapped bind shows the mapped owner and writes the source's IDs" {
+  [[ $(stat -f -c %T "$TEST_DIR") != tmpfs ]] || skip_without_idmap_tmpfs
   mkdir -p "$TEST_DIR/idsrc"
   echo hi >"$TEST_DIR/idsrc/f"
   touch "$TEST_DIR/idsrc/other"
@@ -359,6 +372,7 @@ setup() { config_setup; }
 # owned by host root shows as owned by the container's root; ridmap maps the submounts of an
 # rbind too, idmap only its top.
 @test "mounts: idmap without mappings takes the container's user namespace; ridmap maps submounts" {
+  is_user_mode || skip_without_idmap_tmpfs
   add_namespace user
   if is_root_mode; then
     cfg '.linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}] | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'

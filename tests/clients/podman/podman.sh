@@ -400,9 +400,10 @@ sc_no_cgroups() {
     fi
 }
 
-# podman update (4.3: `RUNTIME update --resources FILE ID`): the new memory and
-# pids limits land in the container's cgroup, read from the host side through
-# /proc/PID/cgroup, and a second update composes with the first. As root
+# podman update (4.3: `RUNTIME update --resources=FILE ID`): a new memory
+# limit, then cpu shares, land in the container's cgroup, read from the host
+# side through /proc/PID/cgroup; the second update keeps the first and the
+# pids limit from run. As root
 # only: rootless Podman on this cgroup v1 host has no cgroup to update.
 sc_update() {
     local id=$1 pid mem pids_dir mem_dir
@@ -438,10 +439,18 @@ sc_update() {
     expect_rc 0
     [ "$(cat "$mem_dir")" = 134217728 ] || nc_die "$mem_dir: $(cat "$mem_dir") after update --memory 128m"
     [ "$(cat "$pids_dir")" = 100 ] || nc_die "pids.max: $(cat "$pids_dir"), the first limit lost"
-    t 30 pod "$id" update --pids-limit 50 upd
+    # podman 4.3's update has no --pids-limit: the second one sets cpu shares
+    local cpu_file want
+    if [ -n "$(findmnt -rn -t cgroup -O cpu -o TARGET)" ]; then
+        cpu_file=$(cg_file cpu cpu.shares) want=512
+    else
+        cpu_file=$(cg_file cpu cpu.weight) want=20 # runc's conversion of 512 shares
+    fi
+    t 30 pod "$id" update --cpu-shares 512 upd
     expect_rc 0
-    [ "$(cat "$pids_dir")" = 50 ] || nc_die "pids.max: $(cat "$pids_dir") after update --pids-limit 50"
+    [ "$(cat "$cpu_file")" = "$want" ] || nc_die "$cpu_file: $(cat "$cpu_file") after update --cpu-shares 512"
     [ "$(cat "$mem_dir")" = 134217728 ] || nc_die "$mem_dir: $(cat "$mem_dir"): the second update undid the first"
+    [ "$(cat "$pids_dir")" = 100 ] || nc_die "pids.max: $(cat "$pids_dir") after the second update"
     # what the container itself runs under
     t 30 pod "$id" exec upd sh -c 'echo alive'
     expect_rc 0

@@ -188,8 +188,7 @@ TEST(KeyPolicy, PointersAreJsonPointersAndLookUpTheirRow) {
     // Only keys nook ignores (as root, unprivileged or both) are warned about; those it
     // ignores for everyone say why.
     if (k.set_in) {
-      EXPECT_TRUE(k.root == Treatment::ignored || k.unprivileged == Treatment::ignored)
-          << k.label;
+      EXPECT_TRUE(k.root == Treatment::ignored || k.unprivileged == Treatment::ignored) << k.label;
     }
     if (k.root == Treatment::ignored || k.root == Treatment::lsm) {
       EXPECT_FALSE(k.reason.empty()) << k.label;

@@ -104,9 +104,11 @@ std::vector<std::string> normalise(const CLI::App& app, int argc, char** argv) {
       } else if (a.size() > 1 && a[0] == '-') {
         value_next = known.value_next(a);
       } else if (++words == 1) {
-        exec = a == "exec";
+        exec = a == "exec" || a == "ps";
       } else if (exec && words == 2) {
-        passthrough = true;  // exec: the words after the container ID are the command (`ls -all`)
+        // exec: the words after the container ID are the command (`ls -all`); ps: ps(1)'s
+        // options (`-ef`)
+        passthrough = true;
       }
     }
     if (!passthrough && a == "--root=") {

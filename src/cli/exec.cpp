@@ -2,7 +2,6 @@
 #include "exec.hpp"
 
 #include "cli.hpp"
-#include "error.hpp"
 
 namespace nook::cli {
 namespace {
@@ -35,19 +34,16 @@ Verb reg("exec", [](CLI::App& app, Globals& g) -> std::function<void()> {
   sub->add_option("--apparmor", o.apparmor, "AppArmor profile for the process");
   sub->add_option("--process-label", o.process_label, "SELinux label for the process");
   sub->add_flag("--ignore-paused", o.ignore_paused, "exec even if the container is paused");
-  static std::string cgroup;
-  sub->add_option("--cgroup", cgroup,
-                  "runc 1.1's sub-cgroup to join ([CONTROLLER:]PATH): refused, not supported");
+  // runc's form: repeatable, no comma splitting ("cpu,cpuacct:sub" is one argument).
+  sub->add_option("--cgroup", o.cgroup,
+                  "run in a sub-cgroup of the container: PATH, or CONTROLLER[,...]:PATH "
+                  "(repeatable; the sub-cgroup must exist)")
+      ->allow_extra_args(false);
   sub->add_option("id", id, "container ID")->required();
   // Everything after the ID is the command, options included (`exec ID sh -c "..."`): the
   // first word after the ID falls through to the main app, which then keeps the rest as is.
   sub->preparse_callback([&app](size_t) { app.prefix_command(); });
   return [&g, &app] {
-    // Refused in one line rather than taken for the container ID or silently ignored.
-    if (!cgroup.empty())
-      fail("exec --cgroup " + cgroup +
-           ": joining a sub-cgroup of the container is not supported by nook (the process "
-           "joins the container's own cgroup)");
     o.args = app.remaining();
     if (!o.args.empty() && o.args[0] == "--") o.args.erase(o.args.begin());
     g.exit_code = container_exec(g.state_root(), id, o);

@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -112,6 +113,14 @@ std::pair<int, std::string> cgroup_freezer_file(const CgroupPlacement& p);
 // Throws like cgroup_freeze when there is no cgroup.
 void cgroup_signal_all(const CgroupPlacement& p, int sig, const std::string& id = {});
 
+// exec --cgroup (runc 1.1): the placement an exec'd process joins instead of the container's
+// own, its sub-cgroups named by `subs` (cgroup_parse_sub_paths). Every directory must exist.
+// Throws nook::Error naming the argument and the directory otherwise, and when the container
+// has no cgroup. `id` is only used in messages.
+CgroupPlacement cgroup_sub_placement(const CgroupPlacement& p,
+                                     const std::map<std::string, std::string>& subs,
+                                     const std::string& id);
+
 // ---------------------------------------------------------------------------------------------
 // The pure parts, exposed for unit tests.
 
@@ -139,6 +148,23 @@ CgroupSystemdUnit cgroup_systemd_unit(const std::string& id, const std::string& 
 // "0-3,5" -> the bit mask systemd's AllowedCPUs / AllowedMemoryNodes take (byte i, bit j is
 // CPU 8i+j). `what` ("cpus", "mems") names the field in errors.
 std::vector<uint8_t> cgroup_cpu_mask(const std::string& list, const std::string& what);
+
+// exec --cgroup's arguments, as runc parses them: "PATH" (one argument: the same sub-cgroup in
+// every hierarchy) or any number of "CONTROLLER[,CONTROLLER...]:PATH" -> controller -> path,
+// "" for the first form. Throws nook::Error with runc's wording for an empty controller, a
+// controller given twice, and a PATH without controller among several arguments.
+std::map<std::string, std::string> cgroup_parse_sub_paths(const std::vector<std::string>& args);
+
+// The pure side of cgroup_sub_placement: `v1_controllers[i]` are the controllers of the
+// hierarchy of `p.v1[i]`. The path is below the container's cgroup ("/" is the cgroup itself;
+// '..' is refused). "" applies to every directory; a controller to the v1 directory of its
+// hierarchy (controllers sharing one must name the same path); where the placement has no v1
+// directory, every controller must name the same path, which is then the v2 one (cgroup v2
+// has a single hierarchy). A controller nook placed the container in no hierarchy of is
+// refused. Directories no argument names stay the container's.
+CgroupPlacement cgroup_sub_placement_for(
+    const CgroupPlacement& p, const std::vector<std::vector<std::string>>& v1_controllers,
+    const std::map<std::string, std::string>& subs);
 
 // Which controllers exist where.
 struct CgroupLayout {

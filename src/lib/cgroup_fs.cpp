@@ -520,6 +520,36 @@ void cgroup_update(CgroupPlacement& p, const Linux& linux) {
   cgroup_apply(p, linux, /*strict=*/root);
 }
 
+CgroupPlacement cgroup_sub_placement(const CgroupPlacement& p,
+                                     const std::map<std::string, std::string>& subs,
+                                     const std::string& id) {
+  std::string what = "exec --cgroup";
+  for (auto& [c, path] : subs) what += " " + (c.empty() ? path : c + ":" + path);
+  if (p.empty())
+    fail(what + ": container \"" + id + "\" has no cgroup (nook could not create one for uid " +
+         std::to_string(geteuid()) + ")");
+  // The controllers of each v1 directory: those of the hierarchy it lies in.
+  std::vector<std::vector<std::string>> controllers;
+  for (auto& d : p.v1) {
+    controllers.emplace_back();
+    for (auto& m : host().v1)
+      if (d.rfind(m.mountpoint + "/", 0) == 0) controllers.back() = m.controllers;
+  }
+  CgroupPlacement out = cgroup_sub_placement_for(p, controllers, subs);
+  std::vector<std::string> dirs = out.v1;
+  if (!out.v2.empty()) dirs.push_back(out.v2);
+  for (auto& d : dirs) {
+    struct stat st;
+    if (::stat(d.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      int e = ::stat(d.c_str(), &st) != 0 ? errno : ENOTDIR;
+      throw Error(what + ": " + sys_message("stat", d, e) +
+                      " (the sub-cgroup must exist: make it in the container's cgroup first)",
+                  e);
+    }
+  }
+  return out;
+}
+
 std::vector<std::string> cgroup_remove_if_empty(const std::string& id,
                                                 const std::string& cgroups_path, bool systemd) {
   std::vector<std::string> removed;

@@ -22,10 +22,6 @@ constexpr std::array<std::string_view, 14> kV1Controllers = {
     "cpuset",  "cpu",        "cpuacct",  "blkio",   "memory", "devices", "freezer",
     "net_cls", "perf_event", "net_prio", "hugetlb", "pids",   "rdma",    "misc"};
 
-bool is_v1_controller(std::string_view name) {
-  return std::find(kV1Controllers.begin(), kV1Controllers.end(), name) != kV1Controllers.end();
-}
-
 std::string unescape_mountinfo(std::string_view s) {
   std::string out;
   for (size_t i = 0; i < s.size(); i++) {
@@ -91,6 +87,10 @@ std::optional<Host> host_fast(const std::vector<std::pair<std::string, std::stri
 }  // namespace
 
 namespace cgroup_internal {
+
+bool is_v1_controller(std::string_view name) {
+  return std::find(kV1Controllers.begin(), kV1Controllers.end(), name) != kV1Controllers.end();
+}
 
 const Host& host() {
   static const Host h = [] {

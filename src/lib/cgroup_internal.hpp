@@ -99,6 +99,9 @@ struct Host {
 // This host's cgroup mounts and own cgroups, found on the first call.
 const Host& host();
 
+// Whether `name` is a cgroup v1 controller the kernel has ("memory", "net_cls"; not "name=...").
+bool is_v1_controller(std::string_view name);
+
 // ---------------------------------------------------------------------------------------------
 // Placement decisions (cgroup_plan.cpp, pure)
 

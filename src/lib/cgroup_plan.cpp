@@ -250,6 +250,31 @@ void plan_hugepages(Planner& p, const std::vector<Resources::HugepageLimit>& lis
   }
 }
 
+// net_cls and net_prio exist on cgroup v1 only. Unprivileged (not strict) nook never uses
+// cgroup v1: create has said so once already (the key policy, keys.cpp), so nothing here. As
+// root where cgroup v2 is the only hierarchy they are not set, with a warning: runc's cgroup v2
+// manager ignores linux.resources.network (fs2 has no such controller) and engines send it
+// regardless. As root where cgroup v1 is in use but the controller is not mounted, it is like
+// any missing controller, an error (runc's v1 manager fails too: "cannot set net_cls limit").
+void plan_network(Planner& p, const Resources::Network& n) {
+  auto place = [&](const char* controller, const std::string& what) -> bool {
+    if (p.layout().v1.count(controller)) return true;
+    if (!p.strict()) return false;
+    if (p.layout().v1.empty() && p.layout().v2_mounted) {
+      p.ignore("linux.resources.network." + what + " ignored: cgroup v2 has no " + controller +
+               " controller (a cgroup v1 one; runc ignores it on cgroup v2 too)");
+      return false;
+    }
+    fail("linux.resources.network." + what + ": no " + controller +
+         " controller on this host (not mounted as a cgroup v1 hierarchy)");
+  };
+  if (n.class_id && place("net_cls", "classID"))
+    p.add(false, "net_cls", "net_cls.classid", unum(*n.class_id));
+  if (!n.priorities.empty() && place("net_prio", "priorities"))
+    for (auto& prio : n.priorities)
+      p.add(false, "net_prio", "net_prio.ifpriomap", prio.name + " " + unum(prio.priority));
+}
+
 void plan_unified(Planner& p, const std::map<std::string, std::string>& unified) {
   if (unified.empty()) return;
   if (!p.layout().v2_mounted) {
@@ -409,9 +434,84 @@ std::string cgroup_path_for(const std::string& id, const std::string& cgroups_pa
                     "linux.cgroupsPath");
 }
 
+std::map<std::string, std::string> cgroup_parse_sub_paths(const std::vector<std::string>& args) {
+  std::map<std::string, std::string> paths;
+  for (auto& a : args) {
+    auto colon = a.find(':');
+    if (colon == std::string::npos) {
+      if (args.size() != 1)
+        fail("invalid --cgroup argument: " + a + " (missing <controller>: prefix)");
+      paths[""] = a;
+      continue;
+    }
+    for (auto& c : split(std::string_view(a).substr(0, colon), ',')) {
+      if (c.empty()) fail("invalid --cgroup argument: " + a + " (empty <controller> prefix)");
+      if (!paths.emplace(c, a.substr(colon + 1)).second)
+        fail("invalid --cgroup argument(s): controller " + c + " specified multiple times");
+    }
+  }
+  return paths;
+}
+
+CgroupPlacement cgroup_sub_placement_for(
+    const CgroupPlacement& p, const std::vector<std::vector<std::string>>& v1_controllers,
+    const std::map<std::string, std::string>& subs) {
+  auto arg = [](const std::string& c, const std::string& path) {
+    return "exec --cgroup " + (c.empty() ? path : c + ":" + path);
+  };
+  // The path below the container's cgroup, "" for the cgroup itself.
+  auto rel = [&](const std::string& c, const std::string& path) {
+    std::string r;
+    for (auto& part : split(path, '/')) {
+      if (part.empty() || part == ".") continue;
+      if (part == "..")
+        fail(arg(c, path) +
+             ": the path must not contain '..' (it is below the container's cgroup)");
+      r += "/" + part;
+    }
+    return r;
+  };
+  CgroupPlacement out = p;
+  std::vector<std::string> v1_sub(p.v1.size());  // per v1 directory: the sub path, "" none
+  std::vector<std::string> v1_by(p.v1.size());   // and the controller that named it
+  std::optional<std::string> v2_sub;
+  std::string v2_by;
+  for (auto& [c, path] : subs) {
+    std::string r = rel(c, path);
+    if (c.empty()) {
+      v2_sub = r;
+      for (auto& s : v1_sub) s = r;
+      continue;
+    }
+    bool found = false;
+    for (size_t i = 0; i < p.v1.size(); i++) {
+      auto& ctls = v1_controllers[i];
+      if (std::find(ctls.begin(), ctls.end(), c) == ctls.end()) continue;
+      found = true;
+      if (!v1_by[i].empty() && v1_sub[i] != r)
+        fail(arg(c, path) + ": " + v1_by[i] + " and " + c +
+             " share a cgroup v1 hierarchy: give them the same path");
+      v1_sub[i] = r;
+      v1_by[i] = c;
+    }
+    if (found) continue;
+    if (!p.v1.empty() || p.v2.empty() || !is_v1_controller(c))
+      fail(arg(c, path) + ": unknown controller " + c +
+           " (the container has no cgroup of its own for it)");
+    // cgroup v2 alone: one hierarchy, so one path for every controller.
+    if (v2_sub && *v2_sub != r)
+      fail(arg(c, path) + ": cgroup v2 has a single hierarchy: " + v2_by + " and " + c +
+           " must name the same path");
+    v2_sub = r;
+    v2_by = c;
+  }
+  for (size_t i = 0; i < p.v1.size(); i++) out.v1[i] += v1_sub[i];
+  if (v2_sub && !p.v2.empty()) out.v2 += *v2_sub;
+  return out;
+}
+
 bool cgroup_resources_requested(const Resources& r) {
-  if (r.pids_limit || !r.hugepage_limits.empty() || r.has_network || r.has_rdma ||
-      !r.unified.empty())
+  if (r.pids_limit || !r.hugepage_limits.empty() || r.network || r.has_rdma || !r.unified.empty())
     return true;
   if (r.memory) {
     auto& m = *r.memory;
@@ -446,7 +546,8 @@ CgroupPlan cgroup_plan(const Resources& r, const std::vector<Device>& devices,
   }
   if (r.block_io) plan_block_io(p, *r.block_io);
   plan_hugepages(p, r.hugepage_limits);
-  // network and rdma: create warns about them from the key policy (keys.cpp).
+  if (r.network) plan_network(p, *r.network);
+  // rdma: create warns about it from the key policy (keys.cpp).
   plan_unified(p, r.unified);
   plan_devices(p, r.devices, devices);
   return p.take();

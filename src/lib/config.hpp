@@ -204,10 +204,23 @@ struct Resources {
     uint64_t limit = 0;
   };
   std::vector<HugepageLimit> hugepage_limits;
-  bool has_network = false, has_rdma = false;
+  // linux.resources.network: cgroup v1 net_cls.classid and net_prio.ifpriomap lines.
+  struct Network {
+    bool operator==(const Network&) const = default;
+    std::optional<uint32_t> class_id;
+    struct Priority {
+      bool operator==(const Priority&) const = default;
+      std::string name;  // an interface name (IFNAMSIZ-1 characters at most)
+      uint32_t priority = 0;
+    };
+    std::vector<Priority> priorities;
+    bool empty() const { return !class_id && priorities.empty(); }
+  };
+  std::optional<Network> network;
+  bool has_rdma = false;
   std::map<std::string, std::string> unified;
   bool empty() const {
-    return !memory && !cpu && !pids_limit && !block_io && hugepage_limits.empty() && !has_network &&
+    return !memory && !cpu && !pids_limit && !block_io && hugepage_limits.empty() && !network &&
            !has_rdma && unified.empty();
   }
 };

@@ -255,8 +255,28 @@ Resources parse_resources(const Reader& r, const json& j, const std::string& ptr
       h.limit = r.u64(l, join(ep, "limit"));
       res.hugepage_limits.push_back(h);
     });
-  if (auto* v = Reader::get(j, "network"))
-    res.has_network = !r.object(*v, join(ptr, "network")).empty();
+  if (auto* v = Reader::get(j, "network")) {
+    std::string np = join(ptr, "network");
+    Resources::Network n;
+    if (auto* x = Reader::get(r.object(*v, np), "classID"))
+      n.class_id = r.u32(*x, join(np, "classID"));
+    if (auto* x = Reader::get(*v, "priorities"))
+      each_object(r, *x, join(np, "priorities"), [&](const json& e, const std::string& ep) {
+        Resources::Network::Priority p;
+        std::string name_ptr = join(ep, "name");
+        p.name = r.str(r.required(e, "name", ep), name_ptr);
+        // What the kernel takes as a device name (dev_valid_name): net_prio.ifpriomap reads
+        // "NAME PRIORITY", so a blank would split it.
+        if (p.name.empty() || p.name.size() >= 16 || p.name == "." || p.name == ".." ||
+            p.name.find_first_of("/: \t\n") != std::string::npos)
+          r.bad(name_ptr, "\"" + p.name +
+                              "\" is not an interface name (1 to 15 characters, no '/', ':' "
+                              "or blank, not . or ..)");
+        p.priority = r.u32(r.required(e, "priority", ep), join(ep, "priority"));
+        n.priorities.push_back(p);
+      });
+    if (!n.empty()) res.network = n;
+  }
   if (auto* v = Reader::get(j, "rdma")) res.has_rdma = !r.object(*v, join(ptr, "rdma")).empty();
   if (auto* v = Reader::get(j, "unified")) res.unified = r.string_map(*v, join(ptr, "unified"));
   return res;

@@ -50,7 +50,7 @@ void validate_for_host(const Config& cfg, const std::string& file) {
   if (!S_ISDIR(st.st_mode)) fail("rootfs " + cfg.root.path + ": not a directory");
   // The key policy (keys.cpp): AppArmor/SELinux labels, the keys nook ignores.
   check_lsm(*cfg.process, cfg.linux.mount_label, file);
-  warn_ignored_keys(cfg);
+  warn_ignored_keys(cfg, ::geteuid() == 0);  // the cgroup module decides root so too
 }
 
 bool want_root_emulation(const Config& cfg, const IdPlan& ids) {

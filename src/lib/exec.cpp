@@ -292,10 +292,13 @@ void join_pid_namespace(const Pinned& p, bool* join_user) {
 // Straight into the container's cgroup v2 (no migration); v1 hierarchies, and kernels or
 // cgroups that refuse CLONE_INTO_CGROUP, take the child by migration before it goes on
 // (ch->wait_go; *migrate_v2 when the v2 cgroup is joined by migration too).
-long clone_exec(ExecChild* ch, const State& st, int cgroup_fd, int min_fd, bool* migrate_v2) {
-  ch->wait_go = !st.cgroup.v1.empty();
+// `cg` is the container's placement, or with exec --cgroup its sub-cgroups (`explicit_cg`: then
+// no fallback to the init's cgroup, as runc).
+long clone_exec(ExecChild* ch, const State& st, const CgroupPlacement& cg, bool explicit_cg,
+                int cgroup_fd, int min_fd, bool* migrate_v2) {
+  ch->wait_go = !cg.v1.empty();
   long pid = clone_into(cgroup_fd);
-  if (pid < 0 && cgroup_fd >= 0 && (errno == EBUSY || errno == EOPNOTSUPP)) {
+  if (pid < 0 && cgroup_fd >= 0 && !explicit_cg && (errno == EBUSY || errno == EOPNOTSUPP)) {
     std::string dir = init_cgroup_v2(st.pid, st.cgroup);
     if (!dir.empty() && dir != st.cgroup.v2) {
       Fd alt(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -303,8 +306,8 @@ long clone_exec(ExecChild* ch, const State& st, int cgroup_fd, int min_fd, bool*
     }
   }
   if (pid < 0 && errno == ENOSYS) {
-    ch->wait_go = !st.cgroup.empty();
-    *migrate_v2 = !st.cgroup.v2.empty();
+    ch->wait_go = !cg.empty();
+    *migrate_v2 = !cg.v2.empty();
     pid = syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr);
   }
   return pid;
@@ -387,6 +390,11 @@ int container_exec(const std::string& root, const std::string& id, const ExecOpt
     fail("cannot exec in container \"" + id + "\": it is " + status_name(c.status) +
          ", not running");
   const State& st = c.state;
+  // exec --cgroup: the sub-cgroups, checked before anything is made.
+  const bool explicit_cg = !o.cgroup.empty();
+  const CgroupPlacement cg =
+      explicit_cg ? cgroup_sub_placement(st.cgroup, cgroup_parse_sub_paths(o.cgroup), id)
+                  : st.cgroup;
   Config cfg = parse_config(c.dir.read_file("config.json"), c.dir.path() + "/config.json");
   std::string text;
   if (!o.process_file.empty()) {
@@ -436,10 +444,9 @@ int container_exec(const std::string& root, const std::string& id, const ExecOpt
   ch.sync_fd = child.child_end();
   ch.log_fd = child.log_fd();
   Fd cgroup_fd;
-  if (!st.cgroup.v2.empty()) {
-    cgroup_fd =
-        raise_fd(Fd(::open(st.cgroup.v2.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)), min_fd);
-    if (!cgroup_fd) throw_sys("open", st.cgroup.v2);
+  if (!cg.v2.empty()) {
+    cgroup_fd = raise_fd(Fd(::open(cg.v2.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)), min_fd);
+    if (!cgroup_fd) throw_sys("open", cg.v2);
   }
 
   sigset_t fwd = forwarded_signals();
@@ -453,16 +460,19 @@ int container_exec(const std::string& root, const std::string& id, const ExecOpt
 
   bool migrate_v2 = false;
   Spawn s;
-  s.clone = [&] { return clone_exec(&ch, st, cgroup_fd.get(), min_fd, &migrate_v2); };
+  s.clone = [&] {
+    return clone_exec(&ch, st, cg, explicit_cg, cgroup_fd.get(), min_fd, &migrate_v2);
+  };
   s.child = [&ch] { exec_child(ch); };
   s.other_pidns = join_pid;  // ENOMEM: the PID namespace has no init any more
   s.pidns_gone = "cannot exec in container \"" + id + "\": its process has exited";
-  s.what = "exec process in container " + id;
+  s.what =
+      "exec process in container " + id + (explicit_cg && !cg.v2.empty() ? " into " + cg.v2 : "");
   spawn(child, s);
   console.reset();
 
   if (ch.wait_go) {
-    cgroup_join(st.cgroup, child.pid(), !migrate_v2);
+    cgroup_join(cg, child.pid(), !migrate_v2);
     child.go({}, "exec process exited during set-up");
   }
   Replies replies;  // any other message is a failure; EOF: execve closed the channel

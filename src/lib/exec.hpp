@@ -29,6 +29,7 @@ struct ExecOptions {
   std::string apparmor;                  // --apparmor
   std::string process_label;             // --process-label
   bool ignore_paused = false;            // --ignore-paused
+  std::vector<std::string> cgroup;       // --cgroup [CONTROLLER[,CONTROLLER...]:]PATH (repeatable)
 };
 
 // Parses --user "UID[:GID]" (numbers only, as runc). Throws nook::Error.

@@ -201,8 +201,9 @@ constexpr KeyPolicy kKeys[] = {
     {"/linux/resources/hugepageLimits", "", "`linux.resources.hugepageLimits`", Treatment::honoured,
      Treatment::honoured, ""},
     {"/linux/resources/network", "", "`linux.resources.network` (`classID`, `priorities`)",
-     Treatment::ignored, Treatment::ignored, "net_cls/net_prio are not managed by nook",
-     [](const Config& c) { return c.linux.resources && c.linux.resources->has_network; }},
+     Treatment::honoured, Treatment::ignored,
+     "net_cls and net_prio are cgroup v1 controllers, and cgroup v1 is never delegated",
+     [](const Config& c) { return c.linux.resources && c.linux.resources->network.has_value(); }},
     {"/linux/resources/pids/limit", "", "`linux.resources.pids.limit`", Treatment::honoured,
      Treatment::honoured, ""},
     {"/linux/resources/rdma", "", "`linux.resources.rdma`", Treatment::ignored, Treatment::ignored,
@@ -338,9 +339,9 @@ std::string dotted(std::string_view pointer) {
   return s;
 }
 
-void warn_ignored_keys(const Config& cfg) {
+void warn_ignored_keys(const Config& cfg, bool root) {
   for (auto& k : kKeys)
-    if (k.set_in && k.set_in(cfg)) {
+    if (k.set_in && (root ? k.root : k.unprivileged) == Treatment::ignored && k.set_in(cfg)) {
       std::string_view first = k.pointers.substr(0, k.pointers.find(' '));
       log::warn(dotted(first) + " ignored: " + std::string(k.reason));
     }

@@ -58,8 +58,9 @@ std::string_view treatment_name(Treatment t);
 // "/process/commandLine" -> "process.commandLine" (the spelling of warnings).
 std::string dotted(std::string_view pointer);
 
-// Create: one warning per key the config sets that nook ignores ("KEY ignored: REASON").
-void warn_ignored_keys(const Config& cfg);
+// Create: one warning per key the config sets that nook ignores as root (`root`) or
+// unprivileged ("KEY ignored: REASON").
+void warn_ignored_keys(const Config& cfg, bool root);
 
 // Create and exec: process.apparmorProfile, process.selinuxLabel and linux.mountLabel (empty
 // for exec: the container's was checked at create). nook applies no LSM label: refused where

@@ -15,6 +15,7 @@ setup_file() {
 
 teardown() {
   common_teardown
+  [[ -z ${NETCLS_MOUNTED:-} ]] || drop_netcls_hierarchy || true
   cleanup_delegation
   local d
   for d in $(cgroup_mountpoints); do
@@ -110,6 +111,26 @@ start_sleeper() {
   assert_success
   PID=$(container_pid "$id")
   [[ $PID -gt 0 ]] || { echo "no pid for $id" >&2; return 1; }
+}
+
+# The hierarchy id of net_cls in /proc/cgroups: 0 while it is not mounted anywhere.
+netcls_hierarchy() { awk '$1 == "net_cls" {print $2}' /proc/cgroups; }
+
+# drop_netcls_hierarchy: after the test mounted net_cls,net_prio, make sure the kernel dropped
+# the hierarchy again. An unmounted v1 hierarchy lives on when it still had a child cgroup at
+# the unmount (a removed one can linger a moment); every process would then show a
+# "net_cls,net_prio:/" line in /proc/PID/cgroup, host-wide. Mounting and unmounting it again,
+# childless, ends it.
+drop_netcls_hierarchy() {
+  local i
+  for ((i = 0; i < 25; i++)); do
+    [[ $(netcls_hierarchy) == 0 ]] && { NETCLS_MOUNTED=; return 0; }
+    unshare -m --propagation private bash -c \
+      'mount -t cgroup -o net_cls,net_prio nooktest-netcls "$1" && umount "$1"' x "$TEST_DIR/netcls" 2>/dev/null
+    sleep 0.2
+  done
+  echo "the net_cls hierarchy stays (/proc/cgroups: $(grep net_ /proc/cgroups | tr '\n' ' '))" >&2
+  return 1
 }
 
 needs_cgroup() {
@@ -266,6 +287,105 @@ needs_cgroup() {
   assert_equal "$(cat "$(cg_dir "$PID" "")/hugetlb.$size.max")" 4194304 "hugetlb.$size.max"
 }
 
+@test "cgroup: hugepageLimits without a hugetlb controller: an error as root, a warning unprivileged" {
+  runtime_is_runc && skip "runc refuses hugepageLimits on this hybrid host for another reason"
+  cfg '.linux.resources.hugepageLimits = [{pageSize: "2MB", limit: 4194304}]'
+  set_args /probe echo hello
+  if is_user_mode; then
+    # no delegated cgroup: the one warning every resource gets, and the container runs
+    run --separate-stderr nook run --bundle "$BUNDLE" huge2-$CG_TAG
+    assert_success
+    assert_output hello
+    assert_equal "$(grep -c 'linux.resources ignored: no writable cgroup' <<<"$stderr")" 1 \
+      "warnings (stderr: $stderr)"
+    return 0
+  fi
+  local v2
+  v2=$(v2_mountpoint)
+  [[ -n $(v1_mountpoint hugetlb) ]] && skip "hugetlb is a cgroup v1 hierarchy here: it cannot be hidden"
+  [[ -n $v2 ]] || skip "no cgroup v2 whose controllers could be hidden"
+  # A host without hugetlb: in a mount namespace of its own, the root's cgroup.controllers
+  # without it (that file is how nook learns what cgroup v2 offers).
+  grep -vw hugetlb <<<"$(tr ' ' '\n' <"$v2/cgroup.controllers")" | tr '\n' ' ' >"$TEST_DIR/controllers"
+  status=0
+  unshare -m --propagation private bash -c '
+    mount --bind "$1" "$2/cgroup.controllers" || exit 99
+    grep -qw hugetlb "$2/cgroup.controllers" && exit 98
+    exec "$NOOK_BIN" --root "$STATE_ROOT" create --bundle "$BUNDLE" "$3" </dev/null >/dev/null 2>"$TEST_DIR/huge2.err"
+  ' hide "$TEST_DIR/controllers" "$v2" huge2-$CG_TAG || status=$?
+  output=$(cat "$TEST_DIR/huge2.err")
+  [[ $status -ne 99 && $status -ne 98 ]] || { echo "could not hide hugetlb ($status)" >&2; false; }
+  assert_failure
+  assert_output_contains "linux.resources.hugepageLimits: no hugetlb controller on this host"
+  assert_no_container huge2-$CG_TAG
+  for d in $(cgroup_mountpoints); do
+    [[ ! -e $d/nook/huge2-$CG_TAG ]] || { echo "$d/nook/huge2-$CG_TAG left" >&2; false; }
+  done
+}
+
+@test "cgroup: linux.resources.network: net_cls.classid and net_prio.ifpriomap on cgroup v1" {
+  skip_in_user_mode "cgroup v1 (net_cls, net_prio) is never delegated"
+  runtime_is_runc && skip "the hierarchy is mounted in a mount namespace only nook sees here"
+  local mnt=$TEST_DIR/netcls id=net1-$CG_TAG
+  cfg '.linux.resources.network = {classID: 1048577, priorities: [{name: "lo", priority: 7}]}'
+  set_args /probe sleep 300
+  if [[ -z $(v1_mountpoint net_cls) ]]; then
+    [[ -n $(findmnt -rn -t cgroup -o TARGET) ]] ||
+      skip "no cgroup v1 here (network on cgroup v2 only: the next test)"
+    # Where net_cls is not mounted, as root it is an error (as runc's v1 manager)
+    nook_create net0-$CG_TAG
+    assert_failure
+    assert_output_contains "linux.resources.network.classID: no net_cls controller on this host"
+    assert_no_container net0-$CG_TAG
+  fi
+  # net_cls and net_prio exist in the kernel, unmounted on this host: mounted for the test
+  # in a mount namespace of its own (no other process sees the mount); everything, removal
+  # and unmount included, happens in there.
+  grep -qw net_cls /proc/cgroups || skip "the kernel has no net_cls controller"
+  [[ -z $(v1_mountpoint net_cls) ]] || skip "net_cls is mounted on this host; not mounting it again"
+  [[ $(netcls_hierarchy) == 0 ]] || skip "a net_cls hierarchy exists (unmounted) already"
+  mkdir -p "$mnt"
+  NETCLS_MOUNTED=1
+  status=0
+  unshare -m --propagation private bash -c '
+    mnt=$1 id=$2
+    set -u
+    mount -t cgroup -o net_cls,net_prio nooktest-netcls "$mnt" || exit 99
+    cleanup() {
+      "$NOOK_BIN" --root "$STATE_ROOT" delete --force "$id" >/dev/null 2>&1
+      rmdir "$mnt/nook/$id" "$mnt/nook" 2>/dev/null
+      umount "$mnt"
+    }
+    trap cleanup EXIT
+    "$NOOK_BIN" --root "$STATE_ROOT" create --bundle "$BUNDLE" "$id" </dev/null >/dev/null || exit 1
+    pid=$("$NOOK_BIN" --root "$STATE_ROOT" state "$id" | jq -r .pid)
+    rel=$(awk -F: "\$2 == \"net_cls,net_prio\" {print \$3}" "/proc/$pid/cgroup")
+    echo "cgroup $rel"
+    echo "classid $(cat "$mnt$rel/net_cls.classid")"
+    echo "prio $(grep "^lo " "$mnt$rel/net_prio.ifpriomap")"
+  ' netcls "$mnt" "$id" >"$TEST_DIR/net1.out" 2>"$TEST_DIR/net1.err" || status=$?
+  output=$(cat "$TEST_DIR/net1.out" "$TEST_DIR/net1.err")
+  [[ $status -ne 99 ]] || skip "cannot mount net_cls,net_prio here: $output"
+  assert_success
+  assert_output_contains "cgroup /nook/$id"
+  assert_output_contains "classid 1048577"
+  assert_output_contains "prio lo 7"
+  drop_netcls_hierarchy
+}
+
+@test "cgroup: linux.resources.network on cgroup v2 only: ignored with a warning (as runc)" {
+  skip_in_user_mode "unprivileged, network is ignored by the key policy (config_general)"
+  [[ -z $(findmnt -rn -t cgroup -o TARGET) && -n $(v2_mountpoint) ]] ||
+    skip "cgroup v1 is mounted here: network is for net_cls (the test above)"
+  cfg '.linux.resources.network = {classID: 1048577}'
+  set_args /probe echo hello
+  run --separate-stderr nook run --bundle "$BUNDLE" net2-$CG_TAG
+  assert_success
+  assert_output hello
+  [[ $stderr == *"linux.resources.network.classID ignored: cgroup v2 has no net_cls controller"* ]] ||
+    { echo "$stderr" >&2; false; }
+}
+
 @test "cgroup: unified map writes cgroup v2 files" {
   needs_cgroup
   runtime_is_runc && skip "runc refuses unified on a hybrid host"
@@ -378,6 +498,125 @@ needs_cgroup() {
   run nook kill --all psk1-$CG_TAG KILL
   assert_success
   wait_for_status psk1-$CG_TAG stopped
+}
+
+# ---------------------------------------------------------------------------------------------
+# exec --cgroup (runc 1.1): a sub-cgroup of the container's
+
+# make_sub PID NAME: the sub-cgroup NAME in every cgroup of PID that is the container's (nook's
+# default path /nook/<id>), v2 and v1 alike; prints the directories.
+make_sub() {
+  local pid=$1 name=$2 ctl path mnt
+  while IFS=: read -r _ ctl path; do
+    [[ $path == /nook/* ]] || continue
+    if [[ -z $ctl ]]; then mnt=$(v2_mountpoint); else mnt=$(findmnt -rn -t cgroup -O "${ctl%%,*}" -o TARGET | head -1); fi
+    [[ -n $mnt ]] || continue
+    mkdir "$mnt$path/$name" && echo "$mnt$path/$name"
+  done <"/proc/$pid/cgroup"
+}
+
+# exec_cgroups ID ARGS...: run `nook exec ARGS ID cat /proc/self/cgroup` (sets output, stderr).
+exec_cgroups() {
+  local id=$1
+  shift
+  run --separate-stderr nook exec "$@" "$id" cat /proc/self/cgroup
+}
+
+@test "exec --cgroup: joins an existing sub-cgroup; '..', a missing one and an unknown controller are refused" {
+  runtime_is_runc && skip "runc's messages differ"
+  needs_cgroup
+  # a memory limit: on a hybrid host the container then has a v1 memory directory as well
+  cfg '.linux.resources.memory = {limit: 134217728}'
+  start_sleeper xcg1-$CG_TAG
+  local v2dir memdir
+  v2dir=$(cg_dir "$PID" "")
+  memdir=$(cg_dir "$PID" memory)
+  make_sub "$PID" sub >&3
+  [[ $memdir == "$v2dir" ]] || mkdir "$memdir/msub"
+  # without --cgroup: the container's own cgroups
+  exec_cgroups xcg1-$CG_TAG
+  assert_success
+  [[ $(grep -c '/sub$' <<<"$output") -eq 0 ]] || { echo "$output" >&2; false; }
+  # PATH: that sub-cgroup in every hierarchy the container is in
+  exec_cgroups xcg1-$CG_TAG --cgroup sub
+  assert_success
+  echo "# $(tr '\n' ' ' <<<"$output")" >&3
+  [[ $(grep -c '^0::.*/sub$' <<<"$output") -eq 1 ]] || { echo "v2 not in sub: $output" >&2; false; }
+  if [[ $memdir != "$v2dir" ]]; then
+    grep -qE '^[0-9]+:memory:.*/sub$' <<<"$output" || { echo "memory not in sub: $output" >&2; false; }
+    # CONTROLLER:PATH: that hierarchy only; the others stay the container's
+    exec_cgroups xcg1-$CG_TAG --cgroup memory:msub
+    assert_success
+    grep -qE '^[0-9]+:memory:.*/msub$' <<<"$output" || { echo "memory not in msub: $output" >&2; false; }
+    [[ $(grep -c '^0::.*/msub$' <<<"$output") -eq 0 ]] || { echo "v2 moved: $output" >&2; false; }
+  fi
+  # the process really is in the sub-cgroup, seen from the host
+  nook exec -d --cgroup sub xcg1-$CG_TAG /probe sleep 30 </dev/null >"$TEST_DIR/d.out" 2>&1 ||
+    { cat "$TEST_DIR/d.out" >&2; false; }
+  local tries
+  for ((tries = 0; tries < 50; tries++)); do
+    [[ -n $(cat "$v2dir/sub/cgroup.procs") ]] && break
+    sleep 0.1
+  done
+  [[ -n $(cat "$v2dir/sub/cgroup.procs") ]] || { echo "nothing in $v2dir/sub" >&2; false; }
+  # refused, in one line, nothing run
+  run --separate-stderr nook exec --cgroup .. xcg1-$CG_TAG /probe echo ran
+  assert_failure
+  [[ $output != *ran* && $stderr == *"exec --cgroup ..: the path must not contain '..'"* ]] ||
+    { echo "$stderr" >&2; false; }
+  run --separate-stderr nook exec --cgroup sub/../../x xcg1-$CG_TAG /probe echo ran
+  assert_failure
+  [[ $stderr == *"must not contain '..'"* ]] || { echo "$stderr" >&2; false; }
+  run --separate-stderr nook exec --cgroup nonexistent xcg1-$CG_TAG /probe echo ran
+  assert_failure
+  [[ $output != *ran* && $stderr == *"exec --cgroup nonexistent: stat /"*"/nook/xcg1-$CG_TAG/nonexistent: No such file or directory"* ]] ||
+    { echo "$stderr" >&2; false; }
+  run --separate-stderr nook exec --cgroup whaaat:/ xcg1-$CG_TAG /probe echo ran
+  assert_failure
+  [[ $stderr == *"unknown controller whaaat"* ]] || { echo "$stderr" >&2; false; }
+  run --separate-stderr nook exec --cgroup a --cgroup b xcg1-$CG_TAG /probe echo ran
+  assert_failure
+  [[ $stderr == *"invalid --cgroup argument: a (missing <controller>: prefix)"* ]] || { echo "$stderr" >&2; false; }
+  # "/" is the container's own cgroup
+  exec_cgroups xcg1-$CG_TAG --cgroup /
+  assert_success
+  [[ $(grep -c '/sub$' <<<"$output") -eq 0 ]] || { echo "$output" >&2; false; }
+}
+
+@test "exec --cgroup (user): a sub-cgroup of a delegated cgroup v2; without a cgroup, one error" {
+  runtime_is_runc && skip "runc's messages differ"
+  skip_in_root_mode "delegation is for the unprivileged"
+  set_args /probe sleep 300
+  create_container nocg-$CG_TAG
+  run nook start nocg-$CG_TAG
+  assert_success
+  run --separate-stderr nook exec --cgroup sub nocg-$CG_TAG /probe echo ran
+  assert_failure
+  [[ $output != *ran* && $stderr == *"exec --cgroup sub: container \"nocg-$CG_TAG\" has no cgroup"* ]] ||
+    { echo "$stderr" >&2; false; }
+  make_delegation
+  create_in_delegation xcg2-$CG_TAG
+  assert_success
+  run nook start xcg2-$CG_TAG
+  assert_success
+  local dir=$DELEG/nook/xcg2-$CG_TAG
+  as_user mkdir "$dir/sub"
+  # from inside the delegation, as its user's processes are: moving a process between cgroups
+  # needs write access to the common ancestor's cgroup.procs (the delegated one)
+  status=0
+  (
+    echo "$BASHPID" >"$DELEG/cgroup.procs" || exit 99
+    nook exec --cgroup sub xcg2-$CG_TAG cat /proc/self/cgroup </dev/null >"$TEST_DIR/x.out" 2>"$TEST_DIR/x.err"
+  ) || status=$?
+  output=$(cat "$TEST_DIR/x.out" "$TEST_DIR/x.err")
+  assert_success
+  grep -qx "0::.*/nook/xcg2-$CG_TAG/sub\|0::/sub" <<<"$output" || { echo "not in sub: $output" >&2; false; }
+  run --separate-stderr nook exec --cgroup ../.. xcg2-$CG_TAG /probe echo ran
+  assert_failure
+  [[ $stderr == *"must not contain '..'"* ]] || { echo "$stderr" >&2; false; }
+  run --separate-stderr nook exec --cgroup nope xcg2-$CG_TAG /probe echo ran
+  assert_failure
+  [[ $stderr == *"stat $dir/nope: No such file or directory"* ]] || { echo "$stderr" >&2; false; }
 }
 
 # ---------------------------------------------------------------------------------------------

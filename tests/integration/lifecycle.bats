@@ -494,6 +494,47 @@ marker_program() {
   assert_output_contains "$pid"
 }
 
+@test "ps: options after the ID go to ps(1), whose lines are filtered to the container's" {
+  set_args sh -c '/probe sleep 60 & echo started >/tmp/started; wait'
+  create_container c1
+  run nook start c1
+  assert_success
+  wait_for_file "$ROOTFS/tmp/started"
+  local pids n
+  run nook ps --format json c1
+  assert_success
+  pids=$(jq -r '.[]' <<<"$output" | sort -n | tr '\n' ' ')
+  n=$(jq length <<<"$output")
+  assert_equal "$n" 2 "number of processes"
+  # -o pid,comm: ps(1)'s header, then exactly the container's processes (sh and probe)
+  run --separate-stderr nook ps c1 -o pid,comm
+  assert_success
+  assert_equal "$(head -1 <<<"$output" | awk '{print $1, $2}')" "PID COMMAND" "header"
+  assert_equal "$(tail -n +2 <<<"$output" | awk '{print $1}' | sort -n | tr '\n' ' ')" "$pids" "PIDs listed"
+  assert_equal "$(tail -n +2 <<<"$output" | awk '{print $2}' | sort | tr '\n' ' ')" "probe sh " "commands"
+  # -ef (runc's default too): the PID column is the second; nothing but the container's
+  run --separate-stderr nook ps c1 -ef
+  assert_success
+  [[ $(head -1 <<<"$output") == UID*PID*PPID*CMD ]] || { echo "header: $output" >&2; false; }
+  assert_equal "$(tail -n +2 <<<"$output" | awk '{print $2}' | sort -n | tr '\n' ' ')" "$pids" "PIDs of -ef"
+  local default=$output
+  run --separate-stderr nook ps c1
+  assert_success
+  assert_equal "$(awk '{print $2}' <<<"$output")" "$(awk '{print $2}' <<<"$default")" "no options: -ef"
+  runtime_is_runc && return 0  # runc's wording differs; it ignores ps options with json
+  # ps(1)'s own failure is reported with its words; a header without PID is refused
+  run --separate-stderr nook ps c1 --no-such-ps-option
+  assert_failure
+  [[ $stderr == *"ps --no-such-ps-option: exit status"* ]] || { echo "$stderr" >&2; false; }
+  run --separate-stderr nook ps c1 -o comm
+  assert_failure
+  [[ $stderr == *"couldn't find PID field in ps output"* ]] || { echo "$stderr" >&2; false; }
+  # --format json takes no ps(1) options
+  run --separate-stderr nook ps --format json c1 -ef
+  assert_failure
+  [[ $stderr == *"ps --format json takes no ps(1) options"* ]] || { echo "$stderr" >&2; false; }
+}
+
 @test "ps: an unknown container is an error" {
   run nook ps no-such-container
   assert_failure

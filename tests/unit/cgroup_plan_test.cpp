@@ -16,7 +16,9 @@ using Set = std::set<std::string>;
 
 CgroupMount v1mount(const std::string& name, Strings controllers) {
   CgroupMount m;
-  m.mountpoint = "/sys/fs/cgroup/" + name;
+  // append, not operator+: GCC 12's -Wrestrict misreads the inlined copy (a false positive)
+  m.mountpoint = "/sys/fs/cgroup/";
+  m.mountpoint.append(name);
   m.root = "/";
   m.controllers = std::move(controllers);
   return m;
@@ -340,7 +342,6 @@ TEST(CgroupPlanRows, BlockIoMissingNamesTheV2Controller) {
 
 TEST(CgroupPlanRows, IgnoredResourcesSayWhy) {
   Resources r;
-  r.has_network = true;
   r.has_rdma = true;
   r.block_io.emplace();
   r.block_io->leaf_weight = 500;
@@ -353,6 +354,79 @@ TEST(CgroupPlanRows, IgnoredResourcesSayWhy) {
                      "linux.resources.blockIO.leafWeight: needs the CFQ scheduler, gone since "
                      "Linux 5.0"}));
   EXPECT_TRUE(p.writes.empty());
+}
+
+// Where the controller exists nowhere: an error as root (docs/cgroups.md: a resource that
+// cannot be applied), one warning unprivileged; runc and crun fail as root too.
+TEST(CgroupPlanRows, HugepagesWithoutTheControllerAnErrorAsRoot) {
+  Resources r;
+  r.hugepage_limits = {{"2MB", 4 << 20}};
+  const std::string why =
+      "linux.resources.hugepageLimits: no hugetlb controller on this host (neither a cgroup v1 "
+      "hierarchy nor in cgroup v2)";
+  EXPECT_EQ(plan_error(r, layout_v2({"memory", "pids"}), true), why);
+  EXPECT_EQ(plan_error(r, layout_v1({"memory", "cpu"}), true), why);
+  auto p = cgroup_plan(r, {}, layout_v2({"memory", "pids"}), false);
+  EXPECT_EQ(p.ignored, (Strings{why}));
+  EXPECT_TRUE(p.writes.empty());
+  EXPECT_TRUE(p.v2_needed.empty());
+}
+
+// linux.resources.network: net_cls.classid and one net_prio.ifpriomap line per priority on
+// cgroup v1 (the hierarchy "net_cls,net_prio" or two of their own).
+TEST(CgroupPlanRows, NetworkOnV1) {
+  Resources r;
+  r.network.emplace();
+  r.network->class_id = 0x100001;
+  r.network->priorities = {{"eth0", 5}, {"lo", 4294967295u}};
+  auto p = cgroup_plan(r, {}, layout_v1({"net_cls", "net_prio", "memory"}), true);
+  EXPECT_EQ(writes(p),
+            (Strings{"v1:net_cls:net_cls.classid=1048577", "v1:net_prio:net_prio.ifpriomap=eth0 5",
+                     "v1:net_prio:net_prio.ifpriomap=lo 4294967295"}));
+  EXPECT_EQ(p.v1_needed, (Set{"net_cls", "net_prio"}));
+  EXPECT_TRUE(p.ignored.empty());
+  // classID alone needs only net_cls
+  r.network->priorities.clear();
+  p = cgroup_plan(r, {}, layout_v1({"net_cls"}), true);
+  EXPECT_EQ(writes(p), (Strings{"v1:net_cls:net_cls.classid=1048577"}));
+  EXPECT_EQ(p.v1_needed, (Set{"net_cls"}));
+}
+
+// Where cgroup v1 is used but net_cls / net_prio are not mounted: an error as root (runc's v1
+// manager fails too); nothing from the plan unprivileged (the key policy has warned).
+TEST(CgroupPlanRows, NetworkV1ControllerNotMounted) {
+  Resources r;
+  r.network.emplace();
+  r.network->class_id = 7;
+  EXPECT_EQ(plan_error(r, layout_v1({"memory"}), true),
+            "linux.resources.network.classID: no net_cls controller on this host (not mounted "
+            "as a cgroup v1 hierarchy)");
+  r.network->class_id.reset();
+  r.network->priorities = {{"eth0", 1}};
+  CgroupLayout hybrid = layout_v2({"memory"});
+  hybrid.v1 = {"cpu", "net_cls"};
+  EXPECT_EQ(plan_error(r, hybrid, true),
+            "linux.resources.network.priorities: no net_prio controller on this host (not "
+            "mounted as a cgroup v1 hierarchy)");
+  auto p = cgroup_plan(r, {}, layout_v2({"memory"}), false);
+  EXPECT_TRUE(p.writes.empty());
+  EXPECT_TRUE(p.ignored.empty());
+}
+
+// cgroup v2 alone has no such controllers: ignored with a warning even as root, as runc's fs2
+// manager ignores them (it has no code for them).
+TEST(CgroupPlanRows, NetworkOnV2OnlyIgnoredWithAWarning) {
+  Resources r;
+  r.network.emplace();
+  r.network->class_id = 7;
+  r.network->priorities = {{"eth0", 1}};
+  auto p = cgroup_plan(r, {}, layout_v2({"memory", "pids"}), true);
+  EXPECT_TRUE(p.writes.empty());
+  EXPECT_EQ(p.ignored,
+            (Strings{"linux.resources.network.classID ignored: cgroup v2 has no net_cls "
+                     "controller (a cgroup v1 one; runc ignores it on cgroup v2 too)",
+                     "linux.resources.network.priorities ignored: cgroup v2 has no net_prio "
+                     "controller (a cgroup v1 one; runc ignores it on cgroup v2 too)"}));
 }
 
 TEST(CgroupPlanRows, HugepageBadSizeMessage) {
@@ -414,6 +488,7 @@ TEST(CgroupPlanRows, ResourcesRequestedByEachField) {
   };
   EXPECT_TRUE(requested([](Resources& r) { r.hugepage_limits = {{"2MB", 1}}; }));
   EXPECT_TRUE(requested([](Resources& r) { r.has_rdma = true; }));
+  EXPECT_TRUE(requested([](Resources& r) { r.network.emplace().class_id = 1; }));
   EXPECT_TRUE(requested([](Resources& r) { r.unified = {{"memory.high", "1"}}; }));
   EXPECT_TRUE(requested([](Resources& r) { r.memory.emplace().kernel = 1; }));
   EXPECT_TRUE(requested([](Resources& r) { r.memory.emplace().swap = 0; }));
@@ -425,6 +500,98 @@ TEST(CgroupPlanRows, ResourcesRequestedByEachField) {
   // use_hierarchy alone is not counted (no warning for it), nor are empty sections
   EXPECT_FALSE(requested([](Resources& r) { r.memory.emplace().use_hierarchy = true; }));
   EXPECT_FALSE(requested([](Resources& r) { r.block_io.emplace(); }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// exec --cgroup
+
+using SubPaths = std::map<std::string, std::string>;
+
+std::string sub_paths_error(const Strings& args) {
+  try {
+    cgroup_parse_sub_paths(args);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(CgroupExecSub, ParsedAsRuncDoes) {
+  EXPECT_EQ(cgroup_parse_sub_paths({"sub"}), (SubPaths{{"", "sub"}}));
+  EXPECT_EQ(cgroup_parse_sub_paths({"memory:m", "cpu,cpuacct:c/d"}),
+            (SubPaths{{"memory", "m"}, {"cpu", "c/d"}, {"cpuacct", "c/d"}}));
+  EXPECT_EQ(cgroup_parse_sub_paths({"/"}), (SubPaths{{"", "/"}}));
+  EXPECT_TRUE(cgroup_parse_sub_paths({}).empty());
+  EXPECT_EQ(sub_paths_error({"a", "b"}),
+            "invalid --cgroup argument: a (missing <controller>: prefix)");
+  EXPECT_EQ(sub_paths_error({"memory:m", "b"}),
+            "invalid --cgroup argument: b (missing <controller>: prefix)");
+  EXPECT_EQ(sub_paths_error({":x"}), "invalid --cgroup argument: :x (empty <controller> prefix)");
+  EXPECT_EQ(sub_paths_error({"cpu,:x"}),
+            "invalid --cgroup argument: cpu,:x (empty <controller> prefix)");
+  EXPECT_EQ(sub_paths_error({"cpu:a", "cpu,memory:b"}),
+            "invalid --cgroup argument(s): controller cpu specified multiple times");
+}
+
+std::string sub_error(const CgroupPlacement& p, const std::vector<Strings>& ctls,
+                      const SubPaths& subs) {
+  try {
+    cgroup_sub_placement_for(p, ctls, subs);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(CgroupExecSub, PathBelowTheContainersCgroupInEveryHierarchy) {
+  CgroupPlacement p{"/u/nook/c", {"/m/nook/c", "/cc/nook/c"}};
+  std::vector<Strings> ctls = {{"memory"}, {"cpu", "cpuacct"}};
+  auto q = cgroup_sub_placement_for(p, ctls, {{"", "a/b"}});
+  EXPECT_EQ(q.v2, "/u/nook/c/a/b");
+  EXPECT_EQ(q.v1, (Strings{"/m/nook/c/a/b", "/cc/nook/c/a/b"}));
+  // "/" and "" are the container's own; a leading '/' is relative, '.' and '//' cleaned
+  q = cgroup_sub_placement_for(p, ctls, {{"", "/"}});
+  EXPECT_EQ(q.v2, p.v2);
+  EXPECT_EQ(q.v1, p.v1);
+  q = cgroup_sub_placement_for(p, ctls, {{"", "/x//./y/"}});
+  EXPECT_EQ(q.v2, "/u/nook/c/x/y");
+  for (auto bad : {"..", "a/../b", "../../x", "a/.."})
+    EXPECT_EQ(sub_error(p, ctls, {{"", bad}}),
+              "exec --cgroup " + std::string(bad) +
+                  ": the path must not contain '..' (it is below the container's cgroup)")
+        << bad;
+}
+
+TEST(CgroupExecSub, ControllerFormsOnV1AndHybrid) {
+  CgroupPlacement p{"/u/nook/c", {"/m/nook/c", "/cc/nook/c"}};
+  std::vector<Strings> ctls = {{"memory"}, {"cpu", "cpuacct"}};
+  // one hierarchy; the others (v2 included) stay the container's
+  auto q = cgroup_sub_placement_for(p, ctls, {{"memory", "m"}});
+  EXPECT_EQ(q.v1, (Strings{"/m/nook/c/m", "/cc/nook/c"}));
+  EXPECT_EQ(q.v2, "/u/nook/c");
+  q = cgroup_sub_placement_for(p, ctls, {{"cpu", "s"}, {"cpuacct", "s"}, {"memory", "/"}});
+  EXPECT_EQ(q.v1, (Strings{"/m/nook/c", "/cc/nook/c/s"}));
+  EXPECT_EQ(sub_error(p, ctls, {{"cpu", "s"}, {"cpuacct", "t"}}),
+            "exec --cgroup cpuacct:t: cpu and cpuacct share a cgroup v1 hierarchy: give them the "
+            "same path");
+  EXPECT_EQ(sub_error(p, ctls, {{"pids", "s"}}),
+            "exec --cgroup pids:s: unknown controller pids (the container has no cgroup of its "
+            "own for it)");
+  EXPECT_EQ(sub_error(p, ctls, {{"whaaat", "/"}}),
+            "exec --cgroup whaaat:/: unknown controller whaaat (the container has no cgroup of "
+            "its own for it)");
+}
+
+TEST(CgroupExecSub, ControllerFormsOnV2AloneNameOnePath) {
+  CgroupPlacement p{"/sys/fs/cgroup/nook/c", {}};
+  auto q = cgroup_sub_placement_for(p, {}, {{"memory", "s"}, {"cpu", "s"}});
+  EXPECT_EQ(q.v2, "/sys/fs/cgroup/nook/c/s");
+  EXPECT_EQ(sub_error(p, {}, {{"cpu", "s"}, {"memory", "t"}}),
+            "exec --cgroup memory:t: cgroup v2 has a single hierarchy: cpu and memory must name "
+            "the same path");
+  EXPECT_EQ(sub_error(p, {}, {{"whaaat", "s"}}),
+            "exec --cgroup whaaat:s: unknown controller whaaat (the container has no cgroup of "
+            "its own for it)");
 }
 
 }  // namespace

@@ -419,11 +419,14 @@ TEST(CgroupPlan, DeviceRulesAreNotWrittenOnV2) {
   EXPECT_TRUE(p.ignored.empty());
 }
 
-// network and rdma are the key policy's to warn about (keys_test.cpp), once, not the plan's.
-TEST(CgroupPlan, NetworkAndRdmaAreNotThePlans) {
+// rdma is the key policy's to warn about (keys_test.cpp), once, not the plan's; so is network
+// unprivileged (network as root: cgroup_plan_test.cpp).
+TEST(CgroupPlan, RdmaAndUnprivilegedNetworkAreNotThePlans) {
   Resources r;
-  r.has_network = true;
+  r.network.emplace().class_id = 1;
   r.has_rdma = true;
+  EXPECT_TRUE(cgroup_plan(r, {}, v2only(), false).ignored.empty());
+  r.network.reset();
   auto p = cgroup_plan(r, {}, v2only(), true);
   EXPECT_TRUE(p.writes.empty());
   EXPECT_TRUE(p.ignored.empty());

@@ -96,6 +96,9 @@ TEST(CliNormalise, ExecCommandIsPassedAsItIs) {
             (Words{"--debug", "exec", "--cwd", "/", "id", "ls", "-root"}));
   EXPECT_EQ(normalised({"--systemd-cgroup", "exec", "-t", "id", "ls", "-cwd"}),
             (Words{"--systemd-cgroup", "exec", "-t", "id", "ls", "-cwd"}));
+  // ps: the words after the ID are ps(1)'s options, left alone
+  EXPECT_EQ(normalised({"ps", "--format", "table", "id", "-root", "-o", "pid"}),
+            (Words{"ps", "--format", "table", "id", "-root", "-o", "pid"}));
 }
 
 // build_app's global options are the ones src/fast/shared.hpp lists, with the same kind

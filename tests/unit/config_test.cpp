@@ -490,6 +490,39 @@ TEST(ConfigRanges, MountMappings) {
       0u);
 }
 
+// linux.resources.network: classID and priority are uint32 (net_cls.classid, ifpriomap), the
+// name an interface name the kernel would take.
+TEST(ConfigRanges, NetworkClassIdPrioritiesAndNames) {
+  Config c = parse_config(res(
+      R"("network":{"classID":4294967295,"priorities":[{"name":"eth0","priority":0},{"name":"a-15-chars-name","priority":4294967295}]})"));
+  auto& n = *c.linux.resources->network;
+  EXPECT_EQ(*n.class_id, 4294967295u);
+  ASSERT_EQ(n.priorities.size(), 2u);
+  EXPECT_EQ(n.priorities[0].name, "eth0");
+  EXPECT_EQ(n.priorities[1].priority, 4294967295u);
+  EXPECT_FALSE(parse_config(res(R"("network":{})")).linux.resources->network);
+  EXPECT_EQ(range_error(res(R"("network":{"classID":4294967296})")),
+            "config.json: /linux/resources/network/classID: 4294967296 is out of range: must be "
+            "between 0 and 4294967295");
+  EXPECT_EQ(range_error(res(R"("network":{"classID":-1})")),
+            "config.json: /linux/resources/network/classID: -1 is out of range: must be between 0 "
+            "and 4294967295");
+  EXPECT_EQ(range_error(res(R"("network":{"priorities":[{"name":"eth0","priority":-1}]})")),
+            "config.json: /linux/resources/network/priorities/0/priority: -1 is out of range: "
+            "must be between 0 and 4294967295");
+  EXPECT_EQ(range_error(res(R"("network":{"priorities":[{"name":"eth0"}]})")),
+            "config.json: /linux/resources/network/priorities/0/priority: required property is "
+            "missing");
+  const std::string rule =
+      "\" is not an interface name (1 to 15 characters, no '/', ':' or blank, not . or ..)";
+  for (auto name : {"", "sixteen-chars-xx", "a/b", "a b", "eth0:1", ".", ".."})
+    EXPECT_EQ(
+        range_error(res(R"("network":{"priorities":[{"name":")" + std::string(name) +
+                        R"(","priority":1}]})")),
+        "config.json: /linux/resources/network/priorities/0/name: \"" + std::string(name) + rule)
+        << name;
+}
+
 TEST(ConfigRanges, BlockIoWeightsDoNotWrap) {
   // 65636 was 100 and 99999 was 34463 (a uint16 cast)
   EXPECT_EQ(range_error(res(R"("blockIO":{"weight":65636})")),

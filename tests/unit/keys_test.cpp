@@ -185,9 +185,10 @@ TEST(KeyPolicy, PointersAreJsonPointersAndLookUpTheirRow) {
         EXPECT_EQ(&key_policy(p, v), &k) << p << " " << v;
       }
     }
-    // Only keys nook ignores are warned about; those it ignores for everyone say why.
+    // Only keys nook ignores (as root, unprivileged or both) are warned about; those it
+    // ignores for everyone say why.
     if (k.set_in) {
-      EXPECT_EQ(k.root, Treatment::ignored) << k.label;
+      EXPECT_TRUE(k.root == Treatment::ignored || k.unprivileged == Treatment::ignored) << k.label;
     }
     if (k.root == Treatment::ignored || k.root == Treatment::lsm) {
       EXPECT_FALSE(k.reason.empty()) << k.label;
@@ -272,28 +273,34 @@ TEST(KeyPolicy, ValidationRefusesWithTheTablesReason) {
   EXPECT_NE(key_reason("/mounts/*/options", "ridmap").find("CAP_SYS_ADMIN"), std::string::npos);
 }
 
-// Create warns once per ignored key the config sets, with the table's reason, and about no
-// other key.
+// Create warns once per key the config sets that is ignored in the caller's mode, with the
+// table's reason, and about no other key (network: honoured as root, ignored unprivileged).
 TEST(KeyPolicy, IgnoredKeysAreWarnedAboutWithTheirReason) {
   Config c = config_with(R"({"process": {"commandLine": "cmd.exe", "user": {"username": "Admin"}},
       "linux": {"resources": {"network": {"classID": 1}, "rdma": {"mlx5_1": {"hcaHandles": 3}}}}})");
-  testing::internal::CaptureStderr();
-  warn_ignored_keys(c);
-  std::string err = testing::internal::GetCapturedStderr();
-  int warned = 0;
-  for (auto& k : key_policies()) {
-    if (!k.set_in) continue;
-    EXPECT_TRUE(k.set_in(c)) << k.label;
-    std::string want = dotted(words(k.pointers)[0]) + " ignored: " + std::string(k.reason);
-    EXPECT_NE(err.find(want), std::string::npos) << want << " not in: " << err;
-    warned++;
-  }
-  EXPECT_EQ(warned, 4);
-  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), warned) << err;
+  for (bool root : {true, false}) {
+    testing::internal::CaptureStderr();
+    warn_ignored_keys(c, root);
+    std::string err = testing::internal::GetCapturedStderr();
+    int warned = 0;
+    for (auto& k : key_policies()) {
+      if (!k.set_in) continue;
+      EXPECT_TRUE(k.set_in(c)) << k.label;
+      std::string want = dotted(words(k.pointers)[0]) + " ignored: " + std::string(k.reason);
+      if ((root ? k.root : k.unprivileged) != Treatment::ignored) {
+        EXPECT_EQ(err.find(want), std::string::npos) << want << " in: " << err;
+        continue;
+      }
+      EXPECT_NE(err.find(want), std::string::npos) << want << " not in: " << err;
+      warned++;
+    }
+    EXPECT_EQ(warned, root ? 3 : 4);
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), warned) << err;
 
-  testing::internal::CaptureStderr();
-  warn_ignored_keys(config_with("{}"));
-  EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
+    testing::internal::CaptureStderr();
+    warn_ignored_keys(config_with("{}"), root);
+    EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
+  }
 }
 
 // The LSM keys: ignored with a warning where the LSM is off, refused where it is on; which of

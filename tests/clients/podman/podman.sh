@@ -34,6 +34,7 @@ SCENARIOS=(
     "logs $PODMAN_USER 60"
     "no_cgroups root 60"
     "no_cgroups $PODMAN_USER 60"
+    "update root 90"
 )
 
 # pod ID ARGS...: podman as the identity, with the runtime under test given
@@ -397,6 +398,65 @@ sc_no_cgroups() {
     if printf '%s\n' "$OUT" | grep -E '^[0-9]+:[^:]*:.*[0-9a-f]{64}' >&2; then
         nc_die "--cgroups=disabled: the container got cgroups of its own (above)"
     fi
+}
+
+# podman update (4.3: `RUNTIME update --resources=FILE ID`): a new memory
+# limit, then cpu shares, land in the container's cgroup, read from the host
+# side through /proc/PID/cgroup; the second update keeps the first and the
+# pids limit from run. As root
+# only: rootless Podman on this cgroup v1 host has no cgroup to update.
+sc_update() {
+    local id=$1 pid mem pids_dir mem_dir
+    t 20 pod "$id" update --help
+    [ "$RC" = 0 ] || nc_skip "podman $(podman --version | awk '{print $3}') has no update command"
+    t 45 pod "$id" run -d --pull never --name upd --memory 64m --pids-limit 100 "$NC_IMAGE" sleep 1000
+    expect_rc 0
+    t_stdout 20 pod "$id" inspect --format '{{.State.Pid}}' upd
+    pid=$OUT
+    [ -n "$pid" ] && [ "$pid" -gt 0 ] || nc_die "no pid for upd"
+    # cg_file CONTROLLER FILE: FILE in the container's v1 hierarchy of
+    # CONTROLLER, else in its cgroup v2 directory.
+    cg_file() {
+        local mnt path
+        mnt=$(findmnt -rn -t cgroup -O "$1" -o TARGET | head -1)
+        if [ -n "$mnt" ]; then
+            path=$(awk -F: -v c="$1" '{n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3}' "/proc/$pid/cgroup")
+        else
+            mnt=$(findmnt -rn -t cgroup2 -o TARGET | head -1)
+            path=$(awk -F: '$1 == "0" {print $3}' "/proc/$pid/cgroup")
+        fi
+        echo "$mnt$path/$2"
+    }
+    if [ -n "$(findmnt -rn -t cgroup -O memory -o TARGET)" ]; then
+        mem=memory.limit_in_bytes
+    else
+        mem=memory.max
+    fi
+    mem_dir=$(cg_file memory "$mem")
+    pids_dir=$(cg_file pids pids.max)
+    [ "$(cat "$mem_dir")" = 67108864 ] || nc_die "$mem_dir: $(cat "$mem_dir"), not 64m before the update"
+    t 30 pod "$id" update --memory 128m upd
+    expect_rc 0
+    [ "$(cat "$mem_dir")" = 134217728 ] || nc_die "$mem_dir: $(cat "$mem_dir") after update --memory 128m"
+    [ "$(cat "$pids_dir")" = 100 ] || nc_die "pids.max: $(cat "$pids_dir"), the first limit lost"
+    # podman 4.3's update has no --pids-limit: the second one sets cpu shares
+    local cpu_file want
+    if [ -n "$(findmnt -rn -t cgroup -O cpu -o TARGET)" ]; then
+        cpu_file=$(cg_file cpu cpu.shares) want=512
+    else
+        cpu_file=$(cg_file cpu cpu.weight) want=20 # runc's conversion of 512 shares
+    fi
+    t 30 pod "$id" update --cpu-shares 512 upd
+    expect_rc 0
+    [ "$(cat "$cpu_file")" = "$want" ] || nc_die "$cpu_file: $(cat "$cpu_file") after update --cpu-shares 512"
+    [ "$(cat "$mem_dir")" = 134217728 ] || nc_die "$mem_dir: $(cat "$mem_dir"): the second update undid the first"
+    [ "$(cat "$pids_dir")" = 100 ] || nc_die "pids.max: $(cat "$pids_dir") after the second update"
+    # what the container itself runs under
+    t 30 pod "$id" exec upd sh -c 'echo alive'
+    expect_rc 0
+    expect_line alive
+    t 30 pod "$id" rm -f -t 0 upd
+    expect_rc 0
 }
 
 nc_main "$@"

@@ -300,16 +300,23 @@ inline const char* status_name(Status s) {
   return kStatusNames + 10 * static_cast<int>(s);
 }
 
+// How far create (or run) is with the container: done (or run in the foreground without
+// hooks), setting it up (lifecycle step 2), or running its prestart, createRuntime and
+// createContainer hooks (steps 3-5, which come after step 2: the hooks are told "created",
+// and state says the same; docs/design.md, "create / start protocol").
+enum class CreatePhase { done, setup, hooks };
+
 // What a container is: stopped when its process is gone, a zombie or another process with its
 // PID (the start time differs); else creating while create sets it up (or its create was
-// killed: delete --force cleans), created while the exec fifo waits for start, paused when
-// the freezer says so, and running.
-inline Status decide_status(long pid, unsigned long long start, bool creating, int dirfd,
+// killed: delete --force cleans), created while create runs the hooks of steps 3-5 and while
+// the exec fifo waits for start, paused when the freezer says so, and running.
+inline Status decide_status(long pid, unsigned long long start, CreatePhase phase, int dirfd,
                             FreezerKind freezer, const char* freezer_file) {
   bool zombie = false;
   unsigned long long t = read_start_time(pid, &zombie);
   if (t == 0 || t != start || zombie) return Status::stopped;
-  if (creating) return Status::creating;
+  if (phase == CreatePhase::setup) return Status::creating;
+  if (phase == CreatePhase::hooks) return Status::created;
   // Frozen first: a created container can be paused too (runc allows it), and then says so.
   if (file_frozen(freezer, freezer_file)) return Status::paused;
   struct stat st;
@@ -323,9 +330,9 @@ inline Status decide_status(long pid, unsigned long long start, bool creating, i
 //
 // Written by ContainerDir::write_state with state.json; fields end with a NUL byte each:
 //   "nook-state-1", the ID, the FNV-1a hash of state.json's bytes (16 hex digits), the pid,
-//   the start time, creating ("0" or "1"), the freezer kind ("0", "1", "2"), the freezer
-//   file, and the OCI state document cut in three: before the pid, between the pid and the
-//   status, after the status.
+//   the start time, the create phase ("0" done, "1" setup, "2" hooks), the freezer kind ("0", "1",
+//   "2"), the freezer file, and the OCI state document cut in three: before the pid, between the
+//   pid and the status, after the status.
 // `nook state` is HEAD PID MID STATUS TAIL with the pid 0 when stopped; both paths print it
 // through fill_state.
 

@@ -30,6 +30,8 @@
 namespace {
 
 constexpr int kLockSh = 1;  // LOCK_SH of flock(2)
+constexpr int kLockNb = 4;  // LOCK_NB
+constexpr long kEWouldBlock = 11;
 
 using namespace nook::fast;
 
@@ -98,7 +100,11 @@ const char* state_call(int argc, char** argv, const char** root) {
 
 // ROOT/ID opened O_NOFOLLOW, each trusted only when it is the caller's and not writable by
 // group or others (ContainerDir in src/lib/state.cpp, which prints what is wrong: any doubt
-// returns to it), and locked shared as the full path locks it; -1 otherwise.
+// returns to it), and locked shared as the full path locks it, or, while another nook holds
+// the lock (create running its hooks, start, delete, pause), left unlocked: state.oci and
+// state.json are each replaced atomically and used only when their hashes agree, and what is
+// missing (a create before its first write, a delete half-way) sends us to the full path,
+// which waits; -1 otherwise.
 long open_container(const char* root, const char* id) {
   long euid = sys(__NR_geteuid);
   struct stat st;
@@ -113,9 +119,8 @@ long open_container(const char* root, const char* id) {
   if (dfd < 0) return -1;
   long r = -1;
   if (sys(__NR_fstat, dfd, reinterpret_cast<long>(&st)) == 0 && trusted(st, euid))
-    while ((r = sys(__NR_flock, dfd, kLockSh)) == -4) {
-    }
-  // a concurrent delete may have removed the directory while we waited for the lock
+    if ((r = sys(__NR_flock, dfd, kLockSh | kLockNb)) == -kEWouldBlock) r = 0;
+  // a concurrent delete may have removed the directory
   if (r != 0 || sys(__NR_fstat, dfd, reinterpret_cast<long>(&st)) != 0 || st.st_nlink == 0)
     return -1;
   return dfd;
@@ -138,7 +143,8 @@ bool read_rendered(long dfd, const char* id, char* buf, unsigned long cap, Rende
     while (buf[i]) i++;
   }
   if (k != kOciFields || !eq(r.f[0], kOciMagic) || !eq(r.f[1], id)) return false;
-  if ((!eq(r.f[5], "0") && !eq(r.f[5], "1")) || r.f[6][0] < '0' || r.f[6][0] > '2' || r.f[6][1])
+  if (r.f[5][0] < '0' || r.f[5][0] > '2' || r.f[5][1] || r.f[6][0] < '0' || r.f[6][0] > '2' ||
+      r.f[6][1])
     return false;
   const char* p = r.f[3];
   const char* q = r.f[4];
@@ -193,8 +199,8 @@ extern "C" __attribute__((used, visibility("hidden"))) void nook_prelibc(long* s
   unsigned long cap = static_cast<unsigned long>(mem + sizeof mem - buf) / 2;
   if (!read_rendered(dfd, id, buf, cap, r)) return;
   Status s =
-      decide_status(static_cast<long>(r.pid), r.start, eq(r.f[5], "1"), static_cast<int>(dfd),
-                    static_cast<FreezerKind>(r.f[6][0] - '0'), r.f[7]);
+      decide_status(static_cast<long>(r.pid), r.start, static_cast<CreatePhase>(r.f[5][0] - '0'),
+                    static_cast<int>(dfd), static_cast<FreezerKind>(r.f[6][0] - '0'), r.f[7]);
   Out o{buf + cap, 0, cap};
   fill_state(o, r.f[8], r.f[9], r.f[10], s, static_cast<long>(r.pid));
   o.put("\n");

@@ -362,12 +362,34 @@ class ConfigReader {
 
 }  // namespace
 
+namespace {
+
+// MAJOR.MINOR.PATCH (digits only: no sign, no blank, as sscanf would take) and an optional
+// non-empty "-..." or "+..." suffix. False for anything else.
+bool parse_version(std::string_view v, unsigned long (&num)[3]) {
+  size_t i = 0;
+  for (int k = 0; k < 3; k++) {
+    if (k > 0 && (i >= v.size() || v[i++] != '.')) return false;
+    size_t start = i;
+    num[k] = 0;
+    while (i < v.size() && v[i] >= '0' && v[i] <= '9' && i - start < 9)
+      num[k] = num[k] * 10 + static_cast<unsigned long>(v[i++] - '0');
+    if (i == start || (i < v.size() && v[i] >= '0' && v[i] <= '9')) return false;
+  }
+  if (i == v.size()) return true;
+  return (v[i] == '-' || v[i] == '+') && i + 1 < v.size();
+}
+
+}  // namespace
+
 bool oci_version_supported(const std::string& v) {
-  unsigned maj = 0, min = 0, pat = 0;
-  int n = 0;
-  if (std::sscanf(v.c_str(), "%u.%u.%u%n", &maj, &min, &pat, &n) != 3) return false;
-  if (v[n] != '\0' && v[n] != '-' && v[n] != '+') return false;
-  return maj == 1 && min <= 2;
+  unsigned long num[3];
+  return parse_version(v, num) && num[0] == 1;
+}
+
+bool oci_version_newer(const std::string& v) {
+  unsigned long num[3];
+  return parse_version(v, num) && num[0] == 1 && num[1] > kOciVersionMinor;
 }
 
 namespace {
@@ -426,9 +448,17 @@ Config config_from_json(const json& j, MountEntries* mounts, const std::string& 
   r.object(j, "");
   Config c;
   c.oci_version = r.str(r.required(j, "ociVersion", ""), "/ociVersion");
-  if (!oci_version_supported(c.oci_version))
-    r.bad("/ociVersion", "version \"" + c.oci_version + "\" is not supported (nook supports " +
-                             kOciVersionMin + " through 1.2.x)");
+  if (!oci_version_supported(c.oci_version)) {
+    unsigned long num[3];
+    if (!parse_version(c.oci_version, num))
+      r.bad("/ociVersion", "version \"" + c.oci_version +
+                               "\" is not a runtime-spec version (MAJOR.MINOR.PATCH, optionally "
+                               "with a -pre-release or +build suffix)");
+    r.bad("/ociVersion", "version \"" + c.oci_version + "\" is not supported: nook accepts " +
+                             kOciVersionMin + " and every later 1.x version (it implements " +
+                             kOciVersion + "); major version " + std::to_string(num[0]) +
+                             " is incompatible with 1.x by definition");
+  }
   c.root = parse_root(r, r.required(j, "root", ""));
   if (auto* v = Reader::get(j, "process")) c.process = parse_process_json(r, *v, "/process");
   if (auto* v = Reader::get(j, "hostname")) c.hostname = r.str(*v, "/hostname");
@@ -459,7 +489,7 @@ Config config_from_json(const json& j, MountEntries* mounts, const std::string& 
     if (!c.domainname.empty())
       r.bad("/domainname", "a domainname needs a uts namespace in linux.namespaces");
   }
-  for (auto* key : {"solaris", "windows", "vm", "zos"})
+  for (auto* key : {"solaris", "windows", "vm", "zos", "freebsd"})
     if (Reader::get(j, key)) r.bad(std::string("/") + key, key_reason(std::string("/") + key));
   return c;
 }

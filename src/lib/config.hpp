@@ -1,4 +1,4 @@
-// The typed model of an OCI config.json (runtime-spec v1.2), parsed once and validated once.
+// The typed model of an OCI config.json (runtime-spec v1.3), parsed once and validated once.
 // Everything after parsing reads only these structs; unknown JSON properties are ignored, as
 // the spec requires.
 #pragma once
@@ -293,12 +293,16 @@ Config load_bundle_config(const std::string& bundle, std::string* raw = nullptr,
 inline constexpr uint32_t kMaxId = 2147483647;
 inline constexpr const char* kIdRangeRule = "uids and gids must be in range 0-2147483647";
 
-// Range of ociVersion nook accepts.
+// The runtime-spec versions: nook implements 1.3.0 (its state documents, `nook spec` and
+// features' ociVersionMax say so) and accepts every 1.x config.json.
 inline constexpr const char* kOciVersionMin = "1.0.0";
-inline constexpr const char* kOciVersionMax = "1.2.1";
-inline constexpr const char* kOciVersion = "1.2.0";  // the version nook speaks
+inline constexpr const char* kOciVersion = "1.3.0";
+inline constexpr unsigned kOciVersionMinor = 3;  // kOciVersion's minor
 
-// True if `v` (e.g. "1.1.0-rc.1-dev") lies within [kOciVersionMin, 1.2.x].
+// True if `v` is a 1.x version: MAJOR.MINOR.PATCH in decimal digits, then nothing or a
+// pre-release ("-dev", "-rc.1") or build ("+dev") suffix (semver), e.g. "1.0.2-dev".
 bool oci_version_supported(const std::string& v);
+// True if `v` (supported) is of a minor version after kOciVersion's: create warns once.
+bool oci_version_newer(const std::string& v);
 
 }  // namespace nook

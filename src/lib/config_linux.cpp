@@ -418,6 +418,10 @@ Linux parse_linux(const Reader& r, const json& j, const std::string& ptr) {
   // The spec: a runtime MUST put the process in a resctrl group when intelRdt is set, and
   // MUST fail when it cannot. nook has no resctrl support, so it always fails.
   if (l.has_intel_rdt) r.bad(join(ptr, "intelRdt"), key_reason("/linux/intelRdt"));
+  // runtime-spec 1.3 additions nook does not implement: refused rather than run without them
+  // (docs/config-keys.md).
+  for (auto* key : {"memoryPolicy", "netDevices"})
+    if (Reader::get(j, key)) r.bad(join(ptr, key), key_reason(std::string("/linux/") + key));
   check_linux(r, l, ptr);
   return l;
 }

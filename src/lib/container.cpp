@@ -40,9 +40,41 @@
 namespace nook {
 namespace {
 
+// Without a mount namespace of its own the container shares nook's (the spec: a namespace
+// type not listed is the runtime's) and only chroots into its rootfs, as runc does: a mount,
+// a device node or a remount would be made in that namespace and outlive the container (runc
+// makes them, and leaves the host's "/" a slave on the way). Refused up front instead
+// (docs/config-keys.md, "linux.namespaces without mount").
+void check_without_mount_ns(const Config& c, const std::string& file) {
+  if (c.linux.find_ns(NsType::mount)) return;
+  auto bad = [&](const char* ptr, const std::string& what) {
+    fail(file + ": " + ptr + ": " + what +
+         " needs a mount namespace in linux.namespaces: without one the container shares "
+         "nook's and this would change the host's mounts");
+  };
+  if (!c.mounts.empty()) bad("/mounts", "mounts");
+  if (c.root.readonly) bad("/root/readonly", "a read-only root");
+  if (!c.linux.masked_paths.empty()) bad("/linux/maskedPaths", "maskedPaths");
+  if (!c.linux.readonly_paths.empty()) bad("/linux/readonlyPaths", "readonlyPaths");
+  if (!c.linux.rootfs_propagation.empty()) bad("/linux/rootfsPropagation", "rootfsPropagation");
+  if (!c.linux.devices.empty())
+    fail(file +
+         ": /linux/devices: device nodes need a mount namespace in linux.namespaces: without "
+         "one they would be created in the image's /dev on the host");
+  if (c.process && c.process->terminal)
+    fail(file +
+         ": /process/terminal: a terminal needs a mount namespace in linux.namespaces: its "
+         "pty is bound over the container's /dev/console");
+}
+
 // Checks that need the config and the host, before anything is created.
 void validate_for_host(const Config& cfg, const std::string& file) {
   if (!cfg.process) fail(file + ": /process: required property is missing");
+  check_without_mount_ns(cfg, file);
+  // Once, at create: exec, update and delete read the stored copy and say nothing more.
+  if (oci_version_newer(cfg.oci_version))
+    log::warn(file + ": ociVersion \"" + cfg.oci_version + "\" is newer than runtime-spec " +
+              kOciVersion + ", which nook implements: properties added since are ignored");
   if (cfg.linux.seccomp) seccomp_validate(*cfg.linux.seccomp, file);
   validate_sysctls(cfg, file);
   struct stat st;
@@ -277,13 +309,21 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
   test_pause("create-cgroup");
 
   send_bind_sources(cfg, bundle, ids, child.pid(), child.channel());
-  std::string hook_state = L.state.hooks ? oci_state_json(L.state, Status::creating) : "";
+  // The prestart, createRuntime and createContainer hooks are lifecycle steps 3-5, after
+  // step 2 ("creating: the container is being created"): they are told "created", as crun
+  // and the runtime-tools validation suite have it, and `state` says so while they run.
+  std::string hook_state = L.state.hooks ? oci_state_json(L.state, Status::created) : "";
   child.go(hook_state, "container process exited during set-up");
   test_pause("create-go");
 
   Replies r;
   if (mode != Mode::foreground) r.exited = "container process exited during set-up";
   r.hooks = [&] {
+    // From here `state` (which reads without waiting while the lock is busy) says created.
+    // `creating` stays set: a create that dies now leaves what delete --force cleans, as before.
+    L.state.create_hooks = true;
+    L.dir->write_state(L.state);
+    test_pause("create-hooks");
     // The lock is held while they run: a `delete --force` (kill_before_lock) ends them by
     // killing the container's process.
     Fd init(static_cast<int>(syscall(SYS_pidfd_open, child.pid(), 0)));
@@ -301,11 +341,16 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
   test_pause("create-ready");
   if (mode != Mode::foreground) {
     L.state.creating = false;
+    L.state.create_hooks = false;
     L.dir->write_state(L.state);
     test_pause("create-state");
     write_child_pid_file(o.pid_file, child.pid());
     test_pause("create-pidfile");
   } else {
+    if (L.state.create_hooks) {
+      L.state.create_hooks = false;  // the program runs: running from here
+      L.dir->write_state(L.state);
+    }
     write_child_pid_file(o.pid_file, child.pid());
   }
 }
@@ -330,6 +375,22 @@ void destroy(ContainerDir& dir, const State& st) {
     }
   }
   dir.remove();
+}
+
+bool wait_gone(const State& st, int ms);
+
+// runtime-spec 1.3 (lifecycle step 9): "If any poststart hook fails, the runtime MUST generate
+// an error, stop the container, and continue the lifecycle at step 12" (1.2 said: log a
+// warning). As runc: the container is killed and the operation fails; `delete` (or run in
+// the foreground, which deletes its container) then destroys it and runs poststop.
+void run_poststart(const std::vector<Hook>& hooks, const State& st) {
+  try {
+    run_hooks(hooks, oci_state_json(st, Status::running), "poststart", false);
+  } catch (const Error&) {
+    kill_all(st, SIGKILL);
+    wait_gone(st, 2000);
+    throw;
+  }
 }
 
 bool wait_gone(const State& st, int ms) {
@@ -385,7 +446,7 @@ void container_start(const std::string& root, const std::string& id) {
   c.dir.unlock();  // a poststart hook may take its time; the state is not written again
   if (c.state.hooks) {
     Config cfg = parse_config(c.dir.read_file("config.json"), c.dir.path() + "/config.json");
-    run_hooks(cfg.hooks.poststart, oci_state_json(c.state, Status::running), "poststart", true);
+    run_poststart(cfg.hooks.poststart, c.state);
   }
 }
 
@@ -413,8 +474,14 @@ int container_run(const std::string& root, const std::string& id, const CreateOp
   // to the host's init, out of the container's accounting: runc's default, one prctl.
   if (!st.own_pidns && !r.no_subreaper && ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
     log::debug(sys_message("prctl", "PR_SET_CHILD_SUBREAPER", errno));
-  if (st.hooks)
-    run_hooks(L.cfg.hooks.poststart, oci_state_json(st, Status::running), "poststart", true);
+  std::optional<Error> poststart_failed;
+  if (st.hooks) {
+    try {
+      run_poststart(L.cfg.hooks.poststart, st);
+    } catch (const Error& e) {
+      poststart_failed = e;  // reported once the killed container is reaped and deleted
+    }
+  }
 
   int status = foreground_wait(pid, std::move(console), fwd);
   if (auto dir = ContainerDir::open(root, id, true, true)) {
@@ -427,10 +494,30 @@ int container_run(const std::string& root, const std::string& id, const CreateOp
     // poststop hooks then.
     if (!r.keep) destroy(*dir, st);
   }
+  if (poststart_failed) throw *poststart_failed;
   return exit_code(status);
 }
 
 std::string container_state(const std::string& root, const std::string& id) {
+  // Without waiting for another nook's lock (a hook of create's may be asking: it must see
+  // what its stdin says, not wait for create): state.json is replaced atomically. What is not
+  // there to read without the lock (a create before its first write, a delete half-way)
+  // waits for it as before.
+  {
+    ContainerDir dir = ContainerDir::open_to_read(root, id);
+    std::optional<State> st;
+    try {
+      st = dir.read_state();
+    } catch (const Error&) {
+      if (dir.locked()) throw;
+    }
+    if (st) return oci_state_json(*st, container_status(*st, dir.fd()));
+    if (dir.locked()) {
+      State s;
+      s.id = id;
+      return oci_state_json(s, Status::creating);
+    }
+  }
   auto dir = ContainerDir::open(root, id, false);
   auto st = dir->read_state();
   if (!st) {

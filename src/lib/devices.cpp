@@ -145,6 +145,7 @@ Fd open_in_rootfs(int root, const std::string& path, int flags) {
 
 std::vector<std::string> absent_device_nodes(const Config& cfg) {
   std::vector<std::string> out;
+  if (!cfg.linux.find_ns(NsType::mount)) return out;  // no /dev is made without one (init.cpp)
   for (auto& m : cfg.mounts)
     if (m.destination == "/dev" || m.destination == "/dev/") return out;  // a tmpfs of ours
   std::vector<std::string> paths;

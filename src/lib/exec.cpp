@@ -434,6 +434,11 @@ int container_exec(const std::string& root, const std::string& id, const ExecOpt
   for (NsType t : ns_join_order())
     if (t != NsType::pid && t != NsType::user && ns_differs(ch.nsdir, t))
       ch.ns_flags |= ns_clone_flag(t);
+  // A container without a mount namespace of its own is a chroot in ours: without its root
+  // the process would run in the host's tree.
+  if (!pinned.root_fd && !(ch.ns_flags & CLONE_NEWNS))
+    fail("cannot exec in container \"" + id + "\": it has no mount namespace of its own and " +
+         "the root of its process cannot be opened");
 
   Fd console, console_peer;
   if (proc.terminal) {

@@ -123,11 +123,14 @@ Prepared prepare(const InitSpec& s, const std::string& state_json, std::vector<F
     fs.new_cgroupns = own(NsType::cgroup);
   }
   fs.no_pivot = s.no_pivot;
+  // Lifecycle steps 3-5 begin: the parent marks the state created (what the hooks are
+  // told), runs prestart and createRuntime, and lets us go on to createContainer.
+  if (!cfg.hooks.prestart.empty() || !cfg.hooks.create_runtime.empty() ||
+      !cfg.hooks.create_container.empty()) {
+    sync::send(s.sync_fd, sync::kHooks);
+    child_wait(s.sync_fd, sync::kHooksDone);
+  }
   if (cfg.linux.find_ns(NsType::mount)) {
-    if (!cfg.hooks.prestart.empty() || !cfg.hooks.create_runtime.empty()) {
-      sync::send(s.sync_fd, sync::kHooks);
-      child_wait(s.sync_fd, sync::kHooksDone);
-    }
     // Sysctls first, through a procfs of nook's, before any file of the image is in reach.
     write_sysctls(cfg);
     setup_rootfs(fs);
@@ -142,8 +145,15 @@ Prepared prepare(const InitSpec& s, const std::string& state_json, std::vector<F
     close_fds_except(s.preserve_fds, {s.sync_fd, s.fifo_fd, s.console_fd, s.log_fd});
     finish_rootfs(fs);
   } else {
-    // No mount namespace: runc refuses too, the rootfs could not be made the root.
-    fail("linux.namespaces has no mount namespace; nook needs one to enter the rootfs");
+    // No mount namespace: the container shares nook's (docs/config-keys.md). Nothing is
+    // mounted (check_without_mount_ns refused what would be, and no /dev is made); the rootfs
+    // becomes the root by chroot, as runc does then. CAP_SYS_CHROOT is checked in our own user
+    // namespace: root, or root of the single-ID namespace nook made, has it.
+    write_sysctls(cfg);
+    run_hooks(cfg.hooks.create_container, state_json, "createContainer", false, -1, &proc.env);
+    chroot_rootfs(cfg.root.path);
+    // As after pivot_root: a descriptor of the host's tree would lead out of the chroot.
+    close_fds_except(s.preserve_fds, {s.sync_fd, s.fifo_fd, s.console_fd, s.log_fd});
   }
 
   if (proc.terminal && s.console_fd >= 0) {

@@ -1,5 +1,5 @@
 // The config.json key policy: one table of what nook does with every key of the OCI runtime
-// spec v1.2, as root and unprivileged, and why. Validation takes its refusal reasons from it,
+// spec v1.3, as root and unprivileged, and why. Validation takes its refusal reasons from it,
 // create warns about the ignored keys a config sets from it, create and exec check the LSM keys
 // through it, `nook features` reports from it, and docs/config-keys.md has one row per entry
 // (tests/unit/keys_test.cpp compares the two both ways). Pure except `check_lsm`, which reads

@@ -938,6 +938,13 @@ void setup_rootfs(const FsPlan& plan) {
   if (cfg.process) open_in_root(rootfd.get(), cfg.process->cwd, true, false);
 }
 
+void chroot_rootfs(const std::string& rootfs) {
+  Fd top(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!top || ::fchdir(top.get()) != 0) throw_sys("chdir", rootfs);
+  if (::chroot(".") != 0) throw_sys("chroot", rootfs);
+  if (::chdir("/") != 0) throw_sys("chdir", "/");
+}
+
 void enter_rootfs(const FsPlan& plan) {
   const std::string& rootfs = plan.cfg->root.path;
   // 6. Switch root. pivot_root(".", ".") stacks the old root on top of the new one at "/";

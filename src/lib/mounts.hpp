@@ -85,6 +85,11 @@ void setup_rootfs(const FsPlan& plan);
 // pivot_root (or MS_MOVE + chroot with no_pivot) into the rootfs; afterwards cwd is "/".
 void enter_rootfs(const FsPlan& plan);
 
+// Without a mount namespace of the container's: chroot into the rootfs (nothing is mounted,
+// nothing can be moved); afterwards cwd is "/". Not a boundary for a process that keeps
+// CAP_SYS_CHROOT (docs/config-keys.md).
+void chroot_rootfs(const std::string& rootfs);
+
 // After pivot_root: read-only paths, masked paths, read-only root.
 void finish_rootfs(const FsPlan& plan);
 

@@ -109,7 +109,7 @@ std::string features_json() {
   for (int c = 0; c <= cap_last_known(); c++) caps.push_back(cap_name(c));
   json j = {
       {"ociVersionMin", kOciVersionMin},
-      {"ociVersionMax", kOciVersionMax},
+      {"ociVersionMax", kOciVersion},
       {"hooks",
        {"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"}},
       {"mountOptions", mount_option_names()},

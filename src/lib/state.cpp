@@ -27,6 +27,15 @@ static_assert(static_cast<int>(fast::Status::stopped) == static_cast<int>(Status
               static_cast<int>(fast::Status::creating) == static_cast<int>(Status::creating));
 }  // namespace
 
+namespace {
+
+fast::CreatePhase create_phase(const State& s) {
+  if (s.create_hooks) return fast::CreatePhase::hooks;
+  return s.creating ? fast::CreatePhase::setup : fast::CreatePhase::done;
+}
+
+}  // namespace
+
 const char* status_name(Status s) {
   return fast::status_name(static_cast<fast::Status>(s));
 }
@@ -71,8 +80,9 @@ unsigned long long proc_start_time(pid_t pid, bool* zombie) {
 
 Status container_status(const State& s, int dirfd) {
   auto [kind, file] = cgroup_freezer_file(s.cgroup);
-  return static_cast<Status>(fast::decide_status(
-      s.pid, s.start_time, s.creating, dirfd, static_cast<fast::FreezerKind>(kind), file.c_str()));
+  return static_cast<Status>(fast::decide_status(s.pid, s.start_time, create_phase(s), dirfd,
+                                                 static_cast<fast::FreezerKind>(kind),
+                                                 file.c_str()));
 }
 
 namespace {
@@ -269,6 +279,26 @@ ContainerDir ContainerDir::create(const std::string& root, const std::string& id
   return ContainerDir(std::move(r), std::move(fd), std::move(path), id);
 }
 
+ContainerDir ContainerDir::open_to_read(const std::string& root, const std::string& id) {
+  validate_id(id);
+  std::string path = trim_root(root) + "/" + id;
+  Fd r = open_root(root, false);
+  Fd fd;
+  if (r) fd = open_container_dir(r.get(), id, path);
+  if (!fd) fail("container \"" + id + "\" does not exist");
+  bool locked = true;
+  if (::flock(fd.get(), LOCK_SH | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK) throw_sys("flock", path);
+    locked = false;
+  }
+  struct stat st;
+  if (::fstat(fd.get(), &st) == 0 && st.st_nlink == 0)
+    fail("container \"" + id + "\" does not exist");
+  ContainerDir d(std::move(r), std::move(fd), std::move(path), id);
+  d.locked_ = locked;
+  return d;
+}
+
 std::optional<ContainerDir> ContainerDir::open(const std::string& root, const std::string& id,
                                                bool exclusive, bool missing_ok,
                                                void (*busy)(const ContainerDir&)) {
@@ -396,6 +426,7 @@ std::string state_to_json(const State& s) {
             {"hooks", s.hooks},
             {"ownPidns", s.own_pidns},
             {"creating", s.creating},
+            {"createHooks", s.create_hooks},
             {"annotations", s.annotations}};
   if (!s.cgroup.v2.empty()) j["cgroupV2"] = s.cgroup.v2;
   if (!s.cgroup.v1.empty()) j["cgroupV1"] = s.cgroup.v1;
@@ -441,6 +472,7 @@ State state_from_json(const std::string& text, const std::string& name) {
     s.hooks = j.value("hooks", false);
     s.own_pidns = j.value("ownPidns", false);
     s.creating = j.value("creating", false);
+    s.create_hooks = j.value("createHooks", false);
     if (j.contains("annotations"))
       s.annotations = j.at("annotations").get<std::map<std::string, std::string>>();
     s.cgroup.v2 = j.value("cgroupV2", "");
@@ -508,8 +540,8 @@ std::string render_state_oci(const State& s, const std::string& state_json) {
   std::string out;
   for (const std::string& f :
        {std::string(fast::kOciMagic), s.id, std::string(h.c_str()), std::to_string(s.pid),
-        std::to_string(s.start_time), std::string(s.creating ? "1" : "0"), std::to_string(kind),
-        file, d.head, d.mid, d.tail}) {
+        std::to_string(s.start_time), std::to_string(static_cast<int>(create_phase(s))),
+        std::to_string(kind), file, d.head, d.mid, d.tail}) {
     out += f;
     out += '\0';
   }

@@ -29,9 +29,11 @@ struct State {
   bool root_emulation = false;  // seccomp root emulation filter loaded
   CgroupPlacement cgroup;
   std::string rootfs;
-  bool hooks = false;      // config.json has hooks (start/delete must read it)
-  bool own_pidns = false;  // the container has a PID namespace of its own
-  bool creating = false;   // written by create before READY; cleared when set-up is done
+  bool hooks = false;         // config.json has hooks (start/delete must read it)
+  bool own_pidns = false;     // the container has a PID namespace of its own
+  bool creating = false;      // written by create before READY; cleared when set-up is done
+  bool create_hooks = false;  // create (or run) is running the prestart, createRuntime and
+                              // createContainer hooks: status created (docs/design.md)
 };
 
 // "creating", "created", ... for a State and its directory; checks the process liveness and
@@ -64,6 +66,10 @@ class ContainerDir {
   static std::optional<ContainerDir> open(const std::string& root, const std::string& id,
                                           bool exclusive, bool missing_ok = false,
                                           void (*busy)(const ContainerDir&) = nullptr);
+  // For reading only (`state`): locked shared when the lock is free, else left unlocked
+  // (locked() false) rather than waiting for the other nook.
+  static ContainerDir open_to_read(const std::string& root, const std::string& id);
+  bool locked() const { return locked_; }
 
   int fd() const { return dir_.get(); }
   const std::string& path() const { return path_; }
@@ -84,6 +90,7 @@ class ContainerDir {
   Fd root_;  // the state root, checked when opened (remove() unlinks the directory from it)
   Fd dir_;
   std::string path_, id_;
+  bool locked_ = true;
 };
 
 // IDs of all containers under ROOT (directory names that pass validate_id); the root is

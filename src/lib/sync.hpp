@@ -9,7 +9,8 @@ enum Msg : char {
   kGo = 'G',           // parent -> child: IDs mapped, cgroup joined; carry on
   kReady = 'R',        // child -> parent: set up, waiting for start (create)
   kError = 'E',        // child -> parent: set-up failed; payload is the message
-  kHooks = 'H',        // child -> parent: run prestart + createRuntime hooks now
+  kHooks = 'H',        // child -> parent: hooks begin (state: created); run prestart +
+                       // createRuntime now
   kHooksDone = 'h',    // parent -> child: hooks ran
   kExecFailed = 'X',   // child -> parent: execve failed (run); payload is the message
   kBindSources = 'B',  // parent -> child, before GO: bind sources (mounts.hpp), SCM_RIGHTS

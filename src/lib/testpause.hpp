@@ -5,8 +5,8 @@
 // getenv() per step. It grants nothing: any caller can stop its own process.
 //
 // Steps: create-dir, create-fifo, create-clone, create-cgroup, create-go, create-ready,
-// create-state, create-pidfile (parent, create/run); init-go, init-rootfs, init-ready (the
-// container process); start-locked, start-fifo; delete-locked, delete-killed, delete-cgroup;
+// create-hooks, create-state, create-pidfile (parent, create/run); init-go, init-rootfs, init-ready
+// (the container process); start-locked, start-fifo; delete-locked, delete-killed, delete-cgroup;
 // exec-joined (the process `exec` clones, in the container's namespaces).
 #pragma once
 #include <signal.h>

@@ -13,16 +13,41 @@ setup() { config_setup; }
 # ---------------------------------------------------------------------------------------------
 # ociVersion, process
 
-@test "ociVersion: 1.0.0 through 1.2.x accepted (with pre-release suffixes), others refused" {
-  for v in 1.0.0 1.0.2-dev 1.1.0 1.2.0 1.2.1; do
+@test "ociVersion: every 1.x accepted (pre-release and build suffixes too), a newer minor warns once, other majors refused" {
+  local v
+  for v in 1.0.0 1.0.2-dev 1.1.0 1.2.0 1.2.5-dev 1.3.0 1.3.0+build 1.3.0-rc.1+dev; do
     cfg --arg v "$v" '.ociVersion = $v'
     inside "ver-$v" /probe echo ok
     assert_success
+    assert_output ok
+    # nook implements 1.3.0: nothing to warn about
+    [[ $stderr != *warning* ]] || { echo "unexpected warning for $v: $stderr" >&2; return 1; }
   done
-  for v in 0.9.0 2.0.0 1.3.0 banana; do
+  # a later minor runs, and says so in exactly one line: at create, not again at start,
+  # state or delete (they read the stored copy)
+  cfg '.ociVersion = "1.4.0"'
+  run --separate-stderr nook create --bundle "$BUNDLE" ver-new
+  assert_success
+  [[ $(grep -c . <<<"$stderr") == 1 && $stderr == *'ociVersion "1.4.0" is newer than runtime-spec 1.3.0'* ]] ||
+    { echo "expected one warning line, got: $stderr" >&2; return 1; }
+  [[ $stderr == *"$BUNDLE/config.json"* ]] || { echo "no file named: $stderr" >&2; return 1; }
+  run --separate-stderr nook start ver-new
+  assert_success
+  local -a later=("$stderr")
+  run --separate-stderr nook state ver-new
+  assert_success
+  later+=("$stderr")
+  run --separate-stderr nook delete --force ver-new
+  assert_success
+  later+=("$stderr")
+  [[ ${later[*]} != *newer* ]] || { echo "warned again after create: ${later[*]}" >&2; return 1; }
+  for v in 0.9.0 2.0.0 2.0.0-dev 10.1.0 banana 1.3 1.3.0- " 1.3.0" 1.3.x; do
     cfg --arg v "$v" '.ociVersion = $v'
-    expect_create_error "ver-bad" "ociVersion"
+    expect_create_error "ver-bad" "/ociVersion: version \"$v\" is not"
+    [[ $output == *"$BUNDLE/config.json: /ociVersion"* ]] || { echo "no file: $output" >&2; return 1; }
   done
+  cfg '.ociVersion = "2.0.0"'
+  expect_create_error "ver-bad" "major version 2 is incompatible with 1.x"
 }
 
 @test "process: missing is refused at create" {
@@ -60,19 +85,54 @@ add_hook() {
   pid=$(container_pid hk1)
   # after create: prestart, createRuntime, createContainer, and nothing else
   run cat "$out"
-  assert_output "prestart arg-prestart prestart creating hk1 $pid v
-createRuntime arg-createRuntime createRuntime creating hk1 $pid v
-createContainer arg-createContainer createContainer creating hk1 $pid v"
+  assert_output "prestart arg-prestart prestart created hk1 $pid v
+createRuntime arg-createRuntime createRuntime created hk1 $pid v
+createContainer arg-createContainer createContainer created hk1 $pid v"
   run nook start hk1
   assert_success
   wait_for_status hk1 stopped
   run nook delete hk1
   assert_success
   run cat "$out"
-  assert_output_contains "startContainer arg-startContainer startContainer creating hk1"
+  assert_output_contains "startContainer arg-startContainer startContainer created hk1"
   assert_output_contains "poststart arg-poststart poststart running hk1 $pid v"
   assert_output_contains "poststop arg-poststop poststop stopped hk1"
   assert_equal "$(wc -l <"$out")" 6 "hook runs"
+}
+
+@test "hooks: prestart, createRuntime and createContainer get created, and nook state says the same meanwhile" {
+  # runtime-spec lifecycle: the hooks are steps 3-5, after step 2 ("creating: the container
+  # is being created"). Each hook saves its stdin and what `nook state` prints while it runs
+  # (create holds the container's lock: state must answer without waiting for it).
+  local d=$TEST_DIR/hs ph
+  user_dir "$d"
+  for ph in prestart createRuntime createContainer; do
+    add_hook "$ph" "$ph" "cat >$d/$ph.stdin; $NOOK_BIN --root $STATE_ROOT state hs1 >$d/$ph.state 2>$d/$ph.err; NOOK_NO_FAST_STATE=1 $NOOK_BIN --root $STATE_ROOT state hs1 >$d/$ph.full 2>>$d/$ph.err"
+  done
+  set_args /probe sleep 1
+  create_container hs1
+  local pid
+  pid=$(container_pid hs1)
+  for ph in prestart createRuntime createContainer; do
+    assert_equal "$(cat "$d/$ph.err")" "" "$ph: nook state's stderr"
+    assert_equal "$(jq -r '.status + " " + (.pid|tostring)' "$d/$ph.stdin")" "created $pid" "$ph stdin"
+    assert_equal "$(jq -r '.status + " " + (.pid|tostring)' "$d/$ph.state")" "created $pid" "$ph: nook state"
+    assert_equal "$(jq -r '.status + " " + (.pid|tostring)' "$d/$ph.full")" "created $pid" "$ph: nook state (full path)"
+  done
+  run nook state hs1
+  assert_success
+  assert_equal "$(jq -r .status <<<"$output")" created "after create"
+  run nook delete --force hs1
+  assert_success
+  # run in the foreground: the same during its hooks (the hooks ask for hs1)
+  rm -f "$d"/*
+  set_args /probe echo ok
+  run nook run --bundle "$BUNDLE" hs1
+  assert_success
+  assert_output ok
+  for ph in prestart createRuntime createContainer; do
+    assert_equal "$(jq -r .status "$d/$ph.stdin") $(jq -r .status "$d/$ph.state")" "created created" "run: $ph"
+  done
 }
 
 @test "hooks: createContainer runs in the container's namespaces, prestart and createRuntime in the runtime's" {
@@ -140,12 +200,29 @@ createContainer inside-ns"
   assert_output $'createContainer from-config\ncreateRuntime from-caller\nempty unset\npoststart from-caller\nprestart from-caller'
 }
 
-@test "hooks: a failing poststart hook is a warning only, as the spec says" {
+@test "hooks: a failing poststart hook fails start and stops the container (runtime-spec 1.3)" {
+  local out=$TEST_DIR/poststop.out
+  user_file "$out"
   add_hook poststart fail-poststart "exit 4"
-  inside hkps /probe echo ran
+  add_hook poststop note-poststop "echo poststop >>$out"
+  set_args /bin/sleep 100
+  create_container hkps
+  run --separate-stderr nook start hkps
+  assert_failure
+  [[ $stderr == *"poststart hook"* ]] || { echo "no error: $stderr" >&2; false; }
+  # stopped, not running; delete destroys it and runs poststop (lifecycle step 12, 13)
+  wait_for_status hkps stopped
+  run nook delete hkps
   assert_success
-  assert_output "ran"
-  [[ $stderr == *"poststart hook"* ]] || { echo "no warning: $stderr" >&2; false; }
+  assert_no_container hkps
+  assert_equal "$(cat "$out")" poststop "poststop"
+  # run in the foreground: the same, and run fails (not the program's status)
+  : >"$out"
+  run --separate-stderr nook run --bundle "$BUNDLE" hkps2
+  assert_failure
+  [[ $stderr == *"poststart hook"* ]] || { echo "no error: $stderr" >&2; false; }
+  assert_no_container hkps2
+  assert_equal "$(cat "$out")" poststop "poststop after run"
 }
 
 @test "hooks: a failing poststop hook is a warning only" {
@@ -182,6 +259,15 @@ createContainer inside-ns"
 @test "linux.intelRdt: refused (no resctrl support)" {
   cfg '.linux.intelRdt = {closID: "guaranteed_group", l3CacheSchema: "L3:0=7f0"}'
   expect_create_error rdt1 "intelRdt"
+}
+
+@test "linux.memoryPolicy and linux.netDevices (runtime-spec 1.3): refused" {
+  cfg '.ociVersion = "1.3.0" | .linux.memoryPolicy = {mode: "MPOL_BIND", nodes: "0"}'
+  expect_create_error mpol "/linux/memoryPolicy: a NUMA memory policy (runtime-spec 1.3) is not implemented by nook"
+  cfg '.ociVersion = "1.3.0" | del(.linux.memoryPolicy) | .linux.netDevices = {eth1: {name: "ctr1"}}'
+  expect_create_error netdev "/linux/netDevices: moving network devices into the container"
+  cfg 'del(.linux.netDevices) | .freebsd = {}'
+  expect_create_error fbsd "/freebsd: platform is not Linux"
 }
 
 @test "linux.resources.rdma: ignored with a warning; network unprivileged too" {
@@ -305,6 +391,8 @@ sample_key() {
   local f=$output
   assert_equal "$(jq -r '.linux.namespaces | sort | join(",")' <<<"$f")" "cgroup,ipc,mount,network,pid,time,user,uts" namespaces
   assert_equal "$(jq -r '.hooks | join(",")' <<<"$f")" "prestart,createRuntime,createContainer,startContainer,poststart,poststop" hooks
+  # the range docs/config-keys.md's ociVersion row gives
+  assert_equal "$(jq -r '.ociVersionMin + " " + .ociVersionMax' <<<"$f")" "1.0.0 1.3.0" ociVersion
   # apparmor, selinux, intelRdt, idmap: enabled exactly when the table does not refuse the key
   run nook config-keys
   assert_success

@@ -130,9 +130,72 @@ host_ns() { stat -L -c %i "/proc/self/ns/$1"; }
   expect_create_error time3 "joined by path"
 }
 
-@test "namespaces: no mount namespace is refused" {
-  remove_namespace mount
-  expect_create_error mnt1 "mount namespace"
+# What a config without a mount namespace may not have: each would change the host's mounts.
+no_mount_ns() {
+  cfg '.linux.namespaces = [] | del(.mounts, .linux.maskedPaths, .linux.readonlyPaths, .linux.devices, .linux.rootfsPropagation) | .root.readonly = false | .process.terminal = false'
+}
+
+@test "namespaces: none at all: the container shares nook's and is chrooted into its rootfs" {
+  no_mount_ns
+  [[ ! -e /etc/nook-test-marker ]] || skip "the host has /etc/nook-test-marker: cannot tell it from the rootfs's"
+  # the program is the rootfs's, reads the rootfs's files, and its exit code is run's
+  inside_sh none1 'cat /etc/nook-test-marker; exit 7'
+  assert_equal "$status" 7 "exit code"
+  assert_output "nook test rootfs"
+  # created, then running: the host's mount namespace, the rootfs as its root; state, exec,
+  # kill and delete work as for any container
+  set_args /bin/sleep 100
+  create_container none2
+  local pid
+  pid=$(container_pid none2)
+  assert_equal "$(jq -r .status <<<"$(nook state none2)")" created status
+  assert_equal "$(readlink /proc/$pid/ns/mnt)" "$(readlink /proc/self/ns/mnt)" "mount namespace"
+  assert_equal "$(readlink /proc/$pid/root)" "$ROOTFS" "root"
+  is_user_mode || assert_equal "$(readlink /proc/$pid/ns/user)" "$(readlink /proc/self/ns/user)" "user namespace"
+  run nook start none2
+  assert_success
+  assert_equal "$(jq -r .status <<<"$(nook state none2)")" running status
+  run nook exec none2 cat /etc/nook-test-marker
+  assert_success
+  assert_output "nook test rootfs"
+  # nothing of nook's reaches the program (a directory descriptor would lead out of the
+  # chroot): its descriptors are stdio only
+  assert_equal "$(ls /proc/$pid/fd | sort -n | tr '\n' ' ')" "0 1 2 " "the program's descriptors"
+  run nook kill none2 KILL
+  assert_success
+  wait_for_status none2 stopped
+  run nook delete none2
+  assert_success
+  assert_no_container none2
+  assert_equal "$(host_mounts_under "$TEST_DIR")" "" "mounts left in the test directory"
+}
+
+@test "namespaces: without a mount namespace, what would change the host's mounts is refused" {
+  no_mount_ns
+  cfg '.mounts = [{destination: "/tmp", type: "tmpfs", source: "tmpfs"}]'
+  expect_create_error mnt1 "/mounts: mounts needs a mount namespace in linux.namespaces: without one the container shares nook's and this would change the host's mounts"
+  no_mount_ns
+  cfg '.root.readonly = true'
+  expect_create_error mnt2 "/root/readonly: a read-only root needs a mount namespace"
+  no_mount_ns
+  cfg '.linux.maskedPaths = ["/proc/kcore"]'
+  expect_create_error mnt3 "/linux/maskedPaths: maskedPaths needs a mount namespace"
+  no_mount_ns
+  cfg '.linux.readonlyPaths = ["/proc/sys"]'
+  expect_create_error mnt4 "/linux/readonlyPaths: readonlyPaths needs a mount namespace"
+  no_mount_ns
+  cfg '.linux.rootfsPropagation = "private"'
+  expect_create_error mnt5 "/linux/rootfsPropagation: rootfsPropagation needs a mount namespace"
+  no_mount_ns
+  cfg '.linux.devices = [{path: "/dev/fuse", type: "c", major: 10, minor: 229}]'
+  expect_create_error mnt6 "/linux/devices: device nodes need a mount namespace"
+  no_mount_ns
+  cfg '.process.terminal = true'
+  expect_create_error mnt7 "/process/terminal: a terminal needs a mount namespace"
+  # the same with other namespaces and only mount missing
+  cfg '.process.terminal = false | .linux.namespaces = [{type: "pid"}, {type: "ipc"}, {type: "uts"}] | .mounts = [{destination: "/proc", type: "proc", source: "proc"}]'
+  expect_create_error mnt8 "/mounts: mounts needs a mount namespace"
+  assert_equal "$(host_mounts_under "$TEST_DIR")" "" "mounts left in the test directory"
 }
 
 @test "namespaces: a type given twice is refused" {

@@ -122,6 +122,17 @@ setup() {
   recovered c-ready-$NOOK_TEST_MODE
 }
 
+@test "crash: create killed as its hooks begin (status created) recovers" {
+  # the state then says created (what the hooks are told); the container process dies with
+  # create (its death signal is set until READY), and delete --force removes the rest
+  local id=c-hooks-$NOOK_TEST_MODE pid
+  cfg '.hooks.createRuntime = [{path: "/bin/true"}]'
+  crash_at create-hooks create --bundle "$BUNDLE" "$id"
+  pid=$(pid_of_state "$id")
+  assert_equal "$(jq -r .createHooks "$STATE_ROOT/$id/state.json")" true "createHooks in state.json"
+  recovered "$id" $pid
+}
+
 @test "crash: run -d killed during create recovers" {
   crash_at create-go run -d --bundle "$BUNDLE" r-go
   recovered r-go

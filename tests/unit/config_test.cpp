@@ -74,13 +74,23 @@ TEST(Config, DeepNestingIsRefusedWithoutRecursion) {
 }
 
 TEST(Config, OciVersionRange) {
-  for (auto v : {"1.0.0", "1.0.2-dev", "1.1.0-rc.1-dev", "1.1.0", "1.2.0", "1.2.1", "1.2.9+build"})
+  for (auto v : {"1.0.0", "1.0.2-dev", "1.1.0-rc.1-dev", "1.1.0", "1.2.0", "1.2.1", "1.2.9+build",
+                 "1.3.0", "1.3.0+dev", "1.2.5-dev", "1.4.0", "1.99.7-rc.1+b.2"})
     EXPECT_TRUE(oci_version_supported(v)) << v;
-  for (auto v : {"0.9.0", "2.0.0", "1.3.0", "1", "1.0", "x.y.z", "1.0.0garbage", ""})
+  for (auto v :
+       {"0.9.0", "2.0.0", "2.0.0-dev", "1", "1.0", "x.y.z", "1.0.0garbage", "", "1.3.0-", "1.3.0+",
+        " 1.3.0", "+1.3.0", "1.-3.0", "1.3.0.1", "1..0", "1.3.x", "1.3.99999999999999999999"})
     EXPECT_FALSE(oci_version_supported(v)) << v;
+  for (auto v : {"1.4.0", "1.4.0-dev", "1.10.0"}) EXPECT_TRUE(oci_version_newer(v)) << v;
+  for (auto v : {"1.3.0", "1.3.9+dev", "1.0.0", "2.0.0", "banana"})
+    EXPECT_FALSE(oci_version_newer(v)) << v;
   EXPECT_EQ(error_of(R"({"ociVersion":"2.0.0","root":{"path":"r"}})"),
-            "config.json: /ociVersion: version \"2.0.0\" is not supported (nook supports 1.0.0 "
-            "through 1.2.x)");
+            "config.json: /ociVersion: version \"2.0.0\" is not supported: nook accepts 1.0.0 and "
+            "every later 1.x version (it implements 1.3.0); major version 2 is incompatible with "
+            "1.x by definition");
+  EXPECT_EQ(error_of(R"({"ociVersion":"1.3","root":{"path":"r"}})"),
+            "config.json: /ociVersion: version \"1.3\" is not a runtime-spec version "
+            "(MAJOR.MINOR.PATCH, optionally with a -pre-release or +build suffix)");
   EXPECT_EQ(error_of(R"({"root":{"path":"r"}})"),
             "config.json: /ociVersion: required property is missing");
 }

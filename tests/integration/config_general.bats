@@ -26,8 +26,8 @@ setup() { config_setup; }
   # a later minor runs, and says so in exactly one line: at create, not again at start,
   # state or delete (they read the stored copy)
   cfg '.ociVersion = "1.4.0"'
-  run --separate-stderr nook create --bundle "$BUNDLE" ver-new
-  assert_success
+  create_container ver-new
+  local stderr=$output
   [[ $(grep -c . <<<"$stderr") == 1 && $stderr == *'ociVersion "1.4.0" is newer than runtime-spec 1.3.0'* ]] ||
     { echo "expected one warning line, got: $stderr" >&2; return 1; }
   [[ $stderr == *"$BUNDLE/config.json"* ]] || { echo "no file named: $stderr" >&2; return 1; }
@@ -43,8 +43,7 @@ setup() { config_setup; }
   [[ ${later[*]} != *newer* ]] || { echo "warned again after create: ${later[*]}" >&2; return 1; }
   for v in 0.9.0 2.0.0 2.0.0-dev 10.1.0 banana 1.3 1.3.0- " 1.3.0" 1.3.x; do
     cfg --arg v "$v" '.ociVersion = $v'
-    expect_create_error "ver-bad" "/ociVersion: version \"$v\" is not"
-    [[ $output == *"$BUNDLE/config.json: /ociVersion"* ]] || { echo "no file: $output" >&2; return 1; }
+    expect_create_error "ver-bad" "$BUNDLE/config.json: /ociVersion: version \"$v\" is not"
   done
   cfg '.ociVersion = "2.0.0"'
   expect_create_error "ver-bad" "major version 2 is incompatible with 1.x"

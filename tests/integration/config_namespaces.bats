@@ -132,7 +132,7 @@ host_ns() { stat -L -c %i "/proc/self/ns/$1"; }
 
 # What a config without a mount namespace may not have: each would change the host's mounts.
 no_mount_ns() {
-  cfg '.linux.namespaces = [] | del(.mounts, .linux.maskedPaths, .linux.readonlyPaths, .linux.devices, .linux.rootfsPropagation) | .root.readonly = false | .process.terminal = false'
+  cfg '.linux.namespaces = [] | del(.hostname, .domainname, .linux.uidMappings, .linux.gidMappings, .mounts, .linux.maskedPaths, .linux.readonlyPaths, .linux.devices, .linux.rootfsPropagation) | .root.readonly = false | .process.terminal = false'
 }
 
 @test "namespaces: none at all: the container shares nook's and is chrooted into its rootfs" {

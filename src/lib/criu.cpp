@@ -407,7 +407,7 @@ int restore_notify(char* action, CriuNotify* na) {
       if (!x.cfg->hooks.empty()) {
         State s = *x.state;
         s.pid = x.c->notify_pid(na);
-        std::string js = oci_state_json(s, Status::creating);
+        std::string js = oci_state_json(s, Status::created);
         run_hooks(x.cfg->hooks.prestart, js, "prestart");
         run_hooks(x.cfg->hooks.create_runtime, js, "createRuntime");
       }

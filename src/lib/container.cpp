@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -102,6 +103,7 @@ struct Launch {
   Config cfg;
   std::vector<std::string> new_devices;  // device paths set-up may create in the image's /dev
   bool committed = false;
+  bool migrate_v2 = false;  // clone3 refused CLONE_INTO_CGROUP (clone_container)
   // The container is made: nothing of it is undone any more, its process is no longer ours.
   void commit() {
     committed = true;
@@ -196,10 +198,50 @@ unsigned long clone_flags(const Config& cfg, const IdPlan& ids) {
   return flags;
 }
 
+// The cgroupfs driver makes the container's cgroup before the clone, so that its process never
+// migrates, which costs a grace period of the kernel's global cgroup lock (1-3 ms here, once
+// per hierarchy written in a row; docs/cgroups.md): it is cloned into the v2 cgroup
+// (clone3 CLONE_INTO_CGROUP, the returned directory descriptor) and joins its v1 hierarchies
+// itself, by writing "0" to their `tasks` files (spec.cgroup_tasks): the kernel moves a thread
+// that moves itself without that lock (Linux 6.0). The systemd driver needs the PID (place()).
+Fd prepare_cgroup(Launch& L, const std::string& id, const CreateOptions& o, int min_fd,
+                  InitSpec& spec, std::vector<Fd>& owned) {
+  if (o.no_cgroups || o.systemd_cgroup) return {};
+  const CgroupPlacement& p = L.state.cgroup = cgroup_prepare(id, L.cfg.linux, false);
+  for (auto& d : p.v1) {
+    std::string tasks = d + "/tasks";
+    Fd f(::open(tasks.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!f) throw_sys("open", tasks);
+    f = raise_fd(std::move(f), min_fd);
+    spec.cgroup_tasks.emplace_back(f.get(), tasks);
+    owned.push_back(std::move(f));
+  }
+  if (p.v2.empty()) return {};
+  Fd dir(::open(p.v2.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) throw_sys("open", p.v2);
+  return raise_fd(std::move(dir), min_fd);
+}
+
+// clone(2) with `flags`, into the cgroup v2 directory `cgroup_fd` when there is one; when the
+// kernel refuses that (ENOSYS, EBUSY, EOPNOTSUPP), a plain clone and *migrate_v2.
+long clone_container(unsigned long flags, int cgroup_fd, bool* migrate_v2) {
+  if (cgroup_fd >= 0) {
+    struct clone_args ca;
+    std::memset(&ca, 0, sizeof ca);
+    ca.flags = (flags & ~static_cast<unsigned long>(CSIGNAL)) | CLONE_INTO_CGROUP;
+    ca.exit_signal = flags & CSIGNAL;
+    ca.cgroup = static_cast<uint64_t>(cgroup_fd);
+    long pid = syscall(SYS_clone3, &ca, sizeof ca);
+    if (pid >= 0 || (errno != ENOSYS && errno != EBUSY && errno != EOPNOTSUPP)) return pid;
+    *migrate_v2 = true;
+  }
+  return syscall(SYS_clone, flags, nullptr, nullptr, nullptr, nullptr);
+}
+
 // The cloned container process, placed: ID maps, the state (status "creating"), config.json
 // and the cgroup.
-void place(Launch& L, const std::string& id, const std::string& bundle, const std::string& raw,
-           const CreateOptions& o, Mode mode, const InitSpec& spec) {
+void place(Launch& L, const std::string& id, const std::string& bundle, const CreateOptions& o,
+           Mode mode, const InitSpec& spec) {
   const Config& cfg = L.cfg;
   pid_t pid = L.child->pid();
   write_id_maps(pid, spec.ids);
@@ -216,16 +258,17 @@ void place(Launch& L, const std::string& id, const std::string& bundle, const st
   st.root_emulation = spec.emulate_root;
   st.hooks = !cfg.hooks.empty();
   st.own_pidns = cfg.linux.find_ns(NsType::pid) && cfg.linux.find_ns(NsType::pid)->path.empty();
-  // Kept for exec and hooks: the config exactly as it was read. Written before the cgroup is
-  // made: `delete --force` finds a linux.cgroupsPath there when state.json is unreadable.
-  L.dir->write_file("config.json", raw);
   if (o.no_cgroups) {
     // crun's --cgroup-manager disabled (Podman --cgroups=disabled): the container stays in
     // the caller's cgroup; resources cannot be applied.
     if (cfg.linux.resources && !cfg.linux.resources->empty())
       log::warn("linux.resources ignored: --cgroup-manager disabled");
-  } else {
-    st.cgroup = cgroup_enter(id, cfg.linux, pid, o.systemd_cgroup);
+  } else if (o.systemd_cgroup) {
+    st.cgroup = cgroup_enter(id, cfg.linux, pid, true);
+  } else if (L.migrate_v2) {
+    // clone3 refused CLONE_INTO_CGROUP (an old kernel, a cgroup that cannot take processes
+    // this way): the v2 cgroup takes the child by migration.
+    cgroup_join(CgroupPlacement{st.cgroup.v2, {}}, pid);
   }
   // Written now, not only after READY: a create killed from here on leaves the PID and the
   // cgroup for `delete --force` to clean (status "creating" until the write after READY).
@@ -283,6 +326,10 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
     console = console_channel(o.console_socket, min_fd, &L.console_peer);
     spec.console_fd = console.get();
   }
+  // Kept for exec and hooks: the config exactly as it was read. Written before the cgroup is
+  // made: `delete --force` finds a linux.cgroupsPath there when state.json is unreadable.
+  L.dir->write_file("config.json", raw);
+  Fd cgroup_v2 = prepare_cgroup(L, id, o, min_fd, spec, owned);
   Child& child = L.child.emplace(min_fd);
   spec.sync_fd = child.child_end();
   spec.log_fd = child.log_fd();
@@ -292,7 +339,7 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
   // The container's process is our direct child: no re-exec of nook, no helper process.
   Spawn s;
   unsigned long flags = clone_flags(cfg, ids);
-  s.clone = [flags] { return syscall(SYS_clone, flags, nullptr, nullptr, nullptr, nullptr); };
+  s.clone = [flags, &L, cg = cgroup_v2.get()] { return clone_container(flags, cg, &L.migrate_v2); };
   s.child = [&spec] { container_init(spec); };
   if (join_pid) {
     s.pidns_fd = join_pid.get();
@@ -305,7 +352,7 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
   spawn(child, s);
   test_pause("create-clone");
 
-  place(L, id, bundle, raw, o, mode, spec);
+  place(L, id, bundle, o, mode, spec);
   test_pause("create-cgroup");
 
   send_bind_sources(cfg, bundle, ids, child.pid(), child.channel());

@@ -30,7 +30,10 @@ struct InitSpec {
   int console_fd = -1;      // where to send the pty master (terminal)
   int log_fd = -1;          // kept open until execve (close-on-exec)
   std::vector<std::pair<NsType, int>> join;  // namespaces to setns into, user first
-  sigset_t parent_mask;                      // signal mask to restore
+  // cgroup v1 `tasks` files (descriptor, path) the process writes "0" to after GO: it joins
+  // the container's v1 hierarchies itself, without a migration (container.cpp)
+  std::vector<std::pair<int, std::string>> cgroup_tasks;
+  sigset_t parent_mask;  // signal mask to restore
 };
 
 // Runs in the cloned child; never returns. Reports set-up errors to the parent over sync_fd.

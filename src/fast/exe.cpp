@@ -83,6 +83,10 @@ constexpr long kSeals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE
 constexpr long kStRdonly = 1;  // ST_RDONLY in statfs.f_flags
 
 // Steps 1 and 2: true when the container can never write the file behind fd.
+// The clone's descriptor after step 3a (nook_exe_release). Written after the segments are
+// mapped again: a write before would be lost with the old data pages.
+int g_clone_fd = -1;
+
 bool already_safe(long fd) {
   if ((sys(__NR_fcntl, fd, F_GET_SEALS) & kSeals) == kSeals) return true;
   struct statfs sf;
@@ -225,7 +229,7 @@ long nook_exe_protect(char** argv, char** envp, const char** step, bool prelibc)
     attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
     if (sys(kMountSetattr, tree, p(""), AT_EMPTY_PATH, p(&attr), sizeof attr) == 0) {
       if (prelibc && remap_to(tree)) {
-        sys(__NR_close, tree);
+        g_clone_fd = static_cast<int>(tree);
         sys(__NR_close, fd);
         return 0;
       }
@@ -263,6 +267,12 @@ long nook_exe_protect(char** argv, char** envp, const char** step, bool prelibc)
   }
   sys(__NR_close, fd);
   return r < 0 ? r : -5;
+}
+
+void nook_exe_release() {
+  if (g_clone_fd < 0) return;
+  sys(__NR_close, g_clone_fd);
+  g_clone_fd = -1;
 }
 
 bool nook_verb_enters_container(const char* verb) {

@@ -13,6 +13,9 @@
 #include "log.hpp"
 #include "state.hpp"
 
+// src/fast/exe.hpp: in the nook binary, not in the engine library the unit tests link.
+extern "C" __attribute__((weak)) void nook_exe_release();
+
 namespace nook {
 
 Child::Child(int min_fd) {
@@ -61,6 +64,8 @@ void spawn(Child& c, const Spawn& s) {
   if (pid == 0) {
     // The parent's end: closed here, so that a parent that dies shows as EOF to us.
     ::close(c.sync_.release());
+    if (nook_exe_release)
+      nook_exe_release();  // our copy; the parent closes the last one (await_child)
     s.child();
     _exit(1);  // not reached: the child function execs or exits
   }
@@ -76,6 +81,8 @@ void spawn(Child& c, const Spawn& s) {
 }
 
 void await_child(Child& c, const Replies& r) {
+  // The read-only clone of nook's binary, while the child sets itself up (src/fast/exe.hpp).
+  if (nook_exe_release) nook_exe_release();
   for (;;) {
     sync::Msg m;
     std::string payload;

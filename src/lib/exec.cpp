@@ -6,7 +6,8 @@
 //   pidfd of the container's process; /proc/PID/ns and /proc/PID/root; start time re-checked
 //   join the container's PID namespace for our children (first its user namespace when we are
 //   unprivileged: only there do we hold CAP_SYS_ADMIN over it)
-//   clone3(CLONE_INTO_CGROUP) straight into the container's cgroup v2 (else clone + migrate)
+//   clone3(CLONE_INTO_CGROUP) straight into the container's cgroup v2 (else clone + migrate);
+//   the child joins the v1 hierarchies itself ("0" to their `tasks` files: no migration)
 //   wait on the SOCK_SEQPACKET channel: EOF means the program runs, a message is an error
 //   --detach: pid file, return 0; else forward signals, proxy the pty, return the status
 // Child (direct child of nook exec, already in the container's PID namespace):
@@ -102,7 +103,10 @@ struct ExecChild {
   int nsdir = -1;        // /proc/PID/ns of the container's process
   int root_fd = -1;      // /proc/PID/root of the container's process
   int ns_flags = 0;      // CLONE_NEW* to join in the child
-  bool wait_go = false;  // the parent still has to place us in the cgroup
+  bool wait_go = false;  // the parent still has to place us in the v2 cgroup
+  // cgroup v1 `tasks` files (descriptor, path) we write "0" to: the process joins the v1
+  // hierarchies itself, without a migration (container.cpp, prepare_cgroup)
+  std::vector<std::pair<int, std::string>> cgroup_tasks;
   bool setgroups_ok = true;
   bool emulate_root = false;
   int preserve_fds = 0;
@@ -173,6 +177,11 @@ Prepared prepare(const ExecChild& c) {
   // program itself outlives a killed or detached nook, as with runc).
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   if (c.wait_go) child_wait(c.sync_fd, sync::kGo);
+  for (auto& [fd, path] : c.cgroup_tasks) {
+    if (::write(fd, "0", 1) != 1)
+      child_die(c.sync_fd, sync::kError, sys_message("write \"0\" to", path, errno));
+    ::close(fd);
+  }
   Prepared p = child_try(c.sync_fd, [&] { return prepare(c); });
   try {
     ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
@@ -289,14 +298,13 @@ void join_pid_namespace(const Pinned& p, bool* join_user) {
   if (!done) throw_sys("setns", "PID namespace of the container");
 }
 
-// Straight into the container's cgroup v2 (no migration); v1 hierarchies, and kernels or
-// cgroups that refuse CLONE_INTO_CGROUP, take the child by migration before it goes on
-// (ch->wait_go; *migrate_v2 when the v2 cgroup is joined by migration too).
+// Straight into the container's cgroup v2 (no migration); kernels or cgroups that refuse
+// CLONE_INTO_CGROUP take the child by migration before it goes on (ch->wait_go). The v1
+// hierarchies the child joins itself (ch->cgroup_tasks).
 // `cg` is the container's placement, or with exec --cgroup its sub-cgroups (`explicit_cg`: then
 // no fallback to the init's cgroup, as runc).
 long clone_exec(ExecChild* ch, const State& st, const CgroupPlacement& cg, bool explicit_cg,
-                int cgroup_fd, int min_fd, bool* migrate_v2) {
-  ch->wait_go = !cg.v1.empty();
+                int cgroup_fd, int min_fd) {
   long pid = clone_into(cgroup_fd);
   if (pid < 0 && cgroup_fd >= 0 && !explicit_cg && (errno == EBUSY || errno == EOPNOTSUPP)) {
     std::string dir = init_cgroup_v2(st.pid, st.cgroup);
@@ -306,8 +314,7 @@ long clone_exec(ExecChild* ch, const State& st, const CgroupPlacement& cg, bool 
     }
   }
   if (pid < 0 && errno == ENOSYS) {
-    ch->wait_go = !cg.empty();
-    *migrate_v2 = !cg.v2.empty();
+    ch->wait_go = !cg.v2.empty();
     pid = syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr);
   }
   return pid;
@@ -453,6 +460,14 @@ int container_exec(const std::string& root, const std::string& id, const ExecOpt
     cgroup_fd = raise_fd(Fd(::open(cg.v2.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)), min_fd);
     if (!cgroup_fd) throw_sys("open", cg.v2);
   }
+  std::vector<Fd> tasks;
+  for (auto& d : cg.v1) {
+    std::string path = d + "/tasks";
+    Fd f(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!f) throw_sys("open", path);
+    tasks.push_back(raise_fd(std::move(f), min_fd));
+    ch.cgroup_tasks.emplace_back(tasks.back().get(), path);
+  }
 
   sigset_t fwd = forwarded_signals();
   if (o.detach)
@@ -463,11 +478,8 @@ int container_exec(const std::string& root, const std::string& id, const ExecOpt
   if (join_pid) join_pid_namespace(pinned, &join_user);
   if (join_user) ch.ns_flags |= CLONE_NEWUSER;
 
-  bool migrate_v2 = false;
   Spawn s;
-  s.clone = [&] {
-    return clone_exec(&ch, st, cg, explicit_cg, cgroup_fd.get(), min_fd, &migrate_v2);
-  };
+  s.clone = [&] { return clone_exec(&ch, st, cg, explicit_cg, cgroup_fd.get(), min_fd); };
   s.child = [&ch] { exec_child(ch); };
   s.other_pidns = join_pid;  // ENOMEM: the PID namespace has no init any more
   s.pidns_gone = "cannot exec in container \"" + id + "\": its process has exited";
@@ -475,9 +487,10 @@ int container_exec(const std::string& root, const std::string& id, const ExecOpt
       "exec process in container " + id + (explicit_cg && !cg.v2.empty() ? " into " + cg.v2 : "");
   spawn(child, s);
   console.reset();
+  tasks.clear();
 
   if (ch.wait_go) {
-    cgroup_join(cg, child.pid(), !migrate_v2);
+    cgroup_join(CgroupPlacement{cg.v2, {}}, child.pid());
     child.go({}, "exec process exited during set-up");
   }
   Replies replies;  // any other message is a failure; EOF: execve closed the channel

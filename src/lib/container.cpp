@@ -24,6 +24,7 @@
 #include "config.hpp"
 #include "error.hpp"
 #include "hooks.hpp"
+#include "idmap.hpp"
 #include "init.hpp"
 #include "keys.hpp"
 #include "log.hpp"

@@ -15,7 +15,7 @@ namespace {
 
 // One row per row of docs/config-keys.md, in its order; keys_test.cpp checks the doc against
 // this table (labels both ways, the treatment each cell begins with, the reasons) and the
-// mount option rows against the parser's own tables (mounts.cpp).
+// mount option rows against the parser's own tables (mounts_options.cpp).
 // Why an unprivileged caller's ID-mapped mounts are refused (and a privileged caller's fail
 // on a filesystem its user namespace does not own): the kernel's rule.
 constexpr std::string_view kIdmapReason =

@@ -18,6 +18,8 @@
 
 #include "cgroup.hpp"
 #include "error.hpp"
+#include "fileio.hpp"
+#include "idmap.hpp"
 #include "keys.hpp"
 #include "log.hpp"
 #include "mounts_internal.hpp"
@@ -54,97 +56,11 @@ unsigned long locked_flags(int fd) {
   return f;
 }
 
+[[noreturn]] void mount_fail(const char* what, const Mount& m, int err) {
+  throw Error(sys_message(std::string("mount ") + what, m.destination, err), err);
+}
+
 namespace {
-
-struct FlagOpt {
-  const char* name;
-  bool clear;
-  unsigned long flag;
-};
-
-constexpr FlagOpt kFlagOpts[] = {
-    {"defaults", false, 0},
-    {"rw", true, MS_RDONLY},
-    {"ro", false, MS_RDONLY},
-    {"suid", true, MS_NOSUID},
-    {"nosuid", false, MS_NOSUID},
-    {"dev", true, MS_NODEV},
-    {"nodev", false, MS_NODEV},
-    {"exec", true, MS_NOEXEC},
-    {"noexec", false, MS_NOEXEC},
-    {"sync", false, MS_SYNCHRONOUS},
-    {"async", true, MS_SYNCHRONOUS},
-    {"dirsync", false, MS_DIRSYNC},
-    {"mand", false, MS_MANDLOCK},
-    {"nomand", true, MS_MANDLOCK},
-    {"atime", true, MS_NOATIME},
-    {"noatime", false, MS_NOATIME},
-    {"diratime", true, MS_NODIRATIME},
-    {"nodiratime", false, MS_NODIRATIME},
-    {"relatime", false, MS_RELATIME},
-    {"norelatime", true, MS_RELATIME},
-    {"strictatime", false, MS_STRICTATIME},
-    {"nostrictatime", true, MS_STRICTATIME},
-    {"lazytime", false, MS_LAZYTIME},
-    {"nolazytime", true, MS_LAZYTIME},
-    {"silent", false, MS_SILENT},
-    {"loud", true, MS_SILENT},
-    {"nosymfollow", false, MS_NOSYMFOLLOW},
-    {"symfollow", true, MS_NOSYMFOLLOW},
-};
-
-struct PropOpt {
-  const char* name;
-  unsigned long flags;
-};
-constexpr PropOpt kPropOpts[] = {
-    {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
-    {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
-    {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
-    {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
-};
-
-struct AttrOpt {
-  const char* name;
-  bool clear;
-  uint64_t attr;
-  bool atime = false;  // one of the atime modes (MOUNT_ATTR__ATIME is one field, not flags)
-};
-// The options that are none of the above: what the parser does with each.
-struct OtherOpt {
-  const char* name;
-  enum Act { bind, rbind, remount, idmap, ridmap, refuse, ignore } act;
-};
-constexpr OtherOpt kOtherOpts[] = {
-    {"bind", OtherOpt::bind},           {"rbind", OtherOpt::rbind},
-    {"remount", OtherOpt::remount},     {"idmap", OtherOpt::idmap},       // ID-mapped mounts
-    {"ridmap", OtherOpt::ridmap},       {"tmpcopyup", OtherOpt::ignore},  // crun extensions
-    {"copy-symlink", OtherOpt::ignore}, {"notmpcopyup", OtherOpt::ignore},
-};
-
-constexpr AttrOpt kAttrOpts[] = {
-    {"rro", false, MOUNT_ATTR_RDONLY},
-    {"rrw", true, MOUNT_ATTR_RDONLY},
-    {"rnosuid", false, MOUNT_ATTR_NOSUID},
-    {"rsuid", true, MOUNT_ATTR_NOSUID},
-    {"rnodev", false, MOUNT_ATTR_NODEV},
-    {"rdev", true, MOUNT_ATTR_NODEV},
-    {"rnoexec", false, MOUNT_ATTR_NOEXEC},
-    {"rexec", true, MOUNT_ATTR_NOEXEC},
-    {"rnodiratime", false, MOUNT_ATTR_NODIRATIME},
-    {"rdiratime", true, MOUNT_ATTR_NODIRATIME},
-    {"rnosymfollow", false, MOUNT_ATTR_NOSYMFOLLOW},
-    {"rsymfollow", true, MOUNT_ATTR_NOSYMFOLLOW},
-    // The atime mode, as runc: setting one replaces the mode (MOUNT_ATTR__ATIME goes into
-    // attr_clr, mount_setattr(2) requires it); clearing one ("ratime": not noatime) drops it
-    // from attr_set, which leaves the kernel's default, relatime, unless another mode is set.
-    {"rnoatime", false, MOUNT_ATTR_NOATIME, true},
-    {"ratime", true, MOUNT_ATTR_NOATIME, true},
-    {"rrelatime", false, MOUNT_ATTR_RELATIME, true},
-    {"rnorelatime", true, MOUNT_ATTR_RELATIME, true},
-    {"rstrictatime", false, MOUNT_ATTR_STRICTATIME, true},
-    {"rnostrictatime", true, MOUNT_ATTR_STRICTATIME, true},
-};
 
 // `path` opened O_PATH inside the root; an empty Fd when it does not exist.
 Fd open_existing_in_root(int rootfd, const std::string& path) {
@@ -154,10 +70,6 @@ Fd open_existing_in_root(int rootfd, const std::string& path) {
   int fd = openat2_retry(rootfd, path.c_str(), &how);
   if (fd < 0 && errno != ENOENT) throw_sys("open (in container root)", path);
   return Fd(fd);
-}
-
-[[noreturn]] void mount_fail(const char* what, const Mount& m, int err) {
-  throw Error(sys_message(std::string("mount ") + what, m.destination, err), err);
 }
 
 // Remounts the bind mount at `target` with `flags`; in a user namespace retries keeping the
@@ -228,11 +140,6 @@ std::string drop_option(const std::string& data, const std::string& key) {
   return out;
 }
 
-bool has_option(const std::string& data, const std::string& key) {
-  return data == key || data.rfind(key + "=", 0) == 0 ||
-         data.find("," + key + "=") != std::string::npos;
-}
-
 // The per-mount flags of a bind (ro, nosuid, nodev, noexec, nodiratime, nosymfollow, the
 // atime mode) as mount_setattr(2) attributes for the top mount of the new tree.
 mount_attr bind_attrs(const MountOptions& o) {
@@ -275,7 +182,7 @@ mount_attr bind_attrs(const MountOptions& o) {
 // `source_fd`, when not -1, is the source opened by the parent (send_bind_sources): it is
 // cloned from the descriptor, the path is not looked up again. For an ID-mapped mount
 // (`idmapped`) it is the detached tree itself, cloned and ID-mapped by the parent
-// (idmapped_tree): it only gets its flags and propagation here, and is attached.
+// (idmap.hpp): it only gets its flags and propagation here, and is attached.
 void bind_mount(int rootfd, const Mount& m, const MountOptions& o, const std::string& source,
                 Fd* cwd, int source_fd, bool idmapped) {
   mount_attr a = bind_attrs(o);
@@ -371,12 +278,7 @@ void bind_host_tree(const char* host, int target, int rootfd, const Mount& m, un
 bool mount_cgroup_v1_view(const FsPlan& plan, int rootfd, const Mount& m, int target,
                           unsigned long flags) {
   if (plan.userns) return false;
-  char buf[8192];
-  Fd self_cg(::open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC));
-  std::string own_text;
-  for (ssize_t n; self_cg && (n = ::read(self_cg.get(), buf, sizeof buf)) > 0;)
-    own_text.append(buf, static_cast<size_t>(n));
-  auto own = cgroup_parse_proc(own_text);
+  auto own = cgroup_parse_proc(read_file("/proc/self/cgroup").value_or(""));
   // The standard layout: /sys/fs/cgroup/<name>, a v1 hierarchy of the controllers its name
   // lists ("cpu,cpuacct"; "systemd" is "name=systemd"), or cgroup2 ("unified").
   std::vector<CgroupMount> hier;
@@ -519,126 +421,6 @@ void mount_one(const FsPlan& plan, int rootfd, const Mount& m, Fd* cwd, int sour
   }
 }
 
-}  // namespace
-
-namespace {
-
-unsigned long rootfs_propagation(const std::string& p) {
-  if (p.empty() || p == "rslave") return MS_SLAVE | MS_REC;
-  for (auto& e : kPropOpts)
-    if (p == e.name) return e.flags;
-  return MS_SLAVE | MS_REC;
-}
-
-}  // namespace
-
-MountFallback mount_fallback(const std::string& type, int err, bool userns,
-                             const std::string& data) {
-  // gid=5 (tty) cannot be honoured when that group is not mapped; Podman drops it too.
-  if (type == "devpts" && (err == EINVAL || err == EPERM) &&
-      (has_option(data, "gid") || has_option(data, "uid")))
-    return {MountFallback::devpts_without_ids, nullptr, false};
-  // Filesystems an unprivileged user namespace may not mount fresh: a recursive bind of the
-  // host's instance, read-only throughout only where the fallback itself demands it.
-  if (userns && (err == EPERM || err == EACCES)) {
-    if (type == "proc") return {MountFallback::bind_host, "/proc", false};
-    if (type == "sysfs") return {MountFallback::bind_host, "/sys", true};
-    if (type == "mqueue") return {MountFallback::bind_host, "/dev/mqueue", false};
-    if (type == "cgroup" || type == "cgroup2")
-      return {MountFallback::bind_host, "/sys/fs/cgroup", true};
-  }
-  return {};
-}
-
-MountOptions parse_mount_options(const std::vector<std::string>& opts, const std::string& where) {
-  MountOptions o;
-  for (auto& opt : opts) {
-    bool done = false;
-    for (auto& f : kFlagOpts) {
-      if (opt != f.name) continue;
-      if (f.clear) {
-        o.flags &= ~f.flag;
-        o.clear |= f.flag;
-      } else {
-        o.flags |= f.flag;
-        o.clear &= ~f.flag;
-      }
-      if (f.flag & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME | MS_NODIRATIME))
-        o.atime_given = true;
-      done = true;
-      break;
-    }
-    if (done) continue;
-    for (auto& p : kPropOpts)
-      if (opt == p.name) {
-        o.propagation = p.flags;
-        done = true;
-        break;
-      }
-    if (done) continue;
-    for (auto& a : kAttrOpts)
-      if (opt == a.name) {
-        if (a.atime) {
-          o.attr_clr |= MOUNT_ATTR__ATIME;
-          o.attr_set &= a.clear ? ~a.attr : ~static_cast<uint64_t>(MOUNT_ATTR__ATIME);
-          if (!a.clear) o.attr_set |= a.attr;
-        } else if (a.clear) {
-          o.attr_clr |= a.attr, o.attr_set &= ~a.attr;
-        } else {
-          o.attr_set |= a.attr, o.attr_clr &= ~a.attr;
-        }
-        done = true;
-        break;
-      }
-    if (done) continue;
-    const OtherOpt* other = nullptr;
-    for (auto& x : kOtherOpts)
-      if (opt == x.name) other = &x;
-    if (!other) {
-      if (!o.data.empty()) o.data += ',';
-      o.data += opt;
-      continue;
-    }
-    switch (other->act) {
-      case OtherOpt::bind:
-        o.bind = true;
-        break;
-      case OtherOpt::rbind:
-        o.bind = o.recursive = true;
-        break;
-      case OtherOpt::remount:
-        o.flags |= MS_REMOUNT;
-        break;
-      case OtherOpt::idmap:
-        o.idmap = true;
-        o.idmap_recursive = false;
-        break;
-      case OtherOpt::ridmap:
-        o.idmap = o.idmap_recursive = true;
-        break;
-      case OtherOpt::refuse:
-        fail("mount " + where + ": option \"" + opt +
-             "\": " + key_reason("/mounts/*/options", opt));
-      case OtherOpt::ignore:
-        o.ignored.push_back(opt);
-        break;
-    }
-  }
-  return o;
-}
-
-std::vector<std::string> mount_option_names() {
-  std::vector<std::string> out;
-  for (auto& f : kFlagOpts) out.push_back(f.name);
-  for (auto& p : kPropOpts) out.push_back(p.name);
-  for (auto& a : kAttrOpts) out.push_back(a.name);
-  for (auto& x : kOtherOpts)
-    if (x.act != OtherOpt::refuse && x.act != OtherOpt::ignore) out.push_back(x.name);
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-namespace {
 // open_in_root with a bound on how many dangling symlinks it creates the targets of (a link
 // cycle such as a -> b, b -> a would otherwise recurse for ever).
 Fd open_in_root_at_depth(int rootfd, const std::string& path, bool create, bool file,
@@ -724,114 +506,24 @@ Fd open_in_root(int rootfd, const std::string& path, bool create, bool file, boo
   return open_in_root_at_depth(rootfd, path, create, file, no_symlinks, 0);
 }
 
-namespace {
-// A bind mount by its type or options, without parsing them all (mount_one does that).
-bool is_bind(const Mount& m) {
+bool mount_is_bind(const Mount& m) {
   return m.type == "bind" ||
          std::any_of(m.options.begin(), m.options.end(),
                      [](const std::string& o) { return o == "bind" || o == "rbind"; });
 }
-}  // namespace
-
-bool mount_idmapped(const Mount& m) {
-  if (!m.uid_mappings.empty()) return true;
-  return std::any_of(m.options.begin(), m.options.end(),
-                     [](const std::string& o) { return o == "idmap" || o == "ridmap"; });
-}
-
-namespace {
-
-// The user namespaces of a create's ID-mapped mounts, one per distinct mapping.
-class IdmapNamespaces {
- public:
-  IdmapNamespaces(const IdPlan& ids, pid_t child) : ids_(ids), child_(child) {}
-
-  // The user namespace whose mapping `m` gets: its own mappings, else the container's.
-  int get(const Mount& m) {
-    if (m.uid_mappings.empty()) {
-      if (!own_) {
-        std::string path = !ids_.join_path.empty() ? ids_.join_path
-                           : ids_.new_userns       ? "/proc/" + std::to_string(child_) + "/ns/user"
-                                                   : "";
-        if (path.empty())
-          fail("mount " + m.destination + ": idmap: the container has no user namespace");
-        own_ = Fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-        if (!own_) throw_sys("open", path);
-      }
-      return own_.get();
-    }
-    for (auto& e : made_)
-      if (e.uid == m.uid_mappings && e.gid == m.gid_mappings) return e.fd.get();
-    made_.push_back({m.uid_mappings, m.gid_mappings, make_userns(m.uid_mappings, m.gid_mappings)});
-    return made_.back().fd.get();
-  }
-
- private:
-  struct Made {
-    std::vector<IdMapping> uid, gid;
-    Fd fd;
-  };
-  const IdPlan& ids_;
-  pid_t child_;
-  Fd own_;
-  std::vector<Made> made_;
-};
-
-// An ID-mapped mount's tree, made in the parent: the kernel lets only a caller with
-// CAP_SYS_ADMIN in the user namespace that owns the source's filesystem set
-// MOUNT_ATTR_IDMAP (for a disk filesystem of the host: the initial one), which the container's
-// process, in a user namespace of its own, does not have. The source is opened in nook's
-// mount namespace with the caller's rights, so no symlink on its path is followed
-// (RESOLVE_NO_SYMLINKS, as send_bind_sources); its mounts are cloned (open_tree, recursively
-// for rbind) and the clone, still detached, gets the mapping (recursively for ridmap). The
-// container's process sets its flags and propagation and attaches it (bind_mount).
-Fd idmapped_tree(const Mount& m, const std::string& source, int userns) {
-  MountOptions o = parse_mount_options(m.options, m.destination);
-  struct open_how how = {};
-  how.flags = O_PATH | O_CLOEXEC;
-  how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-  Fd src(openat2_retry(AT_FDCWD, source.c_str(), &how));
-  if (!src && errno == ELOOP)
-    fail("mount " + m.destination + ": source " + source +
-         ": an ID-mapped mount's source is opened with the caller's rights and may not pass "
-         "through a symlink");
-  if (!src) throw_sys("mount " + m.destination + ": source", source);
-  unsigned otf =
-      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | (o.recursive ? AT_RECURSIVE : 0);
-  Fd tree(static_cast<int>(syscall(SYS_open_tree, src.get(), "", otf)));
-  if (!tree) mount_fail(("(open_tree " + source + ")").c_str(), m, errno);
-  mount_attr a = {};
-  a.attr_set = MOUNT_ATTR_IDMAP;
-  a.userns_fd = static_cast<uint64_t>(userns);
-  unsigned fl = AT_EMPTY_PATH | (o.idmap_recursive ? AT_RECURSIVE : 0);
-  if (syscall(SYS_mount_setattr, tree.get(), "", fl, &a, sizeof a) != 0) {
-    int e = errno;
-    std::string what =
-        sys_message("mount " + m.destination + ": mount_setattr MOUNT_ATTR_IDMAP", source, e);
-    if (e == EPERM) fail(what + ": " + key_reason("/mounts/*/options", "idmap"));
-    if (e == EINVAL)
-      fail(what +
-           " (the filesystem does not support ID-mapped mounts on this kernel, or the "
-           "mapping is the filesystem's own)");
-    throw Error(what, e);
-  }
-  return tree;
-}
-
-}  // namespace
 
 void send_bind_sources(const Config& cfg, const std::string& bundle, const IdPlan& ids, pid_t child,
                        int channel) {
   // Only a privileged caller reaches more than the container's root (an unprivileged caller
   // is that root's host ID, with less rights than it has in its namespace), and only into a
   // mount namespace made for the child (a joined one is entered after GO). ID-mapped mounts
-  // are always made here (idmapped_tree); an unprivileged caller's were refused at create.
+  // are always made here (idmap.hpp); an unprivileged caller's were refused at create.
   auto* mntns = cfg.linux.find_ns(NsType::mount);
   bool open_sources = ids.new_userns && ids.privileged && mntns && mntns->path.empty();
   if (!open_sources && std::none_of(cfg.mounts.begin(), cfg.mounts.end(), mount_idmapped)) return;
   const std::string& rootfs = cfg.root.path;
   Fd root;
-  std::optional<IdmapNamespaces> userns;
+  std::optional<IdmapTrees> idmap;
   std::string index;
   std::vector<Fd> fds;
   auto flush = [&] {
@@ -844,12 +536,12 @@ void send_bind_sources(const Config& cfg, const std::string& bundle, const IdPla
   };
   for (size_t i = 0; i < cfg.mounts.size(); i++) {
     const Mount& m = cfg.mounts[i];
-    if (m.source.empty() || !is_bind(m)) continue;
+    if (m.source.empty() || !mount_is_bind(m)) continue;
     std::string source = m.source[0] == '/' ? m.source : bundle + "/" + m.source;
     if (mount_idmapped(m)) {
-      if (!userns) userns.emplace(ids, child);
+      if (!idmap) idmap.emplace(ids, child);
       index += (index.empty() ? "" : ",") + std::to_string(i);
-      fds.push_back(idmapped_tree(m, source, userns->get(m)));
+      fds.push_back(idmap->tree(m, source));
       if (fds.size() == sync::kMaxFds) flush();
       continue;
     }

@@ -63,15 +63,15 @@ struct FsPlan {
 // controls it, is followed with the caller's rights), and sent to the child (kBindSources
 // messages). A source that cannot be opened so is left to the child, resolved as before.
 // ID-mapped mounts (any caller nook lets make them: privileged) are made here whatever the
-// namespaces: each is sent as its detached tree, cloned and ID-mapped (mounts.cpp,
-// idmapped_tree), with the mount's own mappings (a user namespace made for them, userns.hpp
+// namespaces: each is sent as its detached tree, cloned and ID-mapped (idmap.hpp,
+// IdmapTrees), with the mount's own mappings (a user namespace made for them, userns.hpp
 // make_userns) or the container's user namespace.
 void send_bind_sources(const Config& cfg, const std::string& bundle, const IdPlan& ids, pid_t child,
                        int channel);
 
-// Whether `m` is an ID-mapped mount: it has uidMappings (and gidMappings: config checks
-// they go together) or the idmap or ridmap option.
-bool mount_idmapped(const Mount& m);
+// Whether `m` is a bind mount, by its type ("bind") or options ("bind", "rbind"), without
+// parsing the others.
+bool mount_is_bind(const Mount& m);
 
 // Child side: the descriptors of one kBindSources message (`payload`: their mount indices)
 // stored in `out` by mount index, each moved to `min_fd` or above (clear of the descriptors

@@ -1,5 +1,5 @@
 // What the set-up files of the container's file system share (mounts.cpp, masks.cpp,
-// devices.cpp, sysctl.cpp); not an interface for other modules (mounts.hpp is).
+// devices.cpp, sysctl.cpp, idmap.cpp); not an interface for other modules (mounts.hpp is).
 #pragma once
 #include <linux/openat2.h>
 #include <sys/types.h>
@@ -20,6 +20,12 @@ std::string fd_path(int fd);
 // Flags of the mount at `fd` that an unprivileged user namespace may not clear (they are
 // "locked" when the mount was inherited from a more privileged namespace).
 unsigned long locked_flags(int fd);
+
+// Throws "mount WHAT DESTINATION: errno text" for mount `m`.
+[[noreturn]] void mount_fail(const char* what, const Mount& m, int err);
+
+// linux.rootfsPropagation as mount(2) flags (rslave, the default, when empty).
+unsigned long rootfs_propagation(const std::string& p);
 
 // "directory", "symlink", "character device", ... for messages.
 const char* file_kind(mode_t m);

@@ -1,4 +1,4 @@
-// mounts.cpp: parse_mount_options, an OCI mount's "options" -> mount(2) flags, the flags it
+// mounts_options.cpp: parse_mount_options, an OCI mount's "options" -> mount(2) flags, the flags it
 // clears, propagation, recursive mount_setattr attributes, bind/rbind, filesystem data, and
 // the options nook accepts without applying or refuses. Pure; exact values.
 #include <gtest/gtest.h>

@@ -25,6 +25,7 @@
 #include "fd.hpp"
 #include "keys.hpp"
 #include "log.hpp"
+#include "sync.hpp"
 
 namespace nook {
 namespace {
@@ -619,21 +620,8 @@ void seccomp_send_listener(const Seccomp& p, int listener, const std::string& pr
   if (err) throw_sys("connect", what, err);
   // One message: the containerProcessState and, attached to it, the listener (the agent reads
   // both with one recvmsg, as runc's and crun's agents do).
-  struct iovec iov = {const_cast<char*>(process_state.data()), process_state.size()};
-  alignas(struct cmsghdr) char ctl[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = ctl;
-  msg.msg_controllen = sizeof ctl;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &listener, sizeof(int));
-  ssize_t n;
-  do n = ::sendmsg(sock.get(), &msg, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
+  ssize_t n =
+      sync::sendmsg_fds(sock.get(), process_state.data(), process_state.size(), &listener, 1);
   if (n < 0) throw_sys("sendmsg", what + ": the seccomp listener");
   // A stream socket may take less than all: the rest follows without the descriptor.
   size_t off = static_cast<size_t>(n);

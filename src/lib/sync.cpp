@@ -32,115 +32,90 @@ bool recv(int fd, Msg* type, std::string* payload) {
 }
 
 bool send(int fd, Msg type, const std::string& payload, const std::vector<int>& fds) {
+  if (fds.size() > kMaxFds) return false;
   std::string buf(1, static_cast<char>(type));
   buf += payload.substr(0, 8000);
-  struct iovec iov = {buf.data(), buf.size()};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  std::vector<char> ctl(CMSG_SPACE(sizeof(int) * fds.size()));
-  if (!fds.empty()) {
-    if (fds.size() > kMaxFds) return false;
-    msg.msg_control = ctl.data();
-    msg.msg_controllen = ctl.size();
-    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-    std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-  }
-  for (;;) {
-    if (::sendmsg(fd, &msg, MSG_NOSIGNAL) >= 0) return true;
-    if (errno != EINTR) return false;
-  }
+  return sendmsg_fds(fd, buf.data(), buf.size(), fds.data(), fds.size()) >= 0;
 }
 
 bool recv(int fd, Msg* type, std::string* payload, std::vector<int>* fds) {
   char buf[8192];
-  struct iovec iov = {buf, sizeof buf};
-  alignas(struct cmsghdr) char ctl[CMSG_SPACE(sizeof(int) * kMaxFds)];
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = ctl;
-  msg.msg_controllen = sizeof ctl;
-  ssize_t n;
-  do n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
+  int got[kMaxFds];
+  size_t k = 0;
+  ssize_t n = recvmsg_fds(fd, buf, sizeof buf, got, kMaxFds, &k);
   if (n <= 0) return false;
-  for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (size_t i = 0; i < k; i++) {
-        int f;
-        std::memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof f);
-        fds->push_back(f);
-      }
-    }
+  fds->insert(fds->end(), got, got + k);
   *type = static_cast<Msg>(buf[0]);
   if (payload) payload->assign(buf + 1, static_cast<size_t>(n - 1));
   return true;
 }
 
-bool send_one_fd(int sock, Msg type, int fd) {
-  char data = static_cast<char>(type);
-  struct iovec iov = {&data, 1};
-  alignas(struct cmsghdr) char ctl[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = ctl;
-  msg.msg_controllen = sizeof ctl;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  for (;;) {
-    if (::sendmsg(sock, &msg, MSG_NOSIGNAL) >= 0) return true;
-    if (errno != EINTR) return false;
+ssize_t sendmsg_fds(int sock, const void* data, size_t len, const int* fds, size_t nfds) {
+  if (nfds > kMaxFds) {
+    errno = EINVAL;
+    return -1;
   }
-}
-
-void send_fd(int sock, int fd, const std::string& name) {
+  struct iovec iov = {const_cast<void*>(data), len};
+  alignas(struct cmsghdr) char ctl[CMSG_SPACE(sizeof(int) * kMaxFds)];
   struct msghdr msg = {};
-  struct iovec iov = {const_cast<char*>(name.data()), name.size()};
-  char ctl[CMSG_SPACE(sizeof(int))] = {};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  msg.msg_control = ctl;
-  msg.msg_controllen = sizeof ctl;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  if (nfds > 0) {
+    std::memset(ctl, 0, CMSG_SPACE(sizeof(int) * nfds));
+    msg.msg_control = ctl;
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+    std::memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+  }
   ssize_t n;
   do n = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
-  if (n < 0) throw_sys("sendmsg", "console socket");
+  return n;
 }
 
-int recv_fd(int sock) {
+bool send_one_fd(int sock, Msg type, int fd) {
+  char data = static_cast<char>(type);
+  return sendmsg_fds(sock, &data, 1, &fd, 1) >= 0;
+}
+
+void send_fd(int sock, int fd, const std::string& name) {
+  if (sendmsg_fds(sock, name.data(), name.size(), &fd, 1) < 0)
+    throw_sys("sendmsg", "console socket");
+}
+
+ssize_t recvmsg_fds(int sock, void* buf, size_t len, int* fds, size_t max_fds, size_t* nfds) {
+  *nfds = 0;
+  if (max_fds > kMaxFds) max_fds = kMaxFds;
+  struct iovec iov = {buf, len};
+  alignas(struct cmsghdr) char ctl[CMSG_SPACE(sizeof(int) * kMaxFds)];
   struct msghdr msg = {};
-  char data[512];
-  struct iovec iov = {data, sizeof data};
-  char ctl[CMSG_SPACE(sizeof(int))] = {};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
   msg.msg_control = ctl;
-  msg.msg_controllen = sizeof ctl;
+  msg.msg_controllen = CMSG_SPACE(sizeof(int) * max_fds);
   ssize_t n;
   do n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
-  if (n < 0) throw_sys("recvmsg", "console");
+  if (n < 0) return n;
   for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      int fd;
-      std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-      return fd;
+      size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (size_t i = 0; i < k && *nfds < max_fds; i++)
+        std::memcpy(&fds[(*nfds)++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
     }
-  fail("console: no file descriptor received");
+  return n;
+}
+
+int recv_fd(int sock) {
+  char data[512];
+  int fd;
+  size_t k = 0;
+  if (recvmsg_fds(sock, data, sizeof data, &fd, 1, &k) < 0) throw_sys("recvmsg", "console");
+  if (k == 0) fail("console: no file descriptor received");
+  return fd;
 }
 
 }  // namespace nook::sync

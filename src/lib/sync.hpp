@@ -1,5 +1,7 @@
 // Parent <-> container process messages over a SOCK_SEQPACKET socketpair.
 #pragma once
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
@@ -30,10 +32,22 @@ bool send(int fd, Msg type, const std::string& payload, const std::vector<int>& 
 // Receives one message and the descriptors it carries (close-on-exec, appended to `fds`).
 bool recv(int fd, Msg* type, std::string* payload, std::vector<int>* fds);
 
+// One sendmsg(2) of the `len` bytes at `data` with `nfds` descriptors attached (SCM_RIGHTS, at
+// most kMaxFds; none: no control message), retried on EINTR, MSG_NOSIGNAL. Returns what
+// sendmsg returned: the bytes sent (a stream socket may take fewer), or -1 with errno set.
+// Allocates nothing: the one way every message with descriptors is sent.
+ssize_t sendmsg_fds(int sock, const void* data, size_t len, const int* fds, size_t nfds);
+
 // One message of type `type` carrying `fd` and no payload, in one sendmsg and without
 // allocating: safe right after a seccomp filter is loaded (seccomp.hpp). False when the peer
 // is gone or the call fails (errno set).
 bool send_one_fd(int sock, Msg type, int fd);
+
+// One recvmsg(2) into the `len` bytes at `buf`, retried on EINTR; the descriptors it carries
+// (SCM_RIGHTS, close-on-exec; at most `max_fds`, itself at most kMaxFds: the kernel closes
+// any beyond) are stored in `fds` and counted in `*nfds`. Returns what recvmsg returned (0:
+// EOF; -1 with errno set). Allocates nothing: the one way descriptors are received.
+ssize_t recvmsg_fds(int sock, void* buf, size_t len, int* fds, size_t max_fds, size_t* nfds);
 
 // SCM_RIGHTS: sends `fd` over the unix socket `sock` with `name` as data.
 void send_fd(int sock, int fd, const std::string& name);

@@ -119,20 +119,7 @@ struct Launch {
     } catch (const std::exception& e) {
       log::warn(e.what());
     }
-    if (!state.cgroup.empty()) {
-      try {
-        cgroup_remove(state.cgroup);
-      } catch (const Error& e) {
-        log::warn(e.what());
-      }
-    }
-    if (dir) {
-      try {
-        dir->remove();
-      } catch (const Error& e) {
-        log::warn(e.what());
-      }
-    }
+    discard_container(state.cgroup, dir);
   }
 };
 
@@ -247,18 +234,12 @@ void place(Launch& L, const std::string& id, const std::string& bundle, const Cr
   pid_t pid = L.child->pid();
   write_id_maps(pid, spec.ids);
   State& st = L.state;
-  st.id = id;
+  fill_new_state(st, id, bundle, cfg);  // st.cgroup is prepare_cgroup's
   st.pid = pid;
   st.start_time = proc_start_time(pid);
-  st.bundle = bundle;
-  st.rootfs = cfg.root.path;
   st.created = log::now_rfc3339();
-  st.annotations = cfg.annotations;
-  st.owner = geteuid();
   st.single_id = spec.ids.single_id;
   st.root_emulation = spec.emulate_root;
-  st.hooks = !cfg.hooks.empty();
-  st.own_pidns = cfg.linux.find_ns(NsType::pid) && cfg.linux.find_ns(NsType::pid)->path.empty();
   if (o.no_cgroups) {
     // crun's --cgroup-manager disabled (Podman --cgroups=disabled): the container stays in
     // the caller's cgroup; resources cannot be applied.
@@ -453,6 +434,35 @@ bool wait_gone(const State& st, int ms) {
 }
 
 }  // namespace
+
+void fill_new_state(State& st, const std::string& id, const std::string& bundle,
+                    const Config& cfg) {
+  st.id = id;
+  st.bundle = bundle;
+  st.rootfs = cfg.root.path;
+  st.annotations = cfg.annotations;
+  st.owner = geteuid();
+  st.hooks = !cfg.hooks.empty();
+  auto* pidns = cfg.linux.find_ns(NsType::pid);
+  st.own_pidns = pidns && pidns->path.empty();
+}
+
+void discard_container(const CgroupPlacement& cg, std::optional<ContainerDir>& dir) {
+  if (!cg.empty()) {
+    try {
+      cgroup_remove(cg);
+    } catch (const Error& e) {
+      log::warn(e.what());
+    }
+  }
+  if (dir) {
+    try {
+      dir->remove();
+    } catch (const Error& e) {
+      log::warn(e.what());
+    }
+  }
+}
 
 int exit_code(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);

@@ -4,12 +4,15 @@
 #pragma once
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "state.hpp"
 
 namespace nook {
+
+struct Config;
 
 struct CreateOptions {
   std::string bundle = ".";
@@ -66,6 +69,16 @@ struct Loaded {
   Status status;
 };
 Loaded container_load(const std::string& root, const std::string& id, bool exclusive);
+
+// For create and restore: the fields of a new container's state (`id`) that its bundle and
+// config decide: ID, bundle, rootfs, annotations, owner (the caller's euid), hooks, whether
+// its PID namespace is its own. The others (process, cgroup, ...) are left as they are.
+void fill_new_state(State& st, const std::string& id, const std::string& bundle, const Config& cfg);
+
+// For create and restore, when they fail (the OCI rule: an operation that fails leaves things
+// as if it was never attempted): removes the cgroup `cg` (when not empty) and the state
+// directory `dir` (when open), each failure a warning. The container's process must be gone.
+void discard_container(const CgroupPlacement& cg, std::optional<ContainerDir>& dir);
 
 // Exit status of a wait status: code, or 128+signal.
 int exit_code(int wait_status);

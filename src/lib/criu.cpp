@@ -36,6 +36,8 @@
 #include "hooks.hpp"
 #include "hostlib.hpp"
 #include "log.hpp"
+#include "mounts.hpp"
+#include "procfs.hpp"
 #include "spawn.hpp"
 #include "state.hpp"
 #include "sync.hpp"
@@ -167,21 +169,7 @@ class Opts {
 // Root in the initial user namespace: what CRIU needs (CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE
 // there). Root in another user namespace maps to an ordinary user outside it.
 void require_initial_root(const char* verb) {
-  bool init_ns = false;
-  if (auto m = read_file("/proc/self/uid_map")) {
-    std::vector<std::string> w;
-    std::string cur;
-    for (char c : *m) {
-      if (c == ' ' || c == '\n' || c == '\t') {
-        if (!cur.empty()) w.push_back(cur);
-        cur.clear();
-      } else {
-        cur += c;
-      }
-    }
-    if (!cur.empty()) w.push_back(cur);
-    init_ns = w.size() == 3 && w[0] == "0" && w[1] == "0" && w[2] == "4294967295";
-  }
+  bool init_ns = is_initial_map(own_uid_map());
   if (geteuid() != 0 || !init_ns)
     fail(std::string(verb) +
          " needs root: CRIU requires CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE in the initial "
@@ -253,13 +241,6 @@ std::string clean_dest(const std::string& d) {
   }
   while (out.size() > 1 && out.back() == '/') out.pop_back();
   return out;
-}
-
-bool is_bind_mount(const Mount& m) {
-  if (m.type == "bind") return true;
-  for (auto& o : m.options)
-    if (o == "bind" || o == "rbind") return true;
-  return false;
 }
 
 // The mount points of the container's mount namespace, as it sees them (mountinfo field 5).
@@ -427,22 +408,268 @@ int restore_notify(char* action, CriuNotify* na) {
   return 0;
 }
 
-// /proc/self/cgroup: one (controllers, path) per hierarchy, in the kernel's order ("" for v2).
-std::vector<std::pair<std::string, std::string>> own_cgroups() {
-  std::vector<std::pair<std::string, std::string>> out;
-  auto t = read_file("/proc/self/cgroup");
-  if (!t) return out;
-  size_t pos = 0;
-  while (pos < t->size()) {
-    size_t nl = t->find('\n', pos);
-    if (nl == std::string::npos) nl = t->size();
-    std::string line = t->substr(pos, nl - pos);
-    pos = nl + 1;
-    size_t a = line.find(':'), b = a == std::string::npos ? a : line.find(':', a + 1);
-    if (b == std::string::npos) continue;
-    out.emplace_back(line.substr(a + 1, b - a - 1), line.substr(b + 1));
+// ---------------------------------------------------------------------------------------------
+// What checkpoint and restore share.
+
+// The image directory and the work directory (CRIU's logs, criu.stderr), open; the images are
+// the work directory too without --work-path.
+struct CriuDirs {
+  std::string images, work;
+  Fd images_fd, work_fd;
+  int log_dir() const { return work_fd ? work_fd.get() : images_fd.get(); }
+};
+
+CriuDirs open_criu_dirs(const CriuOptions& o, bool create_images) {
+  CriuDirs d;
+  d.images = absolute_path(o.image_path);
+  d.images_fd = open_dir(d.images, create_images);
+  d.work = o.work_path.empty() ? d.images : absolute_path(o.work_path);
+  if (!o.work_path.empty()) d.work_fd = open_dir(d.work, true);
+  return d;
+}
+
+// The options both verbs set alike: directories, the log, cgroups, runc's boolean flags.
+void set_common_opts(const LibCriu& c, const Opts& opts, const CriuDirs& d, const char* log_name,
+                     int cg_mode, const CriuOptions& o) {
+  criu_opts* p = opts.get();
+  c.set_images_dir_fd(p, d.images_fd.get());
+  if (d.work_fd) c.set_work_dir_fd(p, d.work_fd.get());
+  c.set_log_level(p, 4);
+  opts.check(c.set_log_file(p, log_name), "criu_local_set_log_file");
+  c.set_manage_cgroups(p, true);
+  c.set_manage_cgroups_mode(p, cg_mode);
+  c.set_tcp_established(p, o.tcp_established);
+  c.set_ext_unix_sk(p, o.ext_unix_sk);
+  c.set_shell_job(p, o.shell_job);
+  c.set_file_locks(p, o.file_locks);
+  c.set_auto_dedup(p, o.auto_dedup);
+  c.set_orphan_pts_master(p, true);
+}
+
+// One request (`call`: criu_local_dump, _pre_dump or _restore) to a `criu swrk` nook starts,
+// with criu's stderr in the work directory for its duration. Returns libcriu's result; on
+// failure `stderr_text` is what criu wrote there.
+int run_swrk(const LibCriu& c, criu_opts* p, int (*call)(criu_opts*), const std::string& binary,
+             const CriuDirs& d, std::string* stderr_text) {
+  StderrToFile redirect(d.log_dir(), d.work);
+  Swrk sw = spawn_swrk(binary);
+  c.set_service_fd(p, sw.fd);
+  int r = call(p);
+  reap_swrk(sw.pid);
+  redirect.restore();
+  if (r < 0) *stderr_text = redirect.text();
+  return r;
+}
+
+// After run_swrk: CRIU's failure in one line (criu_failed), or criu.stderr removed (it is
+// kept only to explain a failure).
+void check_swrk(int r, const std::string& stderr_text, const char* verb, const CriuDirs& d,
+                const char* log_name) {
+  if (r < 0) criu_failed(verb, r, d.work, log_name, stderr_text);
+  ::unlinkat(d.log_dir(), "criu.stderr", 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// checkpoint's steps.
+
+// The freezer: CRIU freezes the whole cgroup instead of seizing the tasks one by one.
+void set_freezer(const LibCriu& c, const Opts& opts, const CgroupPlacement& cg) {
+  if (!cg.v2.empty()) {
+    opts.check(c.set_freeze_cgroup(opts.get(), cg.v2.c_str()), "criu_local_set_freeze_cgroup");
+    return;
+  }
+  for (auto& d : cg.v1)
+    if (d.find("/freezer/") != std::string::npos)
+      opts.check(c.set_freeze_cgroup(opts.get(), d.c_str()), "criu_local_set_freeze_cgroup");
+}
+
+// What the dump declares external. Namespaces the config joined by path are not the
+// container's to dump: CRIU records them as external and restore hands the ones named in the
+// new config back (inherit_fd). Unless pre-dumping, mounts whose source is outside the
+// container: the config's bind mounts (restore binds the new config's sources there), masked
+// files (/dev/null bound over them) and device nodes bound from the host. Only mount points
+// the container has are named.
+void add_dump_externals(const LibCriu& c, const Opts& opts, const Config& cfg, pid_t pid,
+                        bool pre_dump) {
+  criu_opts* p = opts.get();
+  if (auto* n = cfg.linux.find_ns(NsType::network); n && !n->path.empty())
+    opts.check(c.add_external(p, ns_external(pid, "net", "extRootNetNS").c_str()),
+               "criu_local_add_external");
+  if (auto* n = cfg.linux.find_ns(NsType::pid); n && !n->path.empty())
+    opts.check(c.add_external(p, ns_external(pid, "pid", "extRootPidNS").c_str()),
+               "criu_local_add_external");
+  if (pre_dump) return;
+  std::vector<std::string> points = container_mount_points(pid);
+  auto mounted = [&](const std::string& d) {
+    return std::find(points.begin(), points.end(), d) != points.end();
+  };
+  for (auto& m : cfg.mounts) {
+    std::string d = clean_dest(m.destination);
+    if (mount_is_bind(m) && mounted(d))
+      opts.check(c.add_ext_mount(p, d.c_str(), d.c_str()), "criu_local_add_ext_mount");
+  }
+  for (auto& path : cfg.linux.masked_paths) {
+    std::string d = clean_dest(path);
+    struct stat st;
+    std::string in = "/proc/" + std::to_string(pid) + "/root" + d;
+    if (!mounted(d) || ::stat(in.c_str(), &st) != 0 || S_ISDIR(st.st_mode)) continue;
+    opts.check(c.add_ext_mount(p, d.c_str(), "/dev/null"), "criu_local_add_ext_mount");
+  }
+  for (auto& dev : cfg.linux.devices) {
+    std::string d = clean_dest(dev.path);
+    if (mounted(d))
+      opts.check(c.add_ext_mount(p, d.c_str(), d.c_str()), "criu_local_add_ext_mount");
+  }
+}
+
+// The container's stdio as runc records it (descriptors.json): restore hands pipes back by
+// these names.
+void write_descriptors(pid_t pid, const CriuDirs& d) {
+  nlohmann::json fds = nlohmann::json::array();
+  for (int i = 0; i < 3; i++) {
+    char buf[4096];
+    std::string l = "/proc/" + std::to_string(pid) + "/fd/" + std::to_string(i);
+    ssize_t n = ::readlink(l.c_str(), buf, sizeof buf - 1);
+    fds.push_back(n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string("/dev/null"));
+  }
+  std::string text = fds.dump();
+  Fd f(::openat(d.images_fd.get(), kDescriptors,
+                O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!f || ::write(f.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+    throw_sys("write", d.images + "/" + kDescriptors);
+}
+
+// ---------------------------------------------------------------------------------------------
+// restore's steps.
+
+// descriptors.json of the checkpoint (none: an empty list).
+std::vector<std::string> read_descriptors(const std::string& images) {
+  std::vector<std::string> out;
+  if (auto t = read_file(images + "/" + kDescriptors)) {
+    try {
+      out = nlohmann::json::parse(*t).get<std::vector<std::string>>();
+    } catch (const std::exception& e) {
+      fail(images + "/" + kDescriptors + ": " + e.what());
+    }
   }
   return out;
+}
+
+// What a restore makes, undone on failure as create's is (discard_container): the cgroup and
+// the state directory; the rootfs bind and nook's stay in the container's cgroup end once
+// CRIU has returned, whatever it said.
+struct RestoreUndo {
+  std::optional<ContainerDir> dir;
+  CgroupPlacement cg;
+  std::string criu_root;
+  std::vector<std::string> back;  // cgroup.procs files nook goes back to
+  bool mounted = false, done = false;
+  // Once CRIU has returned: the rootfs bind goes, nook leaves the container's cgroup.
+  void leave() {
+    if (mounted) ::umount2(criu_root.c_str(), MNT_DETACH);
+    mounted = false;
+    if (!criu_root.empty()) ::rmdir(criu_root.c_str());
+    criu_root.clear();
+    for (auto& procs : back) {
+      Fd f(::open(procs.c_str(), O_WRONLY | O_CLOEXEC));
+      std::string me = std::to_string(getpid());
+      if (!f || ::write(f.get(), me.data(), me.size()) < 0)
+        log::warn(sys_message("write", procs, errno));
+    }
+    back.clear();
+  }
+  ~RestoreUndo() {
+    leave();
+    if (!done) discard_container(cg, dir);
+  }
+};
+
+// CRIU's root must be a mount point whose parent is not overmounted: the rootfs bound
+// (recursively) on ROOT/ID/criu-root, as runc does.
+void bind_criu_root(RestoreUndo& U, const Config& cfg, const LibCriu& c, const Opts& opts) {
+  U.criu_root = U.dir->path() + "/criu-root";
+  if (::mkdir(U.criu_root.c_str(), 0755) != 0) throw_sys("mkdir", U.criu_root);
+  if (::mount(cfg.root.path.c_str(), U.criu_root.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+    throw_sys("mount (bind " + cfg.root.path + ")", U.criu_root);
+  U.mounted = true;
+  opts.check(c.set_root(opts.get(), U.criu_root.c_str()), "criu_local_set_root");
+}
+
+// What the restore gets from outside: the new config's bind sources, /dev/null for masked
+// files, host devices (external mounts); the namespaces it joins by path (the checkpoint's
+// external ones: their descriptors are returned, inherited by criu); the pipes recorded on
+// stdio (`descriptors`), which become restore's stdio, as in runc.
+std::vector<Fd> add_restore_externals(const LibCriu& c, const Opts& opts, const Config& cfg,
+                                      const std::string& bundle,
+                                      const std::vector<std::string>& descriptors) {
+  criu_opts* p = opts.get();
+  for (auto& m : cfg.mounts) {
+    if (!mount_is_bind(m)) continue;
+    std::string src = m.source.empty() || m.source[0] == '/' ? m.source : bundle + "/" + m.source;
+    opts.check(c.add_ext_mount(p, clean_dest(m.destination).c_str(), src.c_str()),
+               "criu_local_add_ext_mount");
+  }
+  if (!cfg.linux.masked_paths.empty())
+    opts.check(c.add_ext_mount(p, "/dev/null", "/dev/null"), "criu_local_add_ext_mount");
+  for (auto& dev : cfg.linux.devices) {
+    std::string d = clean_dest(dev.path);
+    opts.check(c.add_ext_mount(p, d.c_str(), d.c_str()), "criu_local_add_ext_mount");
+  }
+  std::vector<Fd> ns_fds;
+  for (auto [t, key] :
+       {std::pair{NsType::network, "extRootNetNS"}, std::pair{NsType::pid, "extRootPidNS"}}) {
+    auto* n = cfg.linux.find_ns(t);
+    if (!n || n->path.empty()) continue;
+    Fd f(::open(n->path.c_str(), O_RDONLY));  // inherited by criu
+    if (!f) throw_sys("open", n->path);
+    opts.check(c.add_inherit_fd(p, f.get(), key), "criu_local_add_inherit_fd");
+    ns_fds.push_back(std::move(f));
+  }
+  for (size_t i = 0; i < descriptors.size() && i < 3; i++)
+    if (descriptors[i].find("pipe:") != std::string::npos)
+      opts.check(c.add_inherit_fd(p, static_cast<int>(i), descriptors[i].c_str()),
+                 "criu_local_add_inherit_fd");
+  return ns_fds;
+}
+
+// The cgroup: made and configured by nook, then nook itself enters it so that criu (its
+// child) and the tasks CRIU restores start there; CRIU maps the checkpoint's cgroup root of
+// each hierarchy onto the container's cgroup. nook goes back to its own cgroup afterwards
+// (RestoreUndo::leave).
+void enter_restore_cgroup(RestoreUndo& U, const std::string& id, const Config& cfg,
+                          const LibCriu& c, const Opts& opts) {
+  auto own_cgroups = [] { return cgroup_parse_proc(read_file("/proc/self/cgroup").value_or("")); };
+  auto before = own_cgroups();
+  U.cg = cgroup_prepare(id, cfg.linux, false);
+  cgroup_join(U.cg, getpid());
+  auto after = own_cgroups();
+  std::vector<std::string> dirs = U.cg.v1;
+  if (!U.cg.v2.empty()) dirs.push_back(U.cg.v2);
+  for (size_t i = 0; i < after.size() && i < before.size(); i++) {
+    const std::string& now = after[i].second;
+    if (now == before[i].second) continue;
+    opts.check(c.add_cg_root(opts.get(), after[i].first.empty() ? nullptr : after[i].first.c_str(),
+                             now.c_str()),
+               "criu_local_add_cg_root");
+    for (auto& d : dirs)
+      if (d.size() > now.size() && d.compare(d.size() - now.size(), now.size(), now) == 0)
+        U.back.push_back(d.substr(0, d.size() - now.size()) + before[i].second + "/cgroup.procs");
+  }
+}
+
+// The foreground: as run, wait, forward signals, then delete the container.
+int restore_foreground(const std::string& root, const std::string& id, const RestoreOptions& o,
+                       ContainerDir& dir, const State& st, Fd console_peer, const sigset_t& fwd,
+                       const sigset_t& old) {
+  dir.unlock();
+  // nook stays the subreaper it became for CRIU (the container's orphans are reaped here, as
+  // run's), unless asked not to or the container's init reaps them in its own PID namespace.
+  if ((st.own_pidns || o.no_subreaper) && ::prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0) != 0)
+    log::debug(sys_message("prctl", "PR_SET_CHILD_SUBREAPER", errno));
+  int status = foreground_wait(st.pid, std::move(console_peer), fwd);
+  ::sigprocmask(SIG_SETMASK, &old, nullptr);
+  container_delete(root, id, true);
+  return exit_code(status);
 }
 
 }  // namespace
@@ -475,30 +702,15 @@ void container_checkpoint(const std::string& root, const std::string& id,
          ", not running or paused");
   Config cfg = parse_config(L.dir.read_file("config.json"), L.dir.path() + "/config.json");
   pid_t pid = L.state.pid;
-
-  std::string images = absolute_path(o.image_path);
-  Fd images_fd = open_dir(images, true);
-  std::string work = o.work_path.empty() ? images : absolute_path(o.work_path);
-  Fd work_fd = o.work_path.empty() ? Fd() : open_dir(work, true);
-  int log_dir = work_fd ? work_fd.get() : images_fd.get();
+  CriuDirs d = open_criu_dirs(o, true);
+  const char* log_name = o.pre_dump ? "predump.log" : "dump.log";
 
   Opts opts(c);
   criu_opts* p = opts.get();
-  c.set_images_dir_fd(p, images_fd.get());
-  if (work_fd) c.set_work_dir_fd(p, work_fd.get());
-  c.set_log_level(p, 4);
-  opts.check(c.set_log_file(p, o.pre_dump ? "predump.log" : "dump.log"), "criu_local_set_log_file");
+  set_common_opts(c, opts, d, log_name, mode, o);
   c.set_pid(p, pid);
   opts.check(c.set_root(p, L.state.rootfs.c_str()), "criu_local_set_root");
-  c.set_manage_cgroups(p, true);
-  c.set_manage_cgroups_mode(p, mode);
   c.set_leave_running(p, o.leave_running);
-  c.set_tcp_established(p, o.tcp_established);
-  c.set_ext_unix_sk(p, o.ext_unix_sk);
-  c.set_shell_job(p, o.shell_job);
-  c.set_file_locks(p, o.file_locks);
-  c.set_auto_dedup(p, o.auto_dedup);
-  c.set_orphan_pts_master(p, true);
   if (!o.parent_path.empty()) {
     opts.check(c.set_parent_images(p, o.parent_path.c_str()), "criu_local_set_parent_images");
     c.set_track_mem(p, true);
@@ -512,78 +724,14 @@ void container_checkpoint(const std::string& root, const std::string& id,
     opts.check(c.set_page_server_address_port(p, o.page_server.substr(0, colon).c_str(), port),
                "criu_local_set_page_server_address_port");
   }
-  // The freezer: CRIU freezes the whole cgroup instead of seizing the tasks one by one.
-  if (!L.state.cgroup.v2.empty()) {
-    opts.check(c.set_freeze_cgroup(p, L.state.cgroup.v2.c_str()), "criu_local_set_freeze_cgroup");
-  } else {
-    for (auto& d : L.state.cgroup.v1)
-      if (d.find("/freezer/") != std::string::npos)
-        opts.check(c.set_freeze_cgroup(p, d.c_str()), "criu_local_set_freeze_cgroup");
-  }
-  // Namespaces the config joined by path are not the container's to dump: CRIU records them
-  // as external and restore hands the ones named in the new config back (inherit_fd).
-  if (auto* n = cfg.linux.find_ns(NsType::network); n && !n->path.empty())
-    opts.check(c.add_external(p, ns_external(pid, "net", "extRootNetNS").c_str()),
-               "criu_local_add_external");
-  if (auto* n = cfg.linux.find_ns(NsType::pid); n && !n->path.empty())
-    opts.check(c.add_external(p, ns_external(pid, "pid", "extRootPidNS").c_str()),
-               "criu_local_add_external");
-  // Mounts whose source is outside the container: the config's bind mounts (restore binds the
-  // new config's sources there), masked files (/dev/null bound over them) and device nodes
-  // bound from the host. Only mount points the container has are named.
-  if (!o.pre_dump) {
-    std::vector<std::string> points = container_mount_points(pid);
-    auto mounted = [&](const std::string& d) {
-      return std::find(points.begin(), points.end(), d) != points.end();
-    };
-    for (auto& m : cfg.mounts) {
-      std::string d = clean_dest(m.destination);
-      if (is_bind_mount(m) && mounted(d))
-        opts.check(c.add_ext_mount(p, d.c_str(), d.c_str()), "criu_local_add_ext_mount");
-    }
-    for (auto& path : cfg.linux.masked_paths) {
-      std::string d = clean_dest(path);
-      struct stat st;
-      std::string in = "/proc/" + std::to_string(pid) + "/root" + d;
-      if (!mounted(d) || ::stat(in.c_str(), &st) != 0 || S_ISDIR(st.st_mode)) continue;
-      opts.check(c.add_ext_mount(p, d.c_str(), "/dev/null"), "criu_local_add_ext_mount");
-    }
-    for (auto& dev : cfg.linux.devices) {
-      std::string d = clean_dest(dev.path);
-      if (mounted(d))
-        opts.check(c.add_ext_mount(p, d.c_str(), d.c_str()), "criu_local_add_ext_mount");
-    }
-  }
-  // The container's stdio as runc records it: restore hands pipes back by these names.
-  nlohmann::json fds = nlohmann::json::array();
-  for (int i = 0; i < 3; i++) {
-    char buf[4096];
-    std::string l = "/proc/" + std::to_string(pid) + "/fd/" + std::to_string(i);
-    ssize_t n = ::readlink(l.c_str(), buf, sizeof buf - 1);
-    fds.push_back(n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string("/dev/null"));
-  }
-  {
-    std::string text = fds.dump();
-    Fd f(::openat(images_fd.get(), kDescriptors,
-                  O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
-    if (!f || ::write(f.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
-      throw_sys("write", images + "/" + kDescriptors);
-  }
+  set_freezer(c, opts, L.state.cgroup);
+  add_dump_externals(c, opts, cfg, pid, o.pre_dump);
+  write_descriptors(pid, d);
 
-  log::debug("checkpoint " + id + ": criu " + binary + ", images " + images);
-  int r;
+  log::debug("checkpoint " + id + ": criu " + binary + ", images " + d.images);
   std::string err;
-  {
-    StderrToFile redirect(log_dir, work);
-    Swrk sw = spawn_swrk(binary);
-    c.set_service_fd(p, sw.fd);
-    r = o.pre_dump ? c.pre_dump(p) : c.dump(p);
-    reap_swrk(sw.pid);
-    redirect.restore();
-    if (r < 0) err = redirect.text();
-  }
-  if (r < 0) criu_failed("checkpoint", r, work, o.pre_dump ? "predump.log" : "dump.log", err);
-  ::unlinkat(log_dir, "criu.stderr", 0);  // kept only to explain a failure
+  int r = run_swrk(c, p, o.pre_dump ? c.pre_dump : c.dump, binary, d, &err);
+  check_swrk(r, err, "checkpoint", d, log_name);
   if (o.leave_running || o.pre_dump) return;
   // As runc: the checkpointed container is destroyed (CRIU has killed its processes).
   L.dir.unlock();
@@ -609,156 +757,29 @@ int container_restore(const std::string& root, const std::string& id, const Rest
   bool terminal = cfg.process->terminal;
   if (terminal && o.console_socket.empty() && o.detach)
     fail(bundle + "/config.json: /process/terminal: true needs --console-socket with --detach");
+  CriuDirs d = open_criu_dirs(o, false);
+  std::vector<std::string> descriptors = read_descriptors(d.images);
 
-  std::string images = absolute_path(o.image_path);
-  Fd images_fd = open_dir(images, false);
-  std::string work = o.work_path.empty() ? images : absolute_path(o.work_path);
-  Fd work_fd = o.work_path.empty() ? Fd() : open_dir(work, true);
-  int log_dir = work_fd ? work_fd.get() : images_fd.get();
-  std::vector<std::string> descriptors;
-  if (auto t = read_file(images + "/" + kDescriptors)) {
-    try {
-      descriptors = nlohmann::json::parse(*t).get<std::vector<std::string>>();
-    } catch (const std::exception& e) {
-      fail(images + "/" + kDescriptors + ": " + e.what());
-    }
-  }
-
-  // Undone on failure, like create's: the cgroup, the state directory, the rootfs bind.
-  struct Undo {
-    std::optional<ContainerDir> dir;
-    CgroupPlacement cg;
-    std::string criu_root;
-    std::vector<std::string> back;  // cgroup.procs files nook goes back to
-    bool mounted = false, done = false;
-    // Once CRIU has returned: the rootfs bind goes, nook leaves the container's cgroup.
-    void leave() {
-      if (mounted) ::umount2(criu_root.c_str(), MNT_DETACH);
-      mounted = false;
-      if (!criu_root.empty()) ::rmdir(criu_root.c_str());
-      criu_root.clear();
-      for (auto& procs : back) {
-        Fd f(::open(procs.c_str(), O_WRONLY | O_CLOEXEC));
-        std::string me = std::to_string(getpid());
-        if (!f || ::write(f.get(), me.data(), me.size()) < 0)
-          log::warn(sys_message("write", procs, errno));
-      }
-      back.clear();
-    }
-    ~Undo() {
-      leave();
-      if (done) return;
-      if (!cg.empty()) {
-        try {
-          cgroup_remove(cg);
-        } catch (const Error& e) {
-          log::warn(e.what());
-        }
-      }
-      if (dir) {
-        try {
-          dir->remove();
-        } catch (const Error& e) {
-          log::warn(e.what());
-        }
-      }
-    }
-  } U;
-  U.dir.emplace(ContainerDir::create(root, id));
-  ContainerDir& dir = *U.dir;
+  RestoreUndo U;
+  ContainerDir& dir = U.dir.emplace(ContainerDir::create(root, id));
   dir.write_file("config.json", raw);
-
   State st;
-  st.id = id;
-  st.bundle = bundle;
-  st.rootfs = cfg.root.path;
-  st.annotations = cfg.annotations;
-  st.owner = geteuid();
-  st.hooks = !cfg.hooks.empty();
-  st.own_pidns = cfg.linux.find_ns(NsType::pid) && cfg.linux.find_ns(NsType::pid)->path.empty();
+  fill_new_state(st, id, bundle, cfg);
 
   Opts opts(c);
   criu_opts* p = opts.get();
-  c.set_images_dir_fd(p, images_fd.get());
-  if (work_fd) c.set_work_dir_fd(p, work_fd.get());
-  c.set_log_level(p, 4);
-  opts.check(c.set_log_file(p, "restore.log"), "criu_local_set_log_file");
+  set_common_opts(c, opts, d, "restore.log", mode, o);
   c.set_evasive_devices(p, true);
-  c.set_manage_cgroups(p, true);
-  c.set_manage_cgroups_mode(p, mode);
-  c.set_shell_job(p, o.shell_job);
-  c.set_ext_unix_sk(p, o.ext_unix_sk);
-  c.set_tcp_established(p, o.tcp_established);
-  c.set_file_locks(p, o.file_locks);
-  c.set_auto_dedup(p, o.auto_dedup);
-  c.set_orphan_pts_master(p, true);
   if (!o.lsm_profile.empty())
     opts.check(c.set_lsm_profile(p, o.lsm_profile.c_str()), "criu_local_set_lsm_profile");
   if (!o.lsm_mount_context.empty())
     opts.check(c.set_lsm_mount_context(p, o.lsm_mount_context.c_str()),
                "criu_local_set_lsm_mount_context");
-
-  // CRIU's root must be a mount point whose parent is not overmounted: the rootfs bound
-  // (recursively) on ROOT/ID/criu-root, as runc does.
-  U.criu_root = dir.path() + "/criu-root";
-  if (::mkdir(U.criu_root.c_str(), 0755) != 0) throw_sys("mkdir", U.criu_root);
-  if (::mount(cfg.root.path.c_str(), U.criu_root.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
-    throw_sys("mount (bind " + cfg.root.path + ")", U.criu_root);
-  U.mounted = true;
-  opts.check(c.set_root(p, U.criu_root.c_str()), "criu_local_set_root");
-
-  // External mounts: the new config's bind sources, /dev/null for masked files, host devices.
-  for (auto& m : cfg.mounts) {
-    if (!is_bind_mount(m)) continue;
-    std::string src = m.source.empty() || m.source[0] == '/' ? m.source : bundle + "/" + m.source;
-    opts.check(c.add_ext_mount(p, clean_dest(m.destination).c_str(), src.c_str()),
-               "criu_local_add_ext_mount");
-  }
-  if (!cfg.linux.masked_paths.empty())
-    opts.check(c.add_ext_mount(p, "/dev/null", "/dev/null"), "criu_local_add_ext_mount");
-  for (auto& dev : cfg.linux.devices) {
-    std::string d = clean_dest(dev.path);
-    opts.check(c.add_ext_mount(p, d.c_str(), d.c_str()), "criu_local_add_ext_mount");
-  }
-  // Namespaces joined by path: handed to CRIU as the external ones of the checkpoint.
-  std::vector<Fd> ns_fds;
-  for (auto [t, key] :
-       {std::pair{NsType::network, "extRootNetNS"}, std::pair{NsType::pid, "extRootPidNS"}}) {
-    auto* n = cfg.linux.find_ns(t);
-    if (!n || n->path.empty()) continue;
-    Fd f(::open(n->path.c_str(), O_RDONLY));  // inherited by criu
-    if (!f) throw_sys("open", n->path);
-    opts.check(c.add_inherit_fd(p, f.get(), key), "criu_local_add_inherit_fd");
-    ns_fds.push_back(std::move(f));
-  }
-  // The container's pipes on stdio become restore's stdio, as in runc.
-  for (size_t i = 0; i < descriptors.size() && i < 3; i++)
-    if (descriptors[i].find("pipe:") != std::string::npos)
-      opts.check(c.add_inherit_fd(p, static_cast<int>(i), descriptors[i].c_str()),
-                 "criu_local_add_inherit_fd");
-
-  // The cgroup: made and configured by nook, then nook itself enters it so that criu (its
-  // child) and the tasks CRIU restores start there; CRIU maps the checkpoint's cgroup root onto
-  // it. nook goes back to its own cgroup afterwards.
+  bind_criu_root(U, cfg, c, opts);
+  std::vector<Fd> ns_fds = add_restore_externals(c, opts, cfg, bundle, descriptors);
   if (!o.no_cgroups) {
-    auto before = own_cgroups();
-    U.cg = cgroup_prepare(id, cfg.linux, false);
+    enter_restore_cgroup(U, id, cfg, c, opts);
     st.cgroup = U.cg;
-    cgroup_join(U.cg, getpid());
-    auto after = own_cgroups();
-    std::vector<std::string> dirs = U.cg.v1;
-    if (!U.cg.v2.empty()) dirs.push_back(U.cg.v2);
-    for (size_t i = 0; i < after.size() && i < before.size(); i++) {
-      const std::string& now = after[i].second;
-      if (now == before[i].second) continue;
-      // CRIU maps the checkpoint's cgroup root of this hierarchy onto the container's cgroup.
-      opts.check(
-          c.add_cg_root(p, after[i].first.empty() ? nullptr : after[i].first.c_str(), now.c_str()),
-          "criu_local_add_cg_root");
-      for (auto& d : dirs)
-        if (d.size() > now.size() && d.compare(d.size() - now.size(), now.size(), now) == 0)
-          U.back.push_back(d.substr(0, d.size() - now.size()) + before[i].second + "/cgroup.procs");
-    }
   }
 
   // The console: --console-socket gets the pty master CRIU hands back; in the foreground
@@ -776,29 +797,17 @@ int container_restore(const std::string& root, const std::string& id, const Rest
   ctx.console = console ? console.get() : -1;
   g_restore = &ctx;
   c.set_notify_cb(p, restore_notify);
-  log::debug("restore " + id + ": criu " + binary + ", images " + images);
-  int r;
+  log::debug("restore " + id + ": criu " + binary + ", images " + d.images);
+  // Restored in the swrk mode, CRIU's tasks are its children; when criu exits they go to the
+  // nearest subreaper: nook, which then waits for them in the foreground.
+  if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
+    throw_sys("prctl", "PR_SET_CHILD_SUBREAPER");
   std::string err;
-  {
-    StderrToFile redirect(log_dir, work);
-    // Restored in the swrk mode, CRIU's tasks are its children; when criu exits they go to
-    // the nearest subreaper: nook, which then waits for them in the foreground.
-    if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
-      throw_sys("prctl", "PR_SET_CHILD_SUBREAPER");
-    Swrk sw = spawn_swrk(binary);
-    c.set_service_fd(p, sw.fd);
-    r = c.restore(p);
-    reap_swrk(sw.pid);
-    redirect.restore();
-    if (r < 0) err = redirect.text();
-  }
+  int r = run_swrk(c, p, c.restore, binary, d, &err);
   g_restore = nullptr;
   U.leave();
-  if (r < 0) {
-    if (!ctx.error.empty()) fail("restore: " + ctx.error);
-    criu_failed("restore", r, work, "restore.log", err);
-  }
-  ::unlinkat(log_dir, "criu.stderr", 0);
+  if (r < 0 && !ctx.error.empty()) fail("restore: " + ctx.error);
+  check_swrk(r, err, "restore", d, "restore.log");
   st.pid = r;
   st.start_time = proc_start_time(r);
   st.created = log::now_rfc3339();
@@ -807,17 +816,7 @@ int container_restore(const std::string& root, const std::string& id, const Rest
   U.done = true;
   console.reset();
   if (o.detach) return 0;
-
-  // The foreground: as run, wait, forward signals, then delete the container.
-  dir.unlock();
-  // nook stays the subreaper it became for CRIU (the container's orphans are reaped here, as
-  // run's), unless asked not to or the container's init reaps them in its own PID namespace.
-  if ((st.own_pidns || o.no_subreaper) && ::prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0) != 0)
-    log::debug(sys_message("prctl", "PR_SET_CHILD_SUBREAPER", errno));
-  int status = foreground_wait(r, std::move(console_peer), fwd);
-  ::sigprocmask(SIG_SETMASK, &old, nullptr);
-  container_delete(root, id, true);
-  return exit_code(status);
+  return restore_foreground(root, id, o, dir, st, std::move(console_peer), fwd, old);
 }
 
 }  // namespace nook

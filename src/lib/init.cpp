@@ -47,13 +47,11 @@ void loopback_up() {
   if (::ioctl(sock.get(), SIOCSIFFLAGS, &ifr) != 0) throw_sys("ioctl SIOCSIFFLAGS", "lo");
 }
 
-// Set-up up to the point where the program may be started. Errors throw nook::Error.
-Prepared prepare(const InitSpec& s, const std::string& state_json, std::vector<Fd>& bind_sources) {
+// The namespaces: existing ones joined, the user namespace first, so that we hold
+// capabilities over the others (setns(2) checks CAP_SYS_ADMIN in the target's owning user
+// namespace); container root become for the set-up; then those clone() cannot make.
+void enter_namespaces(const InitSpec& s) {
   const Config& cfg = *s.cfg;
-  const Process& proc = *s.process;
-
-  // Join existing namespaces: the user namespace first, so that we hold capabilities over
-  // the others (setns(2) checks CAP_SYS_ADMIN in the target's owning user namespace).
   for (auto& [type, fd] : s.join)
     if (::setns(fd, ns_clone_flag(type)) != 0)
       throw_sys("setns", std::string(ns_name(type)) + " namespace");
@@ -82,7 +80,12 @@ Prepared prepare(const InitSpec& s, const std::string& state_json, std::vector<F
       ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     }
   }
+}
 
+// Hostname, domain name, the loopback interface of a new network namespace, the session
+// keyring.
+void set_identity(const InitSpec& s) {
+  const Config& cfg = *s.cfg;
   if (!cfg.hostname.empty() && ::sethostname(cfg.hostname.data(), cfg.hostname.size()) != 0)
     throw_sys("sethostname", cfg.hostname);
   if (!cfg.domainname.empty() && ::setdomainname(cfg.domainname.data(), cfg.domainname.size()) != 0)
@@ -94,15 +97,11 @@ Prepared prepare(const InitSpec& s, const std::string& state_json, std::vector<F
         errno != EPERM && errno != EACCES)
       throw_sys("keyctl", "join session keyring");
   }
+}
 
-  // apply_sched_attrs may write /proc/self/oom_score_adj (see container_init on dumpable):
-  // before the container's mounts, so that the path is nook's /proc.
-  if (proc.oom_score_adj) ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-  apply_sched_attrs(proc, cfg.linux);
-  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-
-  // Filesystem.
-  ::umask(0);
+// What the mount set-up needs to know of this container.
+FsPlan fs_plan(const InitSpec& s, const std::vector<Fd>& bind_sources) {
+  const Config& cfg = *s.cfg;
   FsPlan fs;
   fs.cfg = &cfg;
   fs.bundle = s.bundle;
@@ -112,17 +111,34 @@ Prepared prepare(const InitSpec& s, const std::string& state_json, std::vector<F
   // Podman's user namespace has it only there, so it binds the host's nodes instead.
   fs.can_mknod =
       !fs.userns && s.ids.privileged && has_cap(CAP_MKNOD) && s.ids.caller_in_initial_userns;
-  {
-    auto own = [&](NsType t) {
-      auto* n = cfg.linux.find_ns(t);
-      return n && n->path.empty();
-    };
-    fs.new_pidns = own(NsType::pid);
-    fs.new_netns = own(NsType::network);
-    fs.new_ipcns = own(NsType::ipc);
-    fs.new_cgroupns = own(NsType::cgroup);
-  }
+  auto own = [&](NsType t) {
+    auto* n = cfg.linux.find_ns(t);
+    return n && n->path.empty();
+  };
+  fs.new_pidns = own(NsType::pid);
+  fs.new_netns = own(NsType::network);
+  fs.new_ipcns = own(NsType::ipc);
+  fs.new_cgroupns = own(NsType::cgroup);
   fs.no_pivot = s.no_pivot;
+  return fs;
+}
+
+// Set-up up to the point where the program may be started. Errors throw nook::Error.
+Prepared prepare(const InitSpec& s, const std::string& state_json, std::vector<Fd>& bind_sources) {
+  const Config& cfg = *s.cfg;
+  const Process& proc = *s.process;
+  enter_namespaces(s);
+  set_identity(s);
+
+  // apply_sched_attrs may write /proc/self/oom_score_adj (see container_init on dumpable):
+  // before the container's mounts, so that the path is nook's /proc.
+  if (proc.oom_score_adj) ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+  apply_sched_attrs(proc, cfg.linux);
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+  // Filesystem.
+  ::umask(0);
+  FsPlan fs = fs_plan(s, bind_sources);
   // Lifecycle steps 3-5 begin: the parent marks the state created (what the hooks are
   // told), runs prestart and createRuntime, and lets us go on to createContainer.
   if (!cfg.hooks.prestart.empty() || !cfg.hooks.create_runtime.empty() ||

@@ -258,6 +258,26 @@ void place(Launch& L, const std::string& id, const std::string& bundle, const Cr
   L.dir->write_state(st);
 }
 
+// After READY: the state says created (create, run --detach) or, in the foreground, that the
+// program runs; the pid file.
+void record_ready(Launch& L, const CreateOptions& o, Mode mode) {
+  pid_t pid = L.child->pid();
+  if (mode != Mode::foreground) {
+    L.state.creating = false;
+    L.state.create_hooks = false;
+    L.dir->write_state(L.state);
+    test_pause("create-state");
+    write_child_pid_file(o.pid_file, pid);
+    test_pause("create-pidfile");
+  } else {
+    if (L.state.create_hooks) {
+      L.state.create_hooks = false;  // the program runs: running from here
+      L.dir->write_state(L.state);
+    }
+    write_child_pid_file(o.pid_file, pid);
+  }
+}
+
 // Everything up to a container process that is set up: for create/detach it is waiting on the
 // exec fifo; in the foreground it is on its way to execve.
 void launch(Launch& L, const std::string& root, const std::string& id, const CreateOptions& o,
@@ -368,20 +388,7 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
     };
   await_child(child, r);
   test_pause("create-ready");
-  if (mode != Mode::foreground) {
-    L.state.creating = false;
-    L.state.create_hooks = false;
-    L.dir->write_state(L.state);
-    test_pause("create-state");
-    write_child_pid_file(o.pid_file, child.pid());
-    test_pause("create-pidfile");
-  } else {
-    if (L.state.create_hooks) {
-      L.state.create_hooks = false;  // the program runs: running from here
-      L.dir->write_state(L.state);
-    }
-    write_child_pid_file(o.pid_file, child.pid());
-  }
+  record_ready(L, o, mode);
 }
 
 void kill_all(const State& st, int sig);

@@ -49,6 +49,22 @@ std::string find_verb(int argc, char** argv) {
 
 namespace {
 
+// The values src/fast/shared.hpp's kGlobalFlags allows for global option `name` (the one list
+// the pre-libc `state` also checks): CLI11 refuses the others.
+CLI::IsMember global_values(std::string_view name) {
+  std::vector<std::string> out;
+  nook::fast::each_global([&](const char* n, unsigned long len, const char* values) {
+    if (std::string_view(n, len) != name || !values) return;
+    for (const char* v = values; *v;) {
+      const char* e = v;
+      while (*e && *e != '|') e++;
+      out.emplace_back(v, e);
+      v = *e ? e + 1 : e;
+    }
+  });
+  return CLI::IsMember(out);
+}
+
 // Whether CLI11 reads a value after the option (an option, not a flag): its own test.
 bool takes_value(const CLI::Option& o) {
   return o.get_items_expected_max() != 0;
@@ -147,7 +163,7 @@ std::map<std::string, std::function<void()>> build_app(CLI::App& app, Globals& g
       "state directory (default /run/nook for root, $XDG_RUNTIME_DIR/nook, else /tmp/nook-UID)");
   app.add_option("--log", g.log.file, "log file (default: errors and warnings to stderr)");
   app.add_option("--log-format", g.log_format, "log format: text or json")
-      ->check(CLI::IsMember({"text", "json"}));
+      ->check(global_values("log-format"));
   app.add_flag("--debug", g.log.debug, "log debug messages");
   app.add_flag("--systemd-cgroup", g.systemd_cgroup,
                "the systemd cgroup driver: a transient unit per container, asked for over "
@@ -157,14 +173,13 @@ std::map<std::string, std::function<void()>> build_app(CLI::App& app, Globals& g
   app.add_option("--rootless", g.rootless,
                  "accepted for runc compatibility (true|false|auto): nook decides from the "
                  "caller's privileges")
-      ->check(CLI::IsMember({"true", "false", "auto", "1", "0", "t", "f", "T", "F", "TRUE", "FALSE",
-                             "True", "False"}));
+      ->check(global_values("rootless"));
   app.add_option("--criu", g.criu,
                  "the CRIU binary checkpoint and restore run (default: criu, found in PATH)");
   app.add_option("--cgroup-manager", g.cgroup_manager,
                  "crun's cgroup driver choice: cgroupfs, systemd (= --systemd-cgroup) or "
                  "disabled (no cgroup)")
-      ->check(CLI::IsMember({"cgroupfs", "systemd", "disabled"}));
+      ->check(global_values("cgroup-manager"));
   std::map<std::string, std::function<void()>> actions;
   // Registering every verb's options is most of the work of a short call like `state` (CLI11
   // builds each option): when the verb is known (find_verb), only it is registered.

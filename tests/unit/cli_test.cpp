@@ -117,4 +117,34 @@ TEST(CliGlobals, BuildAppRegistersExactlyTheSharedList) {
   EXPECT_EQ(registered, listed);
 }
 
+// The values a global option accepts come from the same list: each listed one parses, and
+// anything else is refused.
+TEST(CliGlobals, ValuesAreTheSharedLists) {
+  int checked = 0;
+  nook::fast::each_global([&](const char* name, unsigned long n, const char* values) {
+    if (!values || !*values) return;
+    std::string opt = "--" + std::string(name, n) + "=";
+    auto parses = [&](const std::string& v) {
+      nook::cli::Globals g;
+      CLI::App app{"nook", "nook"};
+      nook::cli::build_app(app, g, "state");
+      try {
+        app.parse(std::vector<std::string>{"id", "state", opt + v});
+        return true;
+      } catch (const CLI::ParseError&) {
+        return false;
+      }
+    };
+    for (const char* v = values; *v;) {
+      const char* e = v;
+      while (*e && *e != '|') e++;
+      EXPECT_TRUE(parses(std::string(v, e))) << opt << std::string(v, e);
+      v = *e ? e + 1 : e;
+    }
+    EXPECT_FALSE(parses("not-a-value")) << opt;
+    checked++;
+  });
+  EXPECT_EQ(checked, 3);  // log-format, rootless, cgroup-manager
+}
+
 }  // namespace

@@ -223,20 +223,29 @@ inline bool one_of(const char* v, const char* values) {
 
 // ---- processes
 
-// Field 22 (start time) of the text of /proc/PID/stat; sets *zombie for state Z or X.
-// 0 when the text is not one.
-inline unsigned long long stat_start_time(const char* buf, long n, bool* zombie) {
+// Numeric field `k` (4 and up: after the command name and the state) of the text of
+// /proc/PID/stat into *v; *state gets field 3. False when the text is not one.
+inline bool stat_field(const char* buf, long n, int k, unsigned long long* v, char* state) {
   const char* p = nullptr;
   for (long i = 0; i < n; i++)  // the last ')': the command name may hold one
     if (buf[i] == ')') p = buf + i;
   const char* end = buf + n;
-  if (!p || p + 2 >= end) return 0;
+  if (!p || p + 2 >= end) return false;
   p += 2;  // field 3, the state
-  *zombie = *p == 'Z' || *p == 'X';
-  for (int field = 3; field < 22 && p < end; p++)
+  *state = *p;
+  for (int field = 3; field < k && p < end; p++)
     if (*p == ' ') field++;
+  return parse_u64(&p, end, ~0ull, v);
+}
+
+// Field 22 (start time) of the text of /proc/PID/stat; sets *zombie for state Z or X.
+// 0 when the text is not one.
+inline unsigned long long stat_start_time(const char* buf, long n, bool* zombie) {
   unsigned long long v = 0;
-  return parse_u64(&p, end, ~0ull, &v) ? v : 0;
+  char state = 0;
+  bool ok = stat_field(buf, n, 22, &v, &state);
+  *zombie = state == 'Z' || state == 'X';
+  return ok ? v : 0;
 }
 
 // Start time of process `pid`, 0 if there is no such process; sets *zombie when it has

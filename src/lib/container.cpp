@@ -21,8 +21,10 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "../fast/shared.hpp"
 #include "config.hpp"
 #include "error.hpp"
+#include "fileio.hpp"
 #include "hooks.hpp"
 #include "idmap.hpp"
 #include "init.hpp"
@@ -619,18 +621,11 @@ std::vector<pid_t> pids_without_cgroup(const State& st) {
       if (ns_inode(p, "pid") == pidns) out.push_back(p);
       continue;
     }
-    char path[64], buf[512];
-    std::snprintf(path, sizeof path, "/proc/%d/stat", p);
-    Fd fd(::open(path, O_RDONLY | O_CLOEXEC));
-    if (!fd) continue;
-    ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
-    if (n <= 0) continue;
-    buf[n] = 0;
-    char* q = std::strrchr(buf, ')');
-    if (!q) continue;
-    int ppid = 0;
-    char state;
-    if (std::sscanf(q + 2, "%c %d", &state, &ppid) == 2) procs.emplace_back(p, ppid);
+    auto text = read_file("/proc/" + std::to_string(p) + "/stat");
+    unsigned long long ppid = 0;
+    char state = 0;
+    if (text && fast::stat_field(text->data(), static_cast<long>(text->size()), 4, &ppid, &state))
+      procs.emplace_back(p, static_cast<pid_t>(ppid));
   }
   ::closedir(d);
   if (pidns) return out;

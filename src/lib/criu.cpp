@@ -584,6 +584,38 @@ struct RestoreUndo {
   }
 };
 
+// CRIU mounts the checkpoint's mounts onto the restore's rootfs and fails on a mount point that
+// is not there ("Can't stat mountpoint"): a new rootfs (`podman container restore --import`, a
+// new container from a checkpoint image) has none of those create made. As runc's
+// prepareCriuRestoreMounts: each config mount's destination is made (a file for a bind of a
+// file) unless it is below a tmpfs mount, whose contents CRIU restores; cgroup mounts appear
+// with /sys. Resolved inside the rootfs (open_in_root), never through its symlinks out of it.
+void make_restore_mount_points(const Config& cfg, const std::string& bundle) {
+  std::vector<std::string> tmpfs;
+  for (auto& m : cfg.mounts)
+    if (m.type == "tmpfs") tmpfs.push_back(clean_dest(m.destination));
+  auto below_tmpfs = [&](const std::string& d) {
+    for (auto& t : tmpfs)
+      if (d == t || (d.compare(0, t.size(), t) == 0 && (t == "/" || d[t.size()] == '/')))
+        return true;
+    return false;
+  };
+  Fd root(::open(cfg.root.path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) throw_sys("open", cfg.root.path);
+  for (auto& m : cfg.mounts) {
+    std::string d = clean_dest(m.destination);
+    if (m.type == "cgroup" || m.type == "cgroup2" || below_tmpfs(d)) continue;
+    bool file = false;
+    if (mount_is_bind(m)) {
+      std::string src = m.source.empty() || m.source[0] == '/' ? m.source : bundle + "/" + m.source;
+      struct stat st;
+      if (::stat(src.c_str(), &st) != 0) continue;  // CRIU names the missing source
+      file = !S_ISDIR(st.st_mode);
+    }
+    open_in_root(root.get(), d, true, file);
+  }
+}
+
 // CRIU's root must be a mount point whose parent is not overmounted: the rootfs bound
 // (recursively) on ROOT/ID/criu-root, as runc does.
 void bind_criu_root(RestoreUndo& U, const Config& cfg, const LibCriu& c, const Opts& opts) {
@@ -632,16 +664,16 @@ std::vector<Fd> add_restore_externals(const LibCriu& c, const Opts& opts, const 
   return ns_fds;
 }
 
-// The cgroup: made and configured by nook, then nook itself enters it so that criu (its
-// child) and the tasks CRIU restores start there; CRIU maps the checkpoint's cgroup root of
-// each hierarchy onto the container's cgroup. nook goes back to its own cgroup afterwards
-// (RestoreUndo::leave).
-void enter_restore_cgroup(RestoreUndo& U, const std::string& id, const Config& cfg,
+// The cgroup: made and configured by nook, with nook itself in it so that criu (its child)
+// and the tasks CRIU restores start there; CRIU maps the checkpoint's cgroup root of each
+// hierarchy onto the container's cgroup. With the systemd driver (`systemd`) nook is the
+// process the transient scope starts with (runc starts it with criu's). nook goes back to its
+// own cgroup afterwards (RestoreUndo::leave); the restored tasks keep the scope.
+void enter_restore_cgroup(RestoreUndo& U, const std::string& id, const Config& cfg, bool systemd,
                           const LibCriu& c, const Opts& opts) {
   auto own_cgroups = [] { return cgroup_parse_proc(read_file("/proc/self/cgroup").value_or("")); };
   auto before = own_cgroups();
-  U.cg = cgroup_prepare(id, cfg.linux, false);
-  cgroup_join(U.cg, getpid());
+  U.cg = cgroup_enter(id, cfg.linux, getpid(), systemd);
   auto after = own_cgroups();
   std::vector<std::string> dirs = U.cg.v1;
   if (!U.cg.v2.empty()) dirs.push_back(U.cg.v2);
@@ -743,10 +775,6 @@ int container_restore(const std::string& root, const std::string& id, const Rest
   require_initial_root("restore");
   validate_id(id);
   int mode = cg_mode(o.manage_cgroups_mode);
-  if (o.systemd_cgroup)
-    fail(
-        "restore with the systemd cgroup driver is not supported: CRIU must be started in the "
-        "container's cgroup before the unit exists; use the cgroupfs driver");
   const LibCriu& c = load_libcriu("restore");
   std::string binary = criu_binary(o.criu, "restore");
 
@@ -775,10 +803,11 @@ int container_restore(const std::string& root, const std::string& id, const Rest
   if (!o.lsm_mount_context.empty())
     opts.check(c.set_lsm_mount_context(p, o.lsm_mount_context.c_str()),
                "criu_local_set_lsm_mount_context");
+  make_restore_mount_points(cfg, bundle);
   bind_criu_root(U, cfg, c, opts);
   std::vector<Fd> ns_fds = add_restore_externals(c, opts, cfg, bundle, descriptors);
   if (!o.no_cgroups) {
-    enter_restore_cgroup(U, id, cfg, c, opts);
+    enter_restore_cgroup(U, id, cfg, o.systemd_cgroup, c, opts);
     st.cgroup = U.cg;
   }
 

@@ -484,6 +484,198 @@ c_root_checkpoint() {
   test ! -e "$cg" || die "$cg left after delete"
 }
 
+# Podman's checkpoint/restore as root (it refuses rootless): Podman calls `RUNTIME checkpoint
+# --image-path CTR/checkpoint --work-path BUNDLE ID`, and restores through conmon, which calls
+# `RUNTIME restore --bundle B --pid-file F --detach --image-path CTR/checkpoint --work-path B ID`.
+# The same memory counter as root-checkpoint: stopped while checkpointed, continued (not
+# restarted) after restore; exec into the restored container; stop and rm.
+PCOUNTER='exec </dev/null >/dev/null 2>&1; i=0; while :; do i=$((i+1)); echo $i >/count; sleep 0.1; done'
+
+# count_in DIR: the counter the container's rootfs DIR holds (0 when none yet; a read between
+# the shell's truncation and its write is retried).
+count_in() {
+  local v i
+  for i in 1 2 3 4 5; do
+    v=$(cat "$1/count" 2>/dev/null)
+    [ -n "$v" ] && break
+    sleep 0.05
+  done
+  echo "${v:-0}"
+}
+# wait_count DIR N: until the counter in DIR passes N (20 s at most).
+wait_count() {
+  local i
+  for i in $(seq 200); do
+    [ "$(count_in "$1")" -gt "$2" ] && return 0
+    sleep 0.1
+  done
+  die "the counter in $1 stays at $(count_in "$1") (not beyond $2)"
+}
+
+c_podman_root_checkpoint() {
+  local P="podman --runtime $(runtime_path $1)" name=pck-$1 out mnt c0 c1 c2 c3 t0
+  podman_image env || return 1
+  podman rm -f $name >/dev/null 2>&1
+  $P run -d --name $name --network none localhost/bb sh -c "$PCOUNTER" >/dev/null ||
+    die "podman run -d failed" || return 1
+  mnt=$(podman inspect -f '{{.GraphDriver.Data.MergedDir}}' $name)
+  wait_count "$mnt" 5 || return 1
+  c0=$(count_in "$mnt")
+  echo "counting: $c0"
+  t0=$(now)
+  out=$($P container checkpoint $name 2>&1) || die "podman container checkpoint failed: $out" || return 1
+  echo "podman container checkpoint: $(awk "BEGIN{printf \"%.1f\", $(now) - $t0}")s"
+  expect "status after checkpoint" "$(podman inspect -f '{{.State.Status}}' $name)" exited || return 1
+  expect "State.Checkpointed" "$(podman inspect -f '{{.State.Checkpointed}}' $name)" true || return 1
+  # the rootfs is unmounted while checkpointed: mount it to read the counter
+  mnt=$(podman mount $name) || die "podman mount failed" || return 1
+  c1=$(count_in "$mnt")
+  sleep 1
+  c2=$(count_in "$mnt")
+  podman umount $name >/dev/null
+  expect "counter while checkpointed" "$c2" "$c1" || return 1
+  t0=$(now)
+  out=$($P container restore $name 2>&1) || die "podman container restore failed: $out" || return 1
+  echo "podman container restore: $(awk "BEGIN{printf \"%.1f\", $(now) - $t0}")s"
+  expect "status after restore" "$(podman inspect -f '{{.State.Status}}' $name)" running || return 1
+  mnt=$(podman inspect -f '{{.GraphDriver.Data.MergedDir}}' $name)
+  wait_count "$mnt" "$c1" || return 1
+  sleep 1
+  c3=$(count_in "$mnt")
+  echo "counter: $c0 before, $c1 at checkpoint, $c3 a second after restore"
+  [ "$c3" -gt "$((c1 + 1))" ] || die "the counter did not continue ($c3 after $c1)" || return 1
+  out=$($P exec $name cat /count) || die "podman exec into the restored container failed: $out" || return 1
+  [ "$out" -ge "$c3" ] || die "exec reads the counter $out, below $c3" || return 1
+  echo "ok: exec into the restored container reads $out"
+  $P stop -t 2 $name >/dev/null || die "podman stop failed" || return 1
+  expect "status after stop" "$(podman inspect -f '{{.State.Status}}' $name)" exited || return 1
+  $P rm $name >/dev/null || die "podman rm failed" || return 1
+  expect "podman ps -a after rm" "$(podman ps -a --filter name=^$name\$ -q | wc -l)" 0
+}
+
+# checkpoint --export to a file, rm, restore --import: a new container from the archive (its
+# rootfs changes included), the counter continuing from the archive's value.
+c_podman_root_checkpoint_export() {
+  local P="podman --runtime $(runtime_path $1)" name=pex-$1 exp=$W/pex-$1.tar.gz out mnt c1 c3 t0
+  podman_image env || return 1
+  podman rm -f $name >/dev/null 2>&1
+  rm -f "$exp"
+  $P run -d --name $name --network none localhost/bb sh -c "$PCOUNTER" >/dev/null ||
+    die "podman run -d failed" || return 1
+  mnt=$(podman inspect -f '{{.GraphDriver.Data.MergedDir}}' $name)
+  wait_count "$mnt" 5 || return 1
+  t0=$(now)
+  out=$($P container checkpoint --compress gzip --export="$exp" $name 2>&1) ||
+    die "podman container checkpoint --export failed: $out" || return 1
+  echo "podman container checkpoint --export: $(awk "BEGIN{printf \"%.1f\", $(now) - $t0}")s, $(stat -c %s "$exp") bytes"
+  out=$(tar -tzf "$exp") || die "tar -tzf $exp failed" || return 1
+  echo "$out" | grep -qx 'checkpoint/pstree.img' || die "no checkpoint/pstree.img in $exp: $(echo $out)" || return 1
+  c1=$(tar -xzOf "$exp" rootfs-diff.tar | tar -xOf - count) || die "no count in the archive's rootfs-diff.tar" || return 1
+  echo "the archive's counter: $c1"
+  $P rm $name >/dev/null || die "podman rm of the checkpointed container failed" || return 1
+  t0=$(now)
+  out=$($P container restore --import="$exp" 2>&1) || die "podman container restore --import failed: $out" || return 1
+  echo "podman container restore --import: $(awk "BEGIN{printf \"%.1f\", $(now) - $t0}")s"
+  expect "status after restore --import" "$(podman inspect -f '{{.State.Status}}' $name)" running || return 1
+  mnt=$(podman inspect -f '{{.GraphDriver.Data.MergedDir}}' $name)
+  sleep 1
+  c3=$(count_in "$mnt")
+  echo "counter: $c1 in the archive, $c3 a second after restore --import"
+  [ "$c3" -gt "$((c1 + 1))" ] || die "the counter did not continue ($c3 after $c1)" || return 1
+  $P stop -t 2 $name >/dev/null || die "podman stop failed" || return 1
+  $P rm $name >/dev/null || die "podman rm failed" || return 1
+  rm -f "$exp"
+}
+
+# containerd 1.6's checkpoint paths through the runc shim v2 with --runc-binary RUNTIME (the
+# shim calls `RUNTIME checkpoint --image-path I --work-path W [--leave-running] ID` and, for a
+# task created from a checkpoint, `RUNTIME restore --image-path I --detach --pid-file F
+# -no-subreaper --bundle B ID`; ctr 1.6 has no `run --checkpoint` flag, its restore is
+# `ctr container restore --live` of a `ctr container checkpoint --task` image):
+# - `ctr task checkpoint --image-path DIR` leaves the task running and CRIU's images in DIR;
+# - `ctr container checkpoint --task --rw ID REF` (ctr pauses, checkpoints leaving it running,
+#   resumes) makes a checkpoint image, from which `ctr container restore --live --rw` makes a
+#   new container whose task continues the counter;
+# - `ctr task checkpoint --exit` makes a checkpoint image and stops the task; the shim's delete
+#   then meets a container the runtime has already removed (as runc's checkpoint does). On a
+#   second container: containerd 1.6's tasks service stores the container's spec with each
+#   content-store checkpoint and fails a second one of the same spec ("content sha256:...:
+#   already exists", runc alike), and ctr 1.6 has no way to restore a `task checkpoint` image
+#   (its index has no runtime: `ctr container restore` wants one).
+C_NS=nookvm
+ctr_() { timeout "$CALL_TIMEOUT" ctr -n $C_NS "$@"; }
+ctr_status() { ctr_ task ls | awk -v id="$1" '$1 == id { print $3 }'; }
+ctr_rootfs() { echo "/run/containerd/io.containerd.runtime.v2.task/$C_NS/$1/rootfs"; }
+ctr_image() {
+  systemctl start containerd || die "systemctl start containerd failed" || return 1
+  ctr_ image ls -q | grep -qx localhost/bb:latest && return 0
+  podman_image env || return 1
+  podman save -q --format docker-archive -o $W/bb-docker.tar localhost/bb || die "podman save failed" || return 1
+  ctr_ image import $W/bb-docker.tar >/dev/null || die "ctr image import failed" || return 1
+  ctr_ image ls -q | grep -qx localhost/bb:latest || die "no localhost/bb:latest after import: $(ctr_ image ls -q)"
+}
+
+c_ctr_checkpoint() {
+  local rt=$1 id=cck-$1 rid=cck-$1-r xid=cck-$1-x ref=localhost/ckpt/cck-$1:1 img=$W/cck-img-$1 out c0 c1 c3 t0 i
+  ctr_image || return 1
+  echo "$(ctr --version), $(containerd --version | cut -d' ' -f1-3)"
+  rm -rf "$img"
+  for i in $id $xid; do
+    ctr_ run -d --runc-binary "$(runtime_path $rt)" localhost/bb:latest $i sh -c "$PCOUNTER" ||
+      die "ctr run -d $i failed" || return 1
+  done
+  wait_count "$(ctr_rootfs $id)" 5 || return 1
+  echo "counting: $(count_in "$(ctr_rootfs $id)")"
+  t0=$(now)
+  out=$(ctr_ task checkpoint --image-path "$img" $id 2>&1) || die "ctr task checkpoint --image-path failed: $out" || return 1
+  echo "ctr task checkpoint --image-path: $(awk "BEGIN{printf \"%.1f\", $(now) - $t0}")s"
+  test -s "$img/pstree.img" || die "no pstree.img in $img" || return 1
+  expect "status after task checkpoint --image-path" "$(ctr_status $id)" RUNNING || return 1
+  c0=$(count_in "$(ctr_rootfs $id)")
+  wait_count "$(ctr_rootfs $id)" "$c0" || return 1
+  echo "ok: the task goes on counting"
+  # the checkpoint has at least the value read just before (a fresh start would count from 1)
+  c1=$(count_in "$(ctr_rootfs $id)")
+  t0=$(now)
+  out=$(ctr_ container checkpoint --task --rw $id $ref 2>&1) || die "ctr container checkpoint --task failed: $out" || return 1
+  echo "ctr container checkpoint --task --rw: $(awk "BEGIN{printf \"%.1f\", $(now) - $t0}")s, counter at $c1 before"
+  expect "status after container checkpoint" "$(ctr_status $id)" RUNNING || return 1
+  ctr_ image ls -q | grep -qx "$ref" || die "no checkpoint image $ref" || return 1
+  ctr_ task kill -s KILL $id || die "ctr task kill failed" || return 1
+  for i in $(seq 50); do [ "$(ctr_status $id)" = STOPPED ] && break; sleep 0.2; done
+  ctr_ task delete $id >/dev/null || die "ctr task delete failed" || return 1
+  ctr_ container delete $id || die "ctr container delete failed" || return 1
+  # --exit, on the second container
+  t0=$(now)
+  out=$(ctr_ task checkpoint --exit $xid 2>$W/cck-$rt.err) ||
+    die "ctr task checkpoint --exit failed: $(cat $W/cck-$rt.err)" || return 1
+  echo "ctr task checkpoint --exit: $(awk "BEGIN{printf \"%.1f\", $(now) - $t0}")s, image $out"
+  ctr_ image ls -q | grep -qx "$out" || die "no checkpoint image $out" || return 1
+  for i in $(seq 50); do [ "$(ctr_status $xid)" = STOPPED ] && break; sleep 0.2; done
+  expect "status after task checkpoint --exit" "$(ctr_status $xid)" STOPPED || return 1
+  ctr_ task delete $xid >/dev/null || die "ctr task delete after checkpoint --exit failed" || return 1
+  ctr_ container delete $xid || die "ctr container delete failed" || return 1
+  ctr_ image rm "$out" >/dev/null
+  # The restore: a new container and task from the --task --rw image.
+  t0=$(now)
+  out=$(ctr_ container restore --live --rw $rid $ref 2>&1 </dev/null) ||
+    die "ctr container restore --live --rw failed: $out" || return 1
+  echo "ctr container restore --live --rw: $(awk "BEGIN{printf \"%.1f\", $(now) - $t0}")s"
+  expect "status after restore" "$(ctr_status $rid)" RUNNING || return 1
+  sleep 1
+  c3=$(count_in "$(ctr_rootfs $rid)")
+  echo "counter: $c1 at the checkpoint, $c3 a second after restore"
+  [ "$c3" -gt "$((c1 + 1))" ] || die "the counter did not continue ($c3 after $c1)" || return 1
+  out=$(ctr_ task exec --exec-id e1 $rid cat /count) || die "ctr task exec into the restored task failed: $out" || return 1
+  echo "ok: exec into the restored task reads $out"
+  ctr_ task kill -s KILL $rid || die "ctr task kill failed" || return 1
+  for i in $(seq 50); do [ "$(ctr_status $rid)" = STOPPED ] && break; sleep 0.2; done
+  ctr_ task delete $rid >/dev/null || die "ctr task delete failed" || return 1
+  ctr_ container delete $rid || die "ctr container delete failed" || return 1
+  ctr_ image rm $ref >/dev/null
+  expect "containers left" "$(ctr_ container ls -q | grep -c "^$id")" 0
+}
+
 # ------------------------------------------------------------------------------------------
 
 echo "===== boot: $(systemctl is-system-running --wait 2>&1), uptime $(cut -d' ' -f1 /proc/uptime)s"
@@ -513,6 +705,9 @@ check podman-user c_podman_user
 # runc as the reference: Debian 12's crun 1.8.1 is built without CRIU ("unknown command
 # checkpoint"), runc 1.1.5 is not
 check root-checkpoint c_root_checkpoint nook runc
+check podman-root-checkpoint c_podman_root_checkpoint nook runc
+check podman-root-checkpoint-export c_podman_root_checkpoint_export nook runc
+check ctr-checkpoint c_ctr_checkpoint nook runc
 check deb c_deb nook
 
 echo "===== nookvm done: $(grep -c ' PASS ' "$OUT/results.txt") passed, $(grep -c ' FAIL ' "$OUT/results.txt") failed; checks took $(awk "BEGIN{printf \"%.0f\", $(now) - $T0}")s; uptime $(cut -d' ' -f1 /proc/uptime)s"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The guest image of the VM test stage: Debian 12 from Debian's archive only, systemd as PID 1,
-# pure cgroup v2, Podman, crun (the reference runtime), CRIU (checkpoint/restore), a lingering
-# user with subuid ranges.
+# pure cgroup v2, Podman, crun (the reference runtime), CRIU (checkpoint/restore), containerd
+# (`ctr task checkpoint`; its service not started at boot), a lingering user with subuid ranges.
 #
 #   tests/vm/image.sh            prints the image directory, building it first when missing
 #
@@ -27,7 +27,7 @@ CACHE=${NOOK_VM_CACHE:-/var/cache/nook-vm}
 KEY=$(sha256sum "$HERE/image.sh" | cut -c1-16)
 IMG=$CACHE/$KEY
 SUITE=bookworm
-PKGS=systemd,systemd-sysv,udev,linux-image-amd64,dbus,dbus-user-session,libpam-systemd,systemd-container,podman,crun,runc,uidmap,busybox-static,iproute2,kmod,procps,catatonit,fuse-overlayfs,containernetworking-plugins,zstd,jq,criu
+PKGS=systemd,systemd-sysv,udev,linux-image-amd64,dbus,dbus-user-session,libpam-systemd,systemd-container,podman,crun,runc,uidmap,busybox-static,iproute2,kmod,procps,catatonit,fuse-overlayfs,containernetworking-plugins,zstd,jq,criu,containerd
 log() { echo "[image $(date +%T)] $*" >&2; }
 
 # The Debian mirror this host's apt uses (deb822 .sources first, then sources.list).
@@ -112,6 +112,9 @@ for t in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.
   podman-restart.service systemd-networkd-wait-online.service; do
   ln -sf /dev/null "$R/etc/systemd/system/$t"
 done
+# containerd: started by the check that uses it (`systemctl start containerd`), not at boot,
+# where it would only slow the other checks under emulation.
+rm -f "$R/etc/systemd/system/multi-user.target.wants/containerd.service"
 mkdir -p "$R/etc/systemd/user"
 for t in podman-auto-update.timer podman-auto-update.service podman-restart.service; do
   ln -sf /dev/null "$R/etc/systemd/user/$t"

@@ -12,6 +12,7 @@
 source "$(dirname "$0")/../lib.sh"
 
 CTR_NS=nooktest
+CTR_UPDATE_PY=$(cd "$(dirname "$0")" && pwd)/task_update.py
 CTR_IMAGE=docker.io/nook/busybox:latest
 export CTR_NS CTR_IMAGE
 
@@ -32,6 +33,9 @@ c() {
 
 suite_setup() {
     nc_require containerd ctr containerd-shim-runc-v2 buildah script
+    # task_update.py: Debian's python3-grpcio is for the system Python
+    /usr/bin/python3 -c 'import grpc' 2>/dev/null ||
+        nc_die "/usr/bin/python3 cannot import grpc: apt-get install python3-grpcio (scripts/test-packages.txt)"
     nc_identity root
     nc_storage_conf root overlay
     nc_build_base_image root
@@ -248,18 +252,67 @@ sc_pause_resume() {
     expect_rc 0
 }
 
-# ctr task update would drive the shim's Update (RUNTIME update --resources -
-# ID). ctr 1.6 has no such command (containerd's ctr has none in any release
-# seen), and the other client of the shim's Update, the CRI plugin (crictl,
-# kubelet), is not on this machine: skipped with that reason. A ctr that lists
-# `update` fails the scenario so that it gets written. The runtime's own
-# `update` is tested in tests/integration/cgroup.bats and through Podman
-# (tests/clients/podman, scenario update).
+# The shim's Update (`RUNTIME update --resources - ID`), reached as the CRI plugin
+# (kubelet's in-place resize) reaches it: containerd's gRPC Tasks/Update, called by
+# task_update.py (ctr 1.6 has no `task update`). A task started with a 64 MiB memory limit
+# gets 128 MiB and 512 CPU shares, then, in a second call, only a pids limit, which keeps the
+# first call's values (runc's update applies only the fields given). Every value is read in
+# the container's cgroup from the host; the task keeps running.
 sc_task_update() {
-    if c task --help 2>&1 | grep -qE '^ +update'; then
-        nc_die "this ctr has 'task update': write the scenario (memory limit before and after)"
+    local id=ctr-upd pid mem_file cpu_file pids_file cpu_want
+    t 45 c run -d --runc-binary "$NC_RUNTIME" --memory-limit 67108864 "$CTR_IMAGE" "$id" sleep 1000
+    expect_rc 0
+    wait_status "$id" RUNNING 10
+    pid=$(c task ls | awk -v id="$id" '$1 == id { print $2 }')
+    [ -n "$pid" ] && [ "$pid" -gt 0 ] || nc_die "no pid for $id"
+    # cg_file CONTROLLER FILE: FILE in the task's v1 hierarchy of CONTROLLER, else in its
+    # cgroup v2 directory.
+    cg_file() {
+        local mnt path
+        mnt=$(findmnt -rn -t cgroup -O "$1" -o TARGET | head -1)
+        if [ -n "$mnt" ]; then
+            path=$(awk -F: -v c="$1" '{n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3}' "/proc/$pid/cgroup")
+        else
+            mnt=$(findmnt -rn -t cgroup2 -o TARGET | head -1)
+            path=$(awk -F: '$1 == "0" {print $3}' "/proc/$pid/cgroup")
+        fi
+        echo "$mnt$path/$2"
+    }
+    if [ -n "$(findmnt -rn -t cgroup -O memory -o TARGET)" ]; then
+        mem_file=$(cg_file memory memory.limit_in_bytes)
+    else
+        mem_file=$(cg_file memory memory.max)
     fi
-    nc_skip "ctr $(ctr --version | awk '{print $3}') has no 'task update', and no CRI client (crictl, kubelet) is here to reach the shim's Update"
+    if [ -n "$(findmnt -rn -t cgroup -O cpu -o TARGET)" ]; then
+        cpu_file=$(cg_file cpu cpu.shares) cpu_want=512
+    else
+        cpu_file=$(cg_file cpu cpu.weight) cpu_want=20 # runc's conversion of 512 shares
+    fi
+    pids_file=$(cg_file pids pids.max)
+    nc_log "cgroup files: $mem_file $cpu_file $pids_file"
+    expect_eq "$mem_file before" 67108864 "$(cat "$mem_file")"
+    local upd=(/usr/bin/python3 "$CTR_UPDATE_PY" "$NC_WORK/containerd.sock" "$CTR_NS" "$id")
+    t 60 "${upd[@]}" '{"memory":{"limit":134217728},"cpu":{"shares":512}}'
+    expect_rc 0
+    expect_eq "$mem_file after Update" 134217728 "$(cat "$mem_file")"
+    expect_eq "$cpu_file after Update" "$cpu_want" "$(cat "$cpu_file")"
+    t 60 "${upd[@]}" '{"pids":{"limit":100}}'
+    expect_rc 0
+    expect_eq "$pids_file after the second Update" 100 "$(cat "$pids_file")"
+    expect_eq "$mem_file after the second Update" 134217728 "$(cat "$mem_file")"
+    expect_eq "$cpu_file after the second Update" "$cpu_want" "$(cat "$cpu_file")"
+    # A value the kernel refuses (no CPU 999) fails in the runtime; the call returns its error.
+    t 60 "${upd[@]}" '{"cpu":{"cpus":"999"}}'
+    [ "$RC" != 0 ] || nc_die "Update with cpus 999 succeeded"
+    expect_eq "$mem_file after the refused Update" 134217728 "$(cat "$mem_file")"
+    wait_status "$id" RUNNING 5
+    t 20 c task kill -s KILL "$id"
+    expect_rc 0
+    wait_status "$id" STOPPED 10
+    t 20 c task delete "$id"
+    expect_rc 0
+    t 20 c container delete "$id"
+    expect_rc 0
 }
 
 nc_main "$@"

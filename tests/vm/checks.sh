@@ -491,6 +491,10 @@ c_root_checkpoint() {
 # restarted) after restore; exec into the restored container; stop and rm.
 PCOUNTER='exec </dev/null >/dev/null 2>&1; i=0; while :; do i=$((i+1)); echo $i >/count; sleep 0.1; done'
 
+# has_line LINE TEXT: TEXT has the line LINE. (Not `CMD | grep -q`: grep leaves at the first
+# match, CMD may then die writing the rest, and the checks run with pipefail.)
+has_line() { grep -qxF -- "$1" <<<"$2"; }
+
 # count_in DIR: the counter the container's rootfs DIR holds (0 when none yet; a read between
 # the shell's truncation and its write is retried).
 count_in() {
@@ -569,7 +573,7 @@ c_podman_root_checkpoint_export() {
     die "podman container checkpoint --export failed: $out" || return 1
   echo "podman container checkpoint --export: $(awk "BEGIN{printf \"%.1f\", $(now) - $t0}")s, $(stat -c %s "$exp") bytes"
   out=$(tar -tzf "$exp") || die "tar -tzf $exp failed" || return 1
-  echo "$out" | grep -qx 'checkpoint/pstree.img' || die "no checkpoint/pstree.img in $exp: $(echo $out)" || return 1
+  has_line checkpoint/pstree.img "$out" || die "no checkpoint/pstree.img in $exp: $(echo $out)" || return 1
   c1=$(tar -xzOf "$exp" rootfs-diff.tar | tar -xOf - count) || die "no count in the archive's rootfs-diff.tar" || return 1
   echo "the archive's counter: $c1"
   $P rm $name >/dev/null || die "podman rm of the checkpointed container failed" || return 1
@@ -606,13 +610,14 @@ C_NS=nookvm
 ctr_() { timeout "$CALL_TIMEOUT" ctr -n $C_NS "$@"; }
 ctr_status() { ctr_ task ls | awk -v id="$1" '$1 == id { print $3 }'; }
 ctr_rootfs() { echo "/run/containerd/io.containerd.runtime.v2.task/$C_NS/$1/rootfs"; }
+ctr_images() { ctr_ image ls -q || echo "(ctr image ls failed)"; }
 ctr_image() {
   systemctl start containerd || die "systemctl start containerd failed" || return 1
-  ctr_ image ls -q | grep -qx localhost/bb:latest && return 0
+  has_line localhost/bb:latest "$(ctr_images)" && return 0
   podman_image env || return 1
   podman save -q --format docker-archive -o $W/bb-docker.tar localhost/bb || die "podman save failed" || return 1
   ctr_ image import $W/bb-docker.tar >/dev/null || die "ctr image import failed" || return 1
-  ctr_ image ls -q | grep -qx localhost/bb:latest || die "no localhost/bb:latest after import: $(ctr_ image ls -q)"
+  has_line localhost/bb:latest "$(ctr_images)" || die "no localhost/bb:latest after import: $(ctr_images)"
 }
 
 c_ctr_checkpoint() {
@@ -640,7 +645,7 @@ c_ctr_checkpoint() {
   out=$(ctr_ container checkpoint --task --rw $id $ref 2>&1) || die "ctr container checkpoint --task failed: $out" || return 1
   echo "ctr container checkpoint --task --rw: $(awk "BEGIN{printf \"%.1f\", $(now) - $t0}")s, counter at $c1 before"
   expect "status after container checkpoint" "$(ctr_status $id)" RUNNING || return 1
-  ctr_ image ls -q | grep -qx "$ref" || die "no checkpoint image $ref" || return 1
+  has_line "$ref" "$(ctr_images)" || die "no checkpoint image $ref: $(ctr_images)" || return 1
   ctr_ task kill -s KILL $id || die "ctr task kill failed" || return 1
   for i in $(seq 50); do [ "$(ctr_status $id)" = STOPPED ] && break; sleep 0.2; done
   ctr_ task delete $id >/dev/null || die "ctr task delete failed" || return 1
@@ -650,7 +655,7 @@ c_ctr_checkpoint() {
   out=$(ctr_ task checkpoint --exit $xid 2>$W/cck-$rt.err) ||
     die "ctr task checkpoint --exit failed: $(cat $W/cck-$rt.err)" || return 1
   echo "ctr task checkpoint --exit: $(awk "BEGIN{printf \"%.1f\", $(now) - $t0}")s, image $out"
-  ctr_ image ls -q | grep -qx "$out" || die "no checkpoint image $out" || return 1
+  has_line "$out" "$(ctr_images)" || die "no checkpoint image $out: $(ctr_images)" || return 1
   for i in $(seq 50); do [ "$(ctr_status $xid)" = STOPPED ] && break; sleep 0.2; done
   expect "status after task checkpoint --exit" "$(ctr_status $xid)" STOPPED || return 1
   ctr_ task delete $xid >/dev/null || die "ctr task delete after checkpoint --exit failed" || return 1

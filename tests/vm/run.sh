@@ -9,8 +9,8 @@
 #
 # Environment: NOOK (the binary), NOOK_VM_WORK (work dir: share/, serial.log, the throwaway
 # qcow2 layer), NOOK_VM_CACHE (image cache, default /var/cache/nook-vm), NOOK_VM_SMP (2),
-# NOOK_VM_MEM (MiB, 2048), NOOK_VM_TIMEOUT (seconds for the boot and checks, 1150: under
-# ctest's 1200), NOOK_VM_DEB_DIR (where package-deb left nook_*.deb: shared for the check "deb").
+# NOOK_VM_MEM (MiB, 2048), NOOK_VM_TIMEOUT (seconds for the boot and checks, 1700: under
+# ctest's 2400), NOOK_VM_DEB_DIR (where package-deb left nook_*.deb: shared for the check "deb").
 # Exit 77 (a ctest skip) with the reason when the host cannot run the stage.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -18,7 +18,7 @@ NOOK=${NOOK:?NOOK must name the nook binary}
 WORK=${NOOK_VM_WORK:-${TMPDIR:-/tmp}/nook-vm}
 SMP=${NOOK_VM_SMP:-2}
 MEM=${NOOK_VM_MEM:-2048}
-TIMEOUT=${NOOK_VM_TIMEOUT:-1150}
+TIMEOUT=${NOOK_VM_TIMEOUT:-1700}
 log() { echo "[vm $(date +%T)] $*" >&2; }
 
 for tool in qemu-system-x86_64 qemu-img; do

@@ -338,6 +338,20 @@ nc_kill_pidfile() {
     return 0
 }
 
+# nc_cg_file PID CONTROLLER FILE: FILE in the cgroup of process PID, in its v1
+# hierarchy of CONTROLLER when there is one, else in its cgroup v2 directory.
+nc_cg_file() {
+    local mnt path
+    mnt=$(findmnt -rn -t cgroup -O "$2" -o TARGET | head -1)
+    if [ -n "$mnt" ]; then
+        path=$(awk -F: -v c="$2" '{n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3}' "/proc/$1/cgroup")
+    else
+        mnt=$(findmnt -rn -t cgroup2 -o TARGET | head -1)
+        path=$(awk -F: '$1 == "0" {print $3}' "/proc/$1/cgroup")
+    fi
+    echo "$mnt$path/$3"
+}
+
 # nc_runtime_is_runc: the runtime under test is runc (validation runs), for
 # the few scenarios whose expected outcome differs on purpose.
 nc_runtime_is_runc() {

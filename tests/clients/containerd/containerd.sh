@@ -193,6 +193,17 @@ sc_detached_exec_kill() {
     expect_rc 0
 }
 
+# kill_and_delete ID: SIGKILL the task, wait until it stops, delete task and container.
+kill_and_delete() {
+    t 20 c task kill -s KILL "$1"
+    expect_rc 0
+    wait_status "$1" STOPPED 10
+    t 20 c task delete "$1"
+    expect_rc 0
+    t 20 c container delete "$1"
+    expect_rc 0
+}
+
 # task exec as another user, in another directory.
 sc_exec_user() {
     local id=ctr-user
@@ -202,13 +213,7 @@ sc_exec_user() {
     t 30 c task exec --exec-id e1 --user 1000 --cwd /tmp "$id" sh -c 'echo "uid=$(id -u) cwd=$(pwd)"'
     expect_rc 0
     expect_line "uid=1000 cwd=/tmp"
-    t 20 c task kill -s KILL "$id"
-    expect_rc 0
-    wait_status "$id" STOPPED 10
-    t 20 c task delete "$id"
-    expect_rc 0
-    t 20 c container delete "$id"
-    expect_rc 0
+    kill_and_delete "$id"
 }
 
 # kill --all with SIGKILL: the task stops, delete reports status 137.
@@ -243,13 +248,7 @@ sc_pause_resume() {
     t 30 c task exec --exec-id e1 "$id" sh -c 'a=$(cat /tmp/count); sleep 0.5; b=$(cat /tmp/count); [ "$b" -gt "$a" ] && echo counting'
     expect_rc 0
     expect_line counting
-    t 20 c task kill -s KILL "$id"
-    expect_rc 0
-    wait_status "$id" STOPPED 10
-    t 20 c task delete "$id"
-    expect_rc 0
-    t 20 c container delete "$id"
-    expect_rc 0
+    kill_and_delete "$id"
 }
 
 # The shim's Update (`RUNTIME update --resources - ID`), reached as the CRI plugin
@@ -265,30 +264,17 @@ sc_task_update() {
     wait_status "$id" RUNNING 10
     pid=$(c task ls | awk -v id="$id" '$1 == id { print $2 }')
     [ -n "$pid" ] && [ "$pid" -gt 0 ] || nc_die "no pid for $id"
-    # cg_file CONTROLLER FILE: FILE in the task's v1 hierarchy of CONTROLLER, else in its
-    # cgroup v2 directory.
-    cg_file() {
-        local mnt path
-        mnt=$(findmnt -rn -t cgroup -O "$1" -o TARGET | head -1)
-        if [ -n "$mnt" ]; then
-            path=$(awk -F: -v c="$1" '{n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3}' "/proc/$pid/cgroup")
-        else
-            mnt=$(findmnt -rn -t cgroup2 -o TARGET | head -1)
-            path=$(awk -F: '$1 == "0" {print $3}' "/proc/$pid/cgroup")
-        fi
-        echo "$mnt$path/$2"
-    }
     if [ -n "$(findmnt -rn -t cgroup -O memory -o TARGET)" ]; then
-        mem_file=$(cg_file memory memory.limit_in_bytes)
+        mem_file=$(nc_cg_file "$pid" memory memory.limit_in_bytes)
     else
-        mem_file=$(cg_file memory memory.max)
+        mem_file=$(nc_cg_file "$pid" memory memory.max)
     fi
     if [ -n "$(findmnt -rn -t cgroup -O cpu -o TARGET)" ]; then
-        cpu_file=$(cg_file cpu cpu.shares) cpu_want=512
+        cpu_file=$(nc_cg_file "$pid" cpu cpu.shares) cpu_want=512
     else
-        cpu_file=$(cg_file cpu cpu.weight) cpu_want=20 # runc's conversion of 512 shares
+        cpu_file=$(nc_cg_file "$pid" cpu cpu.weight) cpu_want=20 # runc's conversion of 512 shares
     fi
-    pids_file=$(cg_file pids pids.max)
+    pids_file=$(nc_cg_file "$pid" pids pids.max)
     nc_log "cgroup files: $mem_file $cpu_file $pids_file"
     expect_eq "$mem_file before" 67108864 "$(cat "$mem_file")"
     local upd=(/usr/bin/python3 "$CTR_UPDATE_PY" "$NC_WORK/containerd.sock" "$CTR_NS" "$id")
@@ -306,13 +292,7 @@ sc_task_update() {
     [ "$RC" != 0 ] || nc_die "Update with cpus 999 succeeded"
     expect_eq "$mem_file after the refused Update" 134217728 "$(cat "$mem_file")"
     wait_status "$id" RUNNING 5
-    t 20 c task kill -s KILL "$id"
-    expect_rc 0
-    wait_status "$id" STOPPED 10
-    t 20 c task delete "$id"
-    expect_rc 0
-    t 20 c container delete "$id"
-    expect_rc 0
+    kill_and_delete "$id"
 }
 
 nc_main "$@"

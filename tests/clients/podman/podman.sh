@@ -414,26 +414,13 @@ sc_update() {
     t_stdout 20 pod "$id" inspect --format '{{.State.Pid}}' upd
     pid=$OUT
     [ -n "$pid" ] && [ "$pid" -gt 0 ] || nc_die "no pid for upd"
-    # cg_file CONTROLLER FILE: FILE in the container's v1 hierarchy of
-    # CONTROLLER, else in its cgroup v2 directory.
-    cg_file() {
-        local mnt path
-        mnt=$(findmnt -rn -t cgroup -O "$1" -o TARGET | head -1)
-        if [ -n "$mnt" ]; then
-            path=$(awk -F: -v c="$1" '{n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3}' "/proc/$pid/cgroup")
-        else
-            mnt=$(findmnt -rn -t cgroup2 -o TARGET | head -1)
-            path=$(awk -F: '$1 == "0" {print $3}' "/proc/$pid/cgroup")
-        fi
-        echo "$mnt$path/$2"
-    }
     if [ -n "$(findmnt -rn -t cgroup -O memory -o TARGET)" ]; then
         mem=memory.limit_in_bytes
     else
         mem=memory.max
     fi
-    mem_dir=$(cg_file memory "$mem")
-    pids_dir=$(cg_file pids pids.max)
+    mem_dir=$(nc_cg_file "$pid" memory "$mem")
+    pids_dir=$(nc_cg_file "$pid" pids pids.max)
     [ "$(cat "$mem_dir")" = 67108864 ] || nc_die "$mem_dir: $(cat "$mem_dir"), not 64m before the update"
     t 30 pod "$id" update --memory 128m upd
     expect_rc 0
@@ -442,9 +429,9 @@ sc_update() {
     # podman 4.3's update has no --pids-limit: the second one sets cpu shares
     local cpu_file want
     if [ -n "$(findmnt -rn -t cgroup -O cpu -o TARGET)" ]; then
-        cpu_file=$(cg_file cpu cpu.shares) want=512
+        cpu_file=$(nc_cg_file "$pid" cpu cpu.shares) want=512
     else
-        cpu_file=$(cg_file cpu cpu.weight) want=20 # runc's conversion of 512 shares
+        cpu_file=$(nc_cg_file "$pid" cpu cpu.weight) want=20 # runc's conversion of 512 shares
     fi
     t 30 pod "$id" update --cpu-shares 512 upd
     expect_rc 0

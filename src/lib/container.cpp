@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -198,14 +197,7 @@ Fd prepare_cgroup(Launch& L, const std::string& id, const CreateOptions& o, int 
                   InitSpec& spec, std::vector<Fd>& owned) {
   if (o.no_cgroups || o.systemd_cgroup) return {};
   const CgroupPlacement& p = L.state.cgroup = cgroup_prepare(id, L.cfg.linux, false);
-  for (auto& d : p.v1) {
-    std::string tasks = d + "/tasks";
-    Fd f(::open(tasks.c_str(), O_WRONLY | O_CLOEXEC));
-    if (!f) throw_sys("open", tasks);
-    f = raise_fd(std::move(f), min_fd);
-    spec.cgroup_tasks.emplace_back(f.get(), tasks);
-    owned.push_back(std::move(f));
-  }
+  for (Fd& f : open_tasks_files(p.v1, min_fd, spec.cgroup_tasks)) owned.push_back(std::move(f));
   if (p.v2.empty()) return {};
   Fd dir(::open(p.v2.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir) throw_sys("open", p.v2);
@@ -216,12 +208,7 @@ Fd prepare_cgroup(Launch& L, const std::string& id, const CreateOptions& o, int 
 // kernel refuses that (ENOSYS, EBUSY, EOPNOTSUPP), a plain clone and *migrate_v2.
 long clone_container(unsigned long flags, int cgroup_fd, bool* migrate_v2) {
   if (cgroup_fd >= 0) {
-    struct clone_args ca;
-    std::memset(&ca, 0, sizeof ca);
-    ca.flags = (flags & ~static_cast<unsigned long>(CSIGNAL)) | CLONE_INTO_CGROUP;
-    ca.exit_signal = flags & CSIGNAL;
-    ca.cgroup = static_cast<uint64_t>(cgroup_fd);
-    long pid = syscall(SYS_clone3, &ca, sizeof ca);
+    long pid = clone3_into(flags, cgroup_fd);
     if (pid >= 0 || (errno != ENOSYS && errno != EBUSY && errno != EOPNOTSUPP)) return pid;
     *migrate_v2 = true;
   }

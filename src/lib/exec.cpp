@@ -106,7 +106,7 @@ struct ExecChild {
   bool wait_go = false;  // the parent still has to place us in the v2 cgroup
   // cgroup v1 `tasks` files (descriptor, path) we write "0" to: the process joins the v1
   // hierarchies itself, without a migration (container.cpp, prepare_cgroup)
-  std::vector<std::pair<int, std::string>> cgroup_tasks;
+  std::vector<TasksFile> cgroup_tasks;
   bool setgroups_ok = true;
   bool emulate_root = false;
   int preserve_fds = 0;
@@ -177,11 +177,7 @@ Prepared prepare(const ExecChild& c) {
   // program itself outlives a killed or detached nook, as with runc).
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   if (c.wait_go) child_wait(c.sync_fd, sync::kGo);
-  for (auto& [fd, path] : c.cgroup_tasks) {
-    if (::write(fd, "0", 1) != 1)
-      child_die(c.sync_fd, sync::kError, sys_message("write \"0\" to", path, errno));
-    ::close(fd);
-  }
+  join_own_cgroups(c.cgroup_tasks, c.sync_fd);
   Prepared p = child_try(c.sync_fd, [&] { return prepare(c); });
   try {
     ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
@@ -192,19 +188,6 @@ Prepared prepare(const ExecChild& c) {
 }
 
 // --- The parent -------------------------------------------------------------------------------
-
-// clone3 with exit signal SIGCHLD and no new namespaces, into the cgroup `cgroup_fd` (-1:
-// where we are). Returns like fork(); -1 with errno on failure.
-long clone_into(int cgroup_fd) {
-  struct clone_args ca;
-  std::memset(&ca, 0, sizeof ca);
-  ca.exit_signal = SIGCHLD;
-  if (cgroup_fd >= 0) {
-    ca.flags = CLONE_INTO_CGROUP;
-    ca.cgroup = static_cast<uint64_t>(cgroup_fd);
-  }
-  return syscall(SYS_clone3, &ca, sizeof ca);
-}
 
 // The cgroup v2 directory of the container's process, when it lies within the container's
 // cgroup (the container may have moved its processes into sub-cgroups, and a cgroup with
@@ -305,12 +288,12 @@ void join_pid_namespace(const Pinned& p, bool* join_user) {
 // no fallback to the init's cgroup, as runc).
 long clone_exec(ExecChild* ch, const State& st, const CgroupPlacement& cg, bool explicit_cg,
                 int cgroup_fd, int min_fd) {
-  long pid = clone_into(cgroup_fd);
+  long pid = clone3_into(SIGCHLD, cgroup_fd);
   if (pid < 0 && cgroup_fd >= 0 && !explicit_cg && (errno == EBUSY || errno == EOPNOTSUPP)) {
     std::string dir = init_cgroup_v2(st.pid, st.cgroup);
     if (!dir.empty() && dir != st.cgroup.v2) {
       Fd alt(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-      if (alt) pid = clone_into(raise_fd(std::move(alt), min_fd).get());
+      if (alt) pid = clone3_into(SIGCHLD, raise_fd(std::move(alt), min_fd).get());
     }
   }
   if (pid < 0 && errno == ENOSYS) {
@@ -460,14 +443,7 @@ int container_exec(const std::string& root, const std::string& id, const ExecOpt
     cgroup_fd = raise_fd(Fd(::open(cg.v2.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)), min_fd);
     if (!cgroup_fd) throw_sys("open", cg.v2);
   }
-  std::vector<Fd> tasks;
-  for (auto& d : cg.v1) {
-    std::string path = d + "/tasks";
-    Fd f(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-    if (!f) throw_sys("open", path);
-    tasks.push_back(raise_fd(std::move(f), min_fd));
-    ch.cgroup_tasks.emplace_back(tasks.back().get(), path);
-  }
+  std::vector<Fd> tasks = open_tasks_files(cg.v1, min_fd, ch.cgroup_tasks);
 
   sigset_t fwd = forwarded_signals();
   if (o.detach)

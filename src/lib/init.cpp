@@ -215,11 +215,7 @@ void container_init(const InitSpec& s) {
   // after GO: the parent has written our uid/gid maps, which needs us dumpable.
   if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
     child_die(s.sync_fd, sync::kError, sys_message("prctl", "PR_SET_DUMPABLE", errno));
-  for (auto& [fd, path] : s.cgroup_tasks) {
-    if (::write(fd, "0", 1) != 1)
-      child_die(s.sync_fd, sync::kError, sys_message("write \"0\" to", path, errno));
-    ::close(fd);
-  }
+  join_own_cgroups(s.cgroup_tasks, s.sync_fd);
   test_pause("init-go");
   Prepared p = child_try(s.sync_fd, [&] { return prepare(s, state_json, bind_sources); });
   if (!s.foreground) {

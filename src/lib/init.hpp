@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config.hpp"
+#include "spawn.hpp"
 #include "userns.hpp"
 
 namespace nook {
@@ -32,7 +33,7 @@ struct InitSpec {
   std::vector<std::pair<NsType, int>> join;  // namespaces to setns into, user first
   // cgroup v1 `tasks` files (descriptor, path) the process writes "0" to after GO: it joins
   // the container's v1 hierarchies itself, without a migration (container.cpp)
-  std::vector<std::pair<int, std::string>> cgroup_tasks;
+  std::vector<TasksFile> cgroup_tasks;
   sigset_t parent_mask;  // signal mask to restore
 };
 

@@ -1,13 +1,17 @@
 #include "spawn.hpp"
 
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
+#include <cstring>
 
 #include "container.hpp"
 #include "log.hpp"
@@ -47,6 +51,31 @@ void Child::kill() {
   ::kill(pid, SIGKILL);
   while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
   }
+}
+
+long clone3_into(unsigned long flags, int cgroup_fd) {
+  struct clone_args ca;
+  std::memset(&ca, 0, sizeof ca);
+  ca.flags = flags & ~static_cast<unsigned long>(CSIGNAL);
+  ca.exit_signal = flags & CSIGNAL;
+  if (cgroup_fd >= 0) {
+    ca.flags |= CLONE_INTO_CGROUP;
+    ca.cgroup = static_cast<uint64_t>(cgroup_fd);
+  }
+  return syscall(SYS_clone3, &ca, sizeof ca);
+}
+
+std::vector<Fd> open_tasks_files(const std::vector<std::string>& dirs, int min_fd,
+                                 std::vector<TasksFile>& files) {
+  std::vector<Fd> out;
+  for (auto& d : dirs) {
+    std::string path = d + "/tasks";
+    Fd f(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!f) throw_sys("open", path);
+    out.push_back(raise_fd(std::move(f), min_fd));
+    files.emplace_back(out.back().get(), path);
+  }
+  return out;
 }
 
 void spawn(Child& c, const Spawn& s) {
@@ -134,6 +163,14 @@ void child_die(int sync_fd, sync::Msg type, const std::string& msg) {
     (void)!::write(2, line.data(), line.size());
   }
   _exit(type == sync::kExecFailed ? 127 : 1);
+}
+
+void join_own_cgroups(const std::vector<TasksFile>& files, int sync_fd) {
+  for (auto& [fd, path] : files) {
+    if (::write(fd, "0", 1) != 1)
+      child_die(sync_fd, sync::kError, sys_message("write \"0\" to", path, errno));
+    ::close(fd);
+  }
 }
 
 void child_wait(int sync_fd, sync::Msg want, std::string* payload) {

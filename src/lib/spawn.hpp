@@ -14,6 +14,8 @@
 
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "error.hpp"
 #include "fd.hpp"
@@ -93,6 +95,21 @@ void await_child(Child& c, const Replies& r);
 // Writes the PID to `path` (relative to our working directory) when `path` is not empty.
 void write_child_pid_file(const std::string& path, pid_t pid);
 
+// clone3 with `flags` (the exit signal in their CSIGNAL bits), straight into the cgroup v2
+// directory `cgroup_fd` (CLONE_INTO_CGROUP; -1: where we are). Returns like fork(); -1 with
+// errno on failure.
+long clone3_into(unsigned long flags, int cgroup_fd);
+
+// A cgroup v1 `tasks` file the child writes "0" to: (descriptor, path for messages).
+using TasksFile = std::pair<int, std::string>;
+
+// The `tasks` files of the cgroup v1 directories `dirs`, opened at or above `min_fd` for the
+// child about to be cloned, which joins them itself (join_own_cgroups): a thread that moves
+// itself needs no migration and skips the kernel's global cgroup lock (docs/cgroups.md).
+// `files` gets what the child needs; the returned descriptors are closed after the clone.
+std::vector<Fd> open_tasks_files(const std::vector<std::string>& dirs, int min_fd,
+                                 std::vector<TasksFile>& files);
+
 // Our working directory's `p`; "" and "." are the directory itself.
 std::string absolute_path(const std::string& p);
 
@@ -101,6 +118,10 @@ std::string absolute_path(const std::string& p);
 // Reports `msg` to the parent (or on stderr when the parent is gone) and exits: 127 for
 // EXEC_FAILED, else 1.
 [[noreturn]] void child_die(int sync_fd, sync::Msg type, const std::string& msg);
+
+// Writes "0" to each of `files` (open_tasks_files) and closes it: this process joins those
+// cgroups. A failure is reported with child_die.
+void join_own_cgroups(const std::vector<TasksFile>& files, int sync_fd);
 
 // Waits for the parent's `want` (its payload into `payload`); exits when the parent gave up.
 void child_wait(int sync_fd, sync::Msg want, std::string* payload = nullptr);

@@ -1,8 +1,10 @@
 // RAII owner of one file descriptor.
 #pragma once
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "error.hpp"
@@ -42,5 +44,43 @@ inline Fd raise_fd(Fd fd, int min) {
   if (n < 0) throw_sys("fcntl", "F_DUPFD_CLOEXEC");
   return Fd(n);
 }
+
+// Descriptors that are done with, closed together: sorted, each run of consecutive numbers
+// with one close_range(2). A loop that opens one descriptor per item and keeps it until the
+// batch closes gets consecutive numbers (the lowest free one each time), so N items cost one
+// system call instead of N (the mount loop: one per bind mount, ~1 us each on this project's
+// VM). At most kCap are held; the destructor closes what is left.
+class FdBatch {
+ public:
+  static constexpr int kCap = 64;
+  FdBatch() = default;
+  FdBatch(const FdBatch&) = delete;
+  FdBatch& operator=(const FdBatch&) = delete;
+  ~FdBatch() { flush(); }
+
+  void add(Fd fd) {
+    if (!fd) return;
+    if (n_ == kCap) flush();
+    fds_[n_++] = fd.release();
+  }
+  void flush() {
+    std::sort(fds_, fds_ + n_);
+    for (int i = 0; i < n_;) {
+      int j = i;
+      while (j + 1 < n_ && fds_[j + 1] == fds_[j] + 1) j++;
+      if (j == i)
+        ::close(fds_[i]);
+      else if (syscall(SYS_close_range, static_cast<unsigned>(fds_[i]),
+                       static_cast<unsigned>(fds_[j]), 0u) != 0)
+        for (int k = i; k <= j; k++) ::close(fds_[k]);
+      i = j + 1;
+    }
+    n_ = 0;
+  }
+
+ private:
+  int fds_[kCap];
+  int n_ = 0;
+};
 
 }  // namespace nook

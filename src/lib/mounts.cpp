@@ -167,6 +167,12 @@ mount_attr bind_attrs(const MountOptions& o) {
   return a;
 }
 
+// What the config's mount loop carries from one mount to the next (setup_rootfs).
+struct MountWalk {
+  Fd cwd;         // the working directory before the first plain bind changed it
+  FdBatch spent;  // destinations of plain binds, closed together
+};
+
 // A bind mount with the new mount API: the source tree is cloned (open_tree; recursively for
 // rbind), its flags and propagation set while it is still detached (mount_setattr), and it is
 // attached to the destination opened inside the rootfs (move_mount). No path is resolved
@@ -177,14 +183,16 @@ mount_attr bind_attrs(const MountOptions& o) {
 // theirs) onto an existing directory takes a shorter way: the destination, opened inside the
 // rootfs, becomes the working directory and the source is mounted onto "." (no detached tree
 // to allocate and free: 3 system calls instead of 5, ~3 us less per mount on this project's
-// VM). `*cwd` keeps the caller's working directory for setup_rootfs to return to.
+// VM). `walk->cwd` keeps the caller's working directory for setup_rootfs to return to, and
+// the destination's descriptor goes to `walk->spent`, closed with the others in one
+// close_range (one system call fewer per mount).
 //
 // `source_fd`, when not -1, is the source opened by the parent (send_bind_sources): it is
 // cloned from the descriptor, the path is not looked up again. For an ID-mapped mount
 // (`idmapped`) it is the detached tree itself, cloned and ID-mapped by the parent
 // (idmap.hpp): it only gets its flags and propagation here, and is attached.
 void bind_mount(int rootfd, const Mount& m, const MountOptions& o, const std::string& source,
-                Fd* cwd, int source_fd, bool idmapped) {
+                MountWalk* walk, int source_fd, bool idmapped) {
   mount_attr a = bind_attrs(o);
   bool plain =
       !a.attr_set && !a.attr_clr && !o.attr_set && !o.attr_clr && !o.propagation && source_fd < 0;
@@ -193,10 +201,13 @@ void bind_mount(int rootfd, const Mount& m, const MountOptions& o, const std::st
   // Most destinations exist: the source's type is looked at only to create a missing one.
   Fd target = open_existing_in_root(rootfd, m.destination);
   if (plain && target) {
-    if (!*cwd) cwd->reset(::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (*cwd && ::fchdir(target.get()) == 0 &&
-        ::mount(source.c_str(), ".", nullptr, MS_BIND | (o.recursive ? MS_REC : 0), nullptr) == 0)
+    Fd& cwd = walk->cwd;
+    if (!cwd) cwd.reset(::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (cwd && ::fchdir(target.get()) == 0 &&
+        ::mount(source.c_str(), ".", nullptr, MS_BIND | (o.recursive ? MS_REC : 0), nullptr) == 0) {
+      walk->spent.add(std::move(target));  // closed with the others: one close_range
       return;
+    }
     // not a directory (a file bound onto a file), or an error the general way reports exactly
   }
   unsigned otf = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (o.recursive ? AT_RECURSIVE : 0);
@@ -358,17 +369,19 @@ bool mount_cgroup_v1_view(const FsPlan& plan, int rootfd, const Mount& m, int ta
   return true;
 }
 
-void mount_one(const FsPlan& plan, int rootfd, const Mount& m, Fd* cwd, int source_fd) {
+void mount_one(const FsPlan& plan, int rootfd, const Mount& m, MountWalk* walk, int source_fd) {
   MountOptions o = parse_mount_options(m.options, m.destination);
   bool bind = o.bind || m.type == "bind";
   const std::string& type = m.type;
   for (auto& ign : o.ignored)
     log::debug("mount " + m.destination + ": option \"" + ign + "\" accepted and not applied");
 
-  std::string source = m.source;
-  if (bind && !source.empty() && source[0] != '/') source = plan.bundle + "/" + source;
   if (bind) {
-    bind_mount(rootfd, m, o, source, cwd, source_fd, o.idmap || !m.uid_mappings.empty());
+    std::string joined;  // a relative source is the bundle's
+    const std::string& source = !m.source.empty() && m.source[0] != '/'
+                                    ? (joined = plan.bundle + "/" + m.source)
+                                    : m.source;
+    bind_mount(rootfd, m, o, source, walk, source_fd, o.idmap || !m.uid_mappings.empty());
     return;
   }
   // proc and sysfs must land on a real directory: a symlink placed there by the image could
@@ -615,15 +628,16 @@ void setup_rootfs(const FsPlan& plan) {
   if (!rootfd) throw_sys("open rootfs", rootfs);
   // 3. The config's mounts, in order, each resolved inside the rootfs.
   bool dev_is_ours = false;
-  Fd cwd;  // set by a plain bind, which mounts onto "." (bind_mount)
+  MountWalk walk;  // a plain bind mounts onto "." (bind_mount)
   for (size_t i = 0; i < cfg.mounts.size(); i++) {
     const Mount& m = cfg.mounts[i];
     int source_fd =
         plan.bind_sources && i < plan.bind_sources->size() ? (*plan.bind_sources)[i].get() : -1;
-    mount_one(plan, rootfd.get(), m, &cwd, source_fd);
+    mount_one(plan, rootfd.get(), m, &walk, source_fd);
     if (m.destination == "/dev" || m.destination == "/dev/") dev_is_ours = true;
   }
-  if (cwd && ::fchdir(cwd.get()) != 0) throw_sys("fchdir", "(working directory)");
+  walk.spent.flush();
+  if (walk.cwd && ::fchdir(walk.cwd.get()) != 0) throw_sys("fchdir", "(working directory)");
   // 4. Devices.
   setup_dev(plan, rootfd.get(), dev_is_ours);
   // 5. The working directory exists (as runc, create it when missing).

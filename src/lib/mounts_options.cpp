@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <string_view>
 
 #include "error.hpp"
 #include "keys.hpp"
@@ -14,7 +15,7 @@ namespace nook {
 namespace {
 
 struct FlagOpt {
-  const char* name;
+  std::string_view name;  // a view: compared length first
   bool clear;
   unsigned long flag;
 };
@@ -51,7 +52,7 @@ constexpr FlagOpt kFlagOpts[] = {
 };
 
 struct PropOpt {
-  const char* name;
+  std::string_view name;  // a view: compared length first
   unsigned long flags;
 };
 constexpr PropOpt kPropOpts[] = {
@@ -62,14 +63,14 @@ constexpr PropOpt kPropOpts[] = {
 };
 
 struct AttrOpt {
-  const char* name;
+  std::string_view name;  // a view: compared length first
   bool clear;
   uint64_t attr;
   bool atime = false;  // one of the atime modes (MOUNT_ATTR__ATIME is one field, not flags)
 };
 // The options that are none of the above: what the parser does with each.
 struct OtherOpt {
-  const char* name;
+  std::string_view name;  // a view: compared length first
   enum Act { bind, rbind, remount, idmap, ridmap, refuse, ignore } act;
 };
 constexpr OtherOpt kOtherOpts[] = {
@@ -214,11 +215,11 @@ MountOptions parse_mount_options(const std::vector<std::string>& opts, const std
 
 std::vector<std::string> mount_option_names() {
   std::vector<std::string> out;
-  for (auto& f : kFlagOpts) out.push_back(f.name);
-  for (auto& p : kPropOpts) out.push_back(p.name);
-  for (auto& a : kAttrOpts) out.push_back(a.name);
+  for (auto& f : kFlagOpts) out.emplace_back(f.name);
+  for (auto& p : kPropOpts) out.emplace_back(p.name);
+  for (auto& a : kAttrOpts) out.emplace_back(a.name);
   for (auto& x : kOtherOpts)
-    if (x.act != OtherOpt::refuse && x.act != OtherOpt::ignore) out.push_back(x.name);
+    if (x.act != OtherOpt::refuse && x.act != OtherOpt::ignore) out.emplace_back(x.name);
   std::sort(out.begin(), out.end());
   return out;
 }

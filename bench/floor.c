@@ -1,7 +1,7 @@
 // floor.c - the minimal work a container start must do.
-// Vendored unchanged (apart from this line) from shared/tools/bench/floor.c; keep in sync.
+// Vendored from shared/tools/bench/floor.c; keep in sync. Added here: -b (mounts.sh floor row).
 //
-//   floor [-R] [-f] ROOTFS CMD [ARGS...]
+//   floor [-R] [-f] [-b N:SRC] ROOTFS CMD [ARGS...]
 //
 // default (minimal): unshare(USER|NS|PID), setgroups=deny, uid_map/gid_map
 //   "0 <uid> 1", fork (child = pid 1 of new pidns), make / rprivate,
@@ -14,6 +14,10 @@
 //   tmpfs /sys/fs/cgroup with ro binds of the v1 hierarchies, 10 masked paths,
 //   5 readonly paths, read-only root remount, hostname, RLIMIT_NOFILE,
 //   capability bounding set + capset, no_new_privs.
+// -b N:SRC : N more bind mounts of SRC on ROOTFS/mnt/b0..N-1 (options "bind"), each by its
+//   plain path: the kernel's minimum per mount (mounts.sh's floor row). A runtime also has to
+//   resolve each destination inside the rootfs so that a symlink cannot lead it out; this
+//   floor does not.
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -42,7 +46,8 @@ static void wfile(const char *p, const char *s) {
   close(fd);
 }
 
-static int full, asroot;
+static int full, asroot, nbinds;
+static const char *bindsrc;
 
 static void mnt(const char *src, const char *dst, const char *type, unsigned long fl, const char *data) {
   if (mount(src, dst, type, fl, data)) { fprintf(stderr, "mount %s: ", dst); die("mount"); }
@@ -147,12 +152,17 @@ static void oci_after_pivot(void) {
 
 int main(int argc, char **argv) {
   int opt;
-  while ((opt = getopt(argc, argv, "+Rf")) != -1) {
+  while ((opt = getopt(argc, argv, "+Rfb:")) != -1) {
     if (opt == 'R') asroot = 1;
     else if (opt == 'f') full = 1;
-    else return 2;
+    else if (opt == 'b') {
+      char *colon = strchr(optarg, ':');
+      if (!colon) return 2;
+      nbinds = atoi(optarg);
+      bindsrc = colon + 1;
+    } else return 2;
   }
-  if (argc - optind < 2) { fprintf(stderr, "usage: floor [-R] [-f] ROOTFS CMD...\n"); return 2; }
+  if (argc - optind < 2) { fprintf(stderr, "usage: floor [-R] [-f] [-b N:SRC] ROOTFS CMD...\n"); return 2; }
   const char *rootfs = argv[optind];
   char **cmd = argv + optind + 1;
   uid_t uid = getuid(); gid_t gid = getgid();
@@ -172,7 +182,12 @@ int main(int argc, char **argv) {
     mnt(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
     mnt(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL);
     if (full) oci_mounts_before_pivot(rootfs);
-    else {  // /proc must be mounted while the host /proc is still visible (userns rule)
+    for (int i = 0; i < nbinds; i++) {
+      char dst[4096];
+      snprintf(dst, sizeof dst, "%s/mnt/b%d", rootfs, i);
+      mnt(bindsrc, dst, NULL, MS_BIND, NULL);
+    }
+    if (!full) {  // /proc must be mounted while the host /proc is still visible (userns rule)
       char pp[4096]; snprintf(pp, sizeof pp, "%s/proc", rootfs);
       mnt("proc", pp, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
     }

@@ -74,7 +74,7 @@ ensure_tools() {
   done
 }
 
-# ensure_rootfs: the busybox rootfs, built exactly as bench.sh builds it, plus /mnt/b0..b63
+# ensure_rootfs: the busybox rootfs, built exactly as bench.sh builds it, plus /mnt/b0..b255
 # (empty directories used as bind-mount destinations by mounts.sh, harmless for the others).
 ensure_rootfs() {
   if [ ! -x "$ROOTFS/bin/busybox" ]; then
@@ -87,8 +87,8 @@ ensure_rootfs() {
     printf 'root:x:0:\nnobody:x:65534:\n' > "$ROOTFS/etc/group"
     chmod 1777 "$ROOTFS/tmp"; chmod -R a+rX "$ROOTFS"
   fi
-  if [ ! -d "$ROOTFS/mnt/b63" ]; then
-    local i; for i in $(seq 0 63); do mkdir -p "$ROOTFS/mnt/b$i"; done; chmod -R a+rX "$ROOTFS/mnt"
+  if [ ! -d "$ROOTFS/mnt/b255" ]; then
+    local i; for i in $(seq 0 255); do mkdir -p "$ROOTFS/mnt/b$i"; done; chmod -R a+rX "$ROOTFS/mnt"
   fi
   mkdir -p "$BASE/bindsrc"; chmod 755 "$BASE/bindsrc"
 }

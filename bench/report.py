@@ -76,7 +76,7 @@ def collect(d):
                             for r in RTS + ["floor"]}
         v[f"sc-{mode}"] = {r: g(sc, "modes", mode, r, "total") for r in RTS + ["floor"]}
         v[f"conc-{mode}"] = {r: g(conc, "modes", mode, r, "median_ms") for r in RTS + ["floor"]}
-        v[f"mnt-{mode}"] = {r: g(mnt, "modes", mode, r, "slope_us_per_mount") for r in RTS}
+        v[f"mnt-{mode}"] = {r: g(mnt, "modes", mode, r, "slope_us_per_mount") for r in RTS + ["floor"]}
         v[f"state-{mode}"] = {r: g(state, "modes", mode, r, "median_ms") for r in RTS + ["floor"]}
     return v, dict(latency=lat, concurrency=conc, mounts=mnt, syscalls=sc, rss=rss, state=state)
 
@@ -198,13 +198,13 @@ def detail_sections(parts, m):
         L.append("")
     mnt = parts["mounts"]
     if mnt:
-        counts = mnt.get("counts", [0, 16, 64])
+        counts = mnt.get("counts", [0, 64, 256])
         L += ["### Bind mounts: `run` time (median ms) with extra bind mounts, and cost per mount", "",
               "| runtime | mode | " + " | ".join(f"{c} mounts" for c in counts) +
               " | µs per mount (median of per-round slopes) | slope of medians | CPU µs per mount |",
               "|---|---|" + "---|" * len(counts) + "---|---|---|"]
         for mode in MODES:
-            for r in RTS:
+            for r in RTS + ["floor"]:
                 e = g(mnt, "modes", mode, r)
                 if not e:
                     continue
@@ -215,7 +215,9 @@ def detail_sections(parts, m):
         L += ["", "Each extra mount is `{type: bind, source: <host dir>, destination: /mnt/bN, options: [bind]}`. "
               "The target uses the wall-clock slope (median over rounds of each round's least-squares slope, "
               "all configs interleaved); the CPU slope (user+sys time of all processes of the run) is a "
-              "cross-check that other jobs on the machine cannot inflate.", ""]
+              "cross-check that other jobs on the machine cannot inflate. `floor` is floor.c -f with the same "
+              "binds made by their plain path (`-b N`): the kernel's minimum, without the resolution inside "
+              "the rootfs that keeps a symlink in the image from leading a mount out of it.", ""]
     sc = parts["syscalls"]
     if sc:
         L += ["### System calls for one `run` (strace -f -c, all processes, incl. the container's /bin/true)", "",
@@ -320,8 +322,8 @@ def chart(v, parts, m, path):
     ax = axs[0][2]
     mnt = parts["mounts"]
     if mnt:
-        counts = mnt.get("counts", [0, 16, 64])
-        for r in RTS:
+        counts = mnt.get("counts", [0, 64, 256])
+        for r in RTS + ["floor"]:
             for mode, ls in (("rootless", "-"), ("root", "--")):
                 e = g(mnt, "modes", mode, r)
                 if not e:
@@ -466,7 +468,7 @@ def main():
           "- `bench/bench.sh` — the shared start-latency tool (shared/tools/bench), plus floor.c rows (`-F`); "
           "run and create/start/wait/delete cycles, root and rootless, interleaved.",
           "- `bench/concurrency.sh` — 50 `run`s forked at once, wall time.",
-          "- `bench/mounts.sh` — 0/16/64 extra bind mounts, cost per mount from paired per-round slopes.",
+          "- `bench/mounts.sh` — 0/64/256 extra bind mounts (and floor.c with the same binds), cost per mount from paired per-round slopes.",
           "- `bench/syscalls.sh` — `strace -f -c` of one `run`.",
           "- `bench/rss.sh` + `bench/rss.c` — peak RSS over every process of one `run` (wait4 rusage, subreaper).",
           "- `bench/state.sh` — `hyperfine -N` of `state` on a created container.",

@@ -133,7 +133,7 @@ latency() {
 }
 step latency     latency
 step concurrency "$HERE/concurrency.sh" -r "$R_CONC" -n 50 -F -o "$OUT" "${RUNTIMES[@]}"
-step mounts      "$HERE/mounts.sh" -r "$R_MNT" -n "0 16 64" -o "$OUT" "${RUNTIMES[@]}"
+step mounts      "$HERE/mounts.sh" -r "$R_MNT" -n "0 64 256" -F -o "$OUT" "${RUNTIMES[@]}"
 step syscalls    "$HERE/syscalls.sh" -r "$R_SC" -F -o "$OUT" "${RUNTIMES[@]}"
 step rss         "$HERE/rss.sh" -r "$R_RSS" -F -o "$OUT" "${RUNTIMES[@]}"
 step state       "$HERE/state.sh" -r "$R_STATE" -o "$OUT" "${RUNTIMES[@]}"

@@ -583,6 +583,24 @@ exec_cgroups() {
   [[ $(grep -c '/sub$' <<<"$output") -eq 0 ]] || { echo "$output" >&2; false; }
 }
 
+@test "delete removes the sub-cgroups the container made, deepest first" {
+  needs_cgroup
+  start_sleeper dsub-$CG_TAG
+  local subs own=() d
+  subs=$(make_sub "$PID" outer)
+  [[ -n $subs ]] || { echo "no cgroup of the container to make a sub-cgroup in" >&2; false; }
+  for d in $subs; do
+    mkdir "$d/inner"
+    own+=("${d%/outer}")
+  done
+  echo "# ${own[*]}" >&3
+  run nook delete -f dsub-$CG_TAG
+  assert_success
+  for d in "${own[@]}"; do
+    [[ ! -e $d ]] || { echo "$d is left after delete" >&2; false; }
+  done
+}
+
 @test "exec --cgroup (user): a sub-cgroup of a delegated cgroup v2; without a cgroup, one error" {
   runtime_is_runc && skip "runc's messages differ"
   skip_in_root_mode "delegation is for the unprivileged"

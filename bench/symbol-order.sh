@@ -122,9 +122,10 @@ done
 # first pages of .text; then the functions `run` entered, most entered first (summed over all
 # processes), the SIMD variants, and the functions only the other verbs entered.
 FASTOBJ=$(find "$(dirname "$NOOK")" -path '*nookfast.dir*' -name 'state.cpp.o' | head -1)
-python3 - "$WORK" "$HERE/symbol-order.txt" "$FASTOBJ" <<'PY'
+EXEOBJ=$(find "$(dirname "$NOOK")" -path '*nookfast.dir*' -name 'exe.cpp.o' | head -1)
+python3 - "$WORK" "$HERE/symbol-order.txt" "$FASTOBJ" "$EXEOBJ" <<'PY'
 import collections, re, subprocess, sys
-work, dest, fastobj = sys.argv[1:]
+work, dest, fastobj, exeobj = sys.argv[1:]
 names = dict(l.split() for l in open(f"{work}/names.txt"))
 def entered(phase):
     hits = collections.Counter()
@@ -139,6 +140,12 @@ if fastobj:
     nm = subprocess.run(["nm", "--defined-only", fastobj], capture_output=True, text=True).stdout
     fast = ["nook_entry", "nook_prelibc"] + [l.split()[2] for l in nm.splitlines()
                                             if l.split()[1] in "tT" and "nook_" not in l]
+# Then what the entry point runs and reads before the binary is mapped again
+# (src/fast/exe.cpp, and NOOK_ENTRY_CONST in src/fast/raw.hpp: section .text.nook_entry_const):
+# every page of a mapping the code touched before it is replaced costs a TLB flush then.
+if exeobj:
+    nm = subprocess.run(["nm", "--defined-only", exeobj], capture_output=True, text=True).stdout
+    fast[2:2] = [l.split()[2] for l in nm.splitlines() if l.split()[1] in "tT"]
 simd = [l.split()[2] for l in subprocess.run(["nm", "--defined-only", f"{work}/nook"], capture_output=True,
         text=True).stdout.splitlines() if len(l.split()) == 3 and l.split()[1] in "tT"
         and re.search(r"evex|avx512", l.split()[2])]

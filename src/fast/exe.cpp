@@ -78,6 +78,11 @@ long p(T* x) {
 }
 
 constexpr long kFAccessAt2 = 439, kOpenTree = 428, kMountSetattr = 442, kExecveat = 322;
+// The strings read before the segments are mapped again (NOOK_ENTRY_CONST, src/fast/raw.hpp).
+NOOK_ENTRY_CONST constexpr char kSelfExe[] = "/proc/self/exe";
+NOOK_ENTRY_CONST constexpr char kSelfFd[] = "/proc/self/fd/";
+NOOK_ENTRY_CONST constexpr char kEmpty[] = "";
+NOOK_ENTRY_CONST constexpr char kVerbs[] = "create\0run\0exec\0";
 constexpr unsigned long kPage = 4096;
 constexpr long kSeals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
 constexpr long kStRdonly = 1;  // ST_RDONLY in statfs.f_flags
@@ -94,7 +99,7 @@ bool already_safe(long fd) {
   struct stat st;
   if (sys(__NR_fstat, fd, p(&st)) != 0) return false;
   if (st.st_uid == static_cast<unsigned>(sys(__NR_geteuid))) return false;
-  long w = sys(kFAccessAt2, AT_FDCWD, p("/proc/self/exe"), 2 /* W_OK */, AT_EACCESS);
+  long w = sys(kFAccessAt2, AT_FDCWD, p(kSelfExe), 2 /* W_OK */, AT_EACCESS);
   return w == -13 /* EACCES */ || w == -30 /* EROFS */ || w == -1 /* EPERM: immutable */;
 }
 
@@ -170,14 +175,24 @@ bool set_exe(long fd) {
 // Step 3a: the segments of the running binary mapped again from `tree` (an O_PATH descriptor
 // of the clone) and the exe link moved to it. Only before the C library has written to the
 // binary's data; false (nothing changed that matters: the same bytes) when any step fails.
-bool remap_to(long tree) {
+bool remap_to(long exe, long tree) {
   // The ELF header is the start of the segment at file offset 0 (the linker's __ehdr_start:
-  // an address relative to the code, no relocation needed).
+  // an address relative to the code, no relocation needed). It and the program headers are
+  // read from the file, not through that address: the segment is then replaced untouched.
   auto* base = reinterpret_cast<const char*>(&__ehdr_start);
-  auto* ph = reinterpret_cast<const Elf64_Phdr*>(base + __ehdr_start.e_phoff);
+  union {
+    Elf64_Ehdr eh;
+    char raw[2048];
+  } head;
+  long got = sys(__NR_pread64, exe, p(&head), sizeof head, 0);
+  if (got < static_cast<long>(sizeof head.eh) || head.eh.e_phentsize != sizeof(Elf64_Phdr) ||
+      head.eh.e_phoff + head.eh.e_phnum * sizeof(Elf64_Phdr) > static_cast<unsigned long>(got))
+    return false;
+  auto* ph = reinterpret_cast<const Elf64_Phdr*>(head.raw + head.eh.e_phoff);
+  const int phnum = head.eh.e_phnum;
   long bias = -1;
   bool dynamic = false;
-  for (int i = 0; i < __ehdr_start.e_phnum; i++) {
+  for (int i = 0; i < phnum; i++) {
     if (ph[i].p_type == PT_LOAD && ph[i].p_offset == 0) bias = p(base) - ph[i].p_vaddr;
     // A dynamically linked build (the sanitizer's) was relocated by ld.so before its entry
     // point: its data no longer matches the file, so mapping it again would undo that.
@@ -186,12 +201,12 @@ bool remap_to(long tree) {
   if (bias == -1 || dynamic) return false;
   char path[32];  // mmap and prctl need a file opened for reading
   Out o{path, 0, sizeof path};
-  o.put("/proc/self/fd/");
+  o.put(kSelfFd);
   o.num(static_cast<unsigned long long>(tree));
   long fd = o.c_str() ? sys(__NR_openat, AT_FDCWD, p(path), O_RDONLY | O_CLOEXEC) : -1;
   if (fd < 0) return false;
   bool ok = true;
-  for (int i = 0; ok && i < __ehdr_start.e_phnum; i++) {
+  for (int i = 0; ok && i < phnum; i++) {
     const Elf64_Phdr& s = ph[i];
     if (s.p_type != PT_LOAD || s.p_filesz == 0) continue;
     unsigned long head = s.p_vaddr & (kPage - 1);
@@ -214,7 +229,7 @@ bool remap_to(long tree) {
 
 long nook_exe_protect(char** argv, char** envp, const char** step, bool prelibc) {
   *step = "open /proc/self/exe";
-  long fd = sys(__NR_openat, AT_FDCWD, p("/proc/self/exe"), O_RDONLY | O_CLOEXEC);
+  long fd = sys(__NR_openat, AT_FDCWD, p(kSelfExe), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return fd;
   bool safe = already_safe(fd);
   if (safe) {
@@ -223,12 +238,12 @@ long nook_exe_protect(char** argv, char** envp, const char** step, bool prelibc)
   }
 
   // Step 3: a read-only, detached clone of the mount that holds the binary.
-  long tree = sys(kOpenTree, AT_FDCWD, p("/proc/self/exe"), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  long tree = sys(kOpenTree, AT_FDCWD, p(kSelfExe), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
   if (tree >= 0) {
     struct mount_attr attr = {};
     attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-    if (sys(kMountSetattr, tree, p(""), AT_EMPTY_PATH, p(&attr), sizeof attr) == 0) {
-      if (prelibc && remap_to(tree)) {
+    if (sys(kMountSetattr, tree, p(kEmpty), AT_EMPTY_PATH, p(&attr), sizeof attr) == 0) {
+      if (prelibc && remap_to(fd, tree)) {
         g_clone_fd = static_cast<int>(tree);
         sys(__NR_close, fd);
         return 0;
@@ -276,7 +291,9 @@ void nook_exe_release() {
 }
 
 bool nook_verb_enters_container(const char* verb) {
-  return eq(verb, "create") || eq(verb, "run") || eq(verb, "exec");
+  for (const char* v = kVerbs; *v; v += nook::fast::len(v) + 1)
+    if (eq(verb, v)) return true;
+  return false;
 }
 
 bool nook_argv_enters_container(int argc, char** argv) {

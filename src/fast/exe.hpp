@@ -20,6 +20,6 @@ NOOK_PRELIBC bool nook_argv_enters_container(int argc, char** argv);
 // dissolves the detached mount, and the kernel then waits for an RCU grace period (0.1-5 ms
 // on this project's VMs, on the critical path of a start when done at once). Closes it (once;
 // no-op otherwise). Called by the container's or exec's process first thing after the clone
-// (the parent still holds it: no wait there) and by nook when it then waits for that process
-// anyway (await_child), so that the grace period overlaps the process's own set-up.
+// (the parent still holds it: no wait there) and by nook once that process is set up
+// (the end of await_child), so that the wait never falls on the process being set up.
 NOOK_PRELIBC void nook_exe_release();

@@ -169,7 +169,7 @@ inline bool default_root(const char* xdg, Out& o) {
 // listed: any). One string, each entry ending in NUL (a table of pointers would need
 // relocating). The pre-libc `state` reads it (src/fast/state.cpp), and so does the command
 // line (src/cli/app.cpp: the one-dash spellings and the options that take a value).
-constexpr char kGlobalFlags[] =
+NOOK_ENTRY_CONST constexpr char kGlobalFlags[] =
     "root=\0log=\0log-format=text|json\0debug\0systemd-cgroup\0"
     "rootless=true|false|auto|1|0|t|f|T|F|TRUE|FALSE|True|False\0"
     "cgroup-manager=cgroupfs|systemd|disabled\0criu=\0";

@@ -93,8 +93,7 @@ void spawn(Child& c, const Spawn& s) {
   if (pid == 0) {
     // The parent's end: closed here, so that a parent that dies shows as EOF to us.
     ::close(c.sync_.release());
-    if (nook_exe_release)
-      nook_exe_release();  // our copy; the parent closes the last one (await_child)
+    if (nook_exe_release) nook_exe_release();  // our copy; the parent's is the last (await_child)
     s.child();
     _exit(1);  // not reached: the child function execs or exits
   }
@@ -110,8 +109,16 @@ void spawn(Child& c, const Spawn& s) {
 }
 
 void await_child(Child& c, const Replies& r) {
-  // The read-only clone of nook's binary, while the child sets itself up (src/fast/exe.hpp).
-  if (nook_exe_release) nook_exe_release();
+  // The read-only clone of nook's binary (src/fast/exe.hpp): our descriptor is the last one
+  // (the child closed its copy first thing) and is closed once the child is set up, whatever
+  // the outcome. The last close dissolves the detached mount, which waits for an expedited
+  // RCU grace period (~50 us here): the child, which runs on this CPU once we wait, would
+  // otherwise be the one that waits, if we closed ours before it ran.
+  struct Release {
+    ~Release() {
+      if (nook_exe_release) nook_exe_release();
+    }
+  } release;
   for (;;) {
     sync::Msg m;
     std::string payload;

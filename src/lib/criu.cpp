@@ -725,8 +725,10 @@ void container_checkpoint(const std::string& root, const std::string& id,
   refuse_unsupported(o, "checkpoint");
   require_initial_root("checkpoint");
   int mode = cg_mode(o.manage_cgroups_mode);
-  const LibCriu& c = load_libcriu("checkpoint");
+  // The binary first: without Debian's criu package both are missing, and its message says
+  // what to install or pass (--criu).
   std::string binary = criu_binary(o.criu, "checkpoint");
+  const LibCriu& c = load_libcriu("checkpoint");
 
   Loaded L = container_load(root, id, true);
   if (L.status != Status::running && L.status != Status::paused)
@@ -775,8 +777,10 @@ int container_restore(const std::string& root, const std::string& id, const Rest
   require_initial_root("restore");
   validate_id(id);
   int mode = cg_mode(o.manage_cgroups_mode);
-  const LibCriu& c = load_libcriu("restore");
+  // The binary first: without Debian's criu package both are missing, and its message says
+  // what to install or pass (--criu).
   std::string binary = criu_binary(o.criu, "restore");
+  const LibCriu& c = load_libcriu("restore");
 
   std::string bundle = absolute_path(o.bundle);
   std::string raw;

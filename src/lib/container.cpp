@@ -106,6 +106,7 @@ struct Launch {
   std::vector<std::string> new_devices;  // device paths set-up may create in the image's /dev
   bool committed = false;
   bool migrate_v2 = false;  // clone3 refused CLONE_INTO_CGROUP (clone_container)
+  bool subreaper = false;   // run in the foreground: reap the orphans unless in an own PID ns
   // The container is made: nothing of it is undone any more, its process is no longer ours.
   void commit() {
     committed = true;
@@ -343,22 +344,41 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
                    " has no init process any more";
   }
   s.what = "container process";
+  // In its own PID namespace the container's init reaps its orphans; otherwise they would go
+  // to the host's init, out of the container's accounting: runc's default, one prctl, made
+  // before the clone so that no orphan of the program can be born before it.
+  if (auto* pidns = cfg.linux.find_ns(NsType::pid);
+      L.subreaper && (!pidns || !pidns->path.empty()) &&
+      ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
+    log::debug(sys_message("prctl", "PR_SET_CHILD_SUBREAPER", errno));
+  // `run` in the foreground of a container that nook has nothing to do for between the clone
+  // and its execve shares nook's memory until then (Spawn::shared_vm): not with ID maps or
+  // ID-mapped mounts to make, a systemd unit to join, hooks, a seccomp agent or a console to
+  // serve; and only into a PID namespace of its own, where no other process can be there to
+  // reach it before its execve.
+  spec.shared_vm = s.shared_vm =
+      mode == Mode::foreground && shares_nook_memory(cfg, ids.new_userns, o.systemd_cgroup);
+  s.vm_flags = flags;
+  s.vm_cgroup = cgroup_v2.get();
+  s.vm_refused = [&spec] { spec.shared_vm = false; };
   spawn(child, s);
   test_pause("create-clone");
 
   place(L, id, o, spec);
   test_pause("create-cgroup");
 
-  send_bind_sources(cfg, bundle, ids, child.pid(), child.channel());
   // The prestart, createRuntime and createContainer hooks are lifecycle steps 3-5, after
   // step 2 ("creating: the container is being created"): they are told "created", as crun
   // and the runtime-tools validation suite have it, and `state` says so while they run.
   std::string hook_state;
-  if (!cfg.hooks.empty()) {
-    fill_state(L, id, bundle, mode, spec);
-    hook_state = oci_state_json(L.state, Status::created);
+  if (!spec.shared_vm) {
+    send_bind_sources(cfg, bundle, ids, child.pid(), child.channel());
+    if (!cfg.hooks.empty()) {
+      fill_state(L, id, bundle, mode, spec);
+      hook_state = oci_state_json(L.state, Status::created);
+    }
+    child.go(hook_state, "container process exited during set-up");
   }
-  child.go(hook_state, "container process exited during set-up");
   // Written after GO, while the child sets itself up on another CPU (its set-up waited for
   // this write before: ~0.3 ms of a root `run`), and before anything waits for the child: a
   // create killed from here on leaves the PID and the cgroup for `delete --force` to clean
@@ -532,16 +552,13 @@ int container_run(const std::string& root, const std::string& id, const CreateOp
   sigset_t fwd = forwarded_signals(), old;
   ::sigprocmask(SIG_BLOCK, &fwd, &old);
   Launch L;
+  L.subreaper = !r.no_subreaper;
   launch(L, root, id, o, Mode::foreground, &old);
   L.commit();
   pid_t pid = L.state.pid;
   State st = L.state;
   Fd console = std::move(L.console_peer);
   L.dir->unlock();
-  // In its own PID namespace the container's init reaps its orphans; otherwise they would go
-  // to the host's init, out of the container's accounting: runc's default, one prctl.
-  if (!st.own_pidns && !r.no_subreaper && ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
-    log::debug(sys_message("prctl", "PR_SET_CHILD_SUBREAPER", errno));
   std::optional<Error> poststart_failed;
   if (st.hooks) {
     try {
@@ -801,6 +818,14 @@ void container_pause(const std::string& root, const std::string& id, bool pause)
     fail(std::string(pause ? "pause" : "resume") + " needs a cgroup freezer; container \"" + id +
          "\" has no cgroup (nook could not create one for uid " + std::to_string(geteuid()) + ")");
   cgroup_freeze(c.state.cgroup, pause);
+}
+
+bool shares_nook_memory(const Config& cfg, bool new_userns, bool systemd_cgroup) {
+  auto* pidns = cfg.linux.find_ns(NsType::pid);
+  return !new_userns && !systemd_cgroup && cfg.hooks.empty() && pidns && pidns->path.empty() &&
+         !(cfg.process && cfg.process->terminal) &&
+         !(cfg.linux.seccomp && seccomp_has_listener(*cfg.linux.seccomp)) &&
+         std::none_of(cfg.mounts.begin(), cfg.mounts.end(), mount_idmapped);
 }
 
 }  // namespace nook

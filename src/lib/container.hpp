@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "config.hpp"
 #include "state.hpp"
 
 namespace nook {
@@ -25,6 +26,13 @@ struct CreateOptions {
   bool systemd_cgroup = false;
   bool no_cgroups = false;  // --cgroup-manager disabled: no cgroup of the container's own
 };
+
+// Whether the container process of a foreground `run` may share nook's memory until its
+// execve (Spawn::shared_vm: CLONE_VM|CLONE_VFORK): nook must have nothing to do for it between
+// the clone and its execve (no ID maps or ID-mapped mounts to make, no systemd unit to join,
+// no hooks, seccomp agent or console to serve), and it must be alone in a PID namespace made
+// for it, where no process is there to reach it (and through it nook) before its execve.
+bool shares_nook_memory(const Config& cfg, bool new_userns, bool systemd_cgroup);
 
 // create: the container is set up and its process waits for `start`.
 void container_create(const std::string& root, const std::string& id, const CreateOptions& o);

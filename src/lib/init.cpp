@@ -197,7 +197,7 @@ void container_init(const InitSpec& s) {
   // sources the parent opened for us (send_bind_sources).
   std::string state_json;
   std::vector<Fd> bind_sources;
-  for (;;) {
+  for (; !s.shared_vm;) {
     sync::Msg m;
     std::vector<int> fds;
     if (!sync::recv(s.sync_fd, &m, &state_json, &fds)) _exit(1);  // the parent gave up

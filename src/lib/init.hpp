@@ -35,6 +35,9 @@ struct InitSpec {
   // the container's v1 hierarchies itself, without a migration (container.cpp)
   std::vector<TasksFile> cgroup_tasks;
   sigset_t parent_mask;  // signal mask to restore
+  // Cloned sharing nook's memory (CLONE_VM|CLONE_VFORK; spawn.hpp's Spawn::shared_vm): nook
+  // waits in the kernel until our execve, so there is no GO to wait for.
+  bool shared_vm = false;
 };
 
 // Runs in the cloned child; never returns. Reports set-up errors to the parent over sync_fd.

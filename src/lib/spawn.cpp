@@ -4,6 +4,7 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -53,6 +54,85 @@ void Child::kill() {
   }
 }
 
+namespace {
+
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+// clone3 with a function to run in the child, on the stack clone_args names (as glibc's
+// internal __clone3): returns the child's PID or -errno; the child calls fn(arg) and exits
+// with its result. fn and arg stay in r8/r9, which the system call preserves.
+extern "C" long nook_clone3_run(struct clone_args* args, size_t size, int (*fn)(void*), void* arg)
+    __attribute__((visibility("hidden")));
+asm(R"(
+  .text
+  .globl nook_clone3_run
+  .hidden nook_clone3_run
+  .type nook_clone3_run, @function
+nook_clone3_run:
+  mov %rdx, %r8
+  mov %rcx, %r9
+  mov $435, %eax
+  syscall
+  test %rax, %rax
+  jz 1f
+  ret
+1:
+  xor %ebp, %ebp
+  mov %r9, %rdi
+  call *%r8
+  mov %eax, %edi
+  mov $60, %eax
+  syscall
+  hlt
+  .size nook_clone3_run, .-nook_clone3_run
+)");
+
+// The child's stack: below ours, clear of the frames nook keeps while it waits (its pages
+// are those earlier deep calls made present, so they cost no fault).
+constexpr uintptr_t kVmStack = 512 * 1024, kVmGap = 16 * 1024;
+
+long clone_shared_vm(unsigned long flags, int cgroup_fd, int (*fn)(void*), void* arg) {
+  struct clone_args ca;
+  std::memset(&ca, 0, sizeof ca);
+  ca.flags = (flags & ~static_cast<unsigned long>(CSIGNAL)) | CLONE_VM | CLONE_VFORK;
+  ca.exit_signal = flags & CSIGNAL;
+  if (cgroup_fd >= 0) {
+    ca.flags |= CLONE_INTO_CGROUP;
+    ca.cgroup = static_cast<uint64_t>(cgroup_fd);
+  }
+  uintptr_t top =
+      (reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) - kVmGap) & ~uintptr_t{63};
+  ca.stack = top - kVmStack;
+  ca.stack_size = kVmStack;
+  long r = nook_clone3_run(&ca, sizeof ca, fn, arg);
+  if (r < 0) {
+    errno = static_cast<int>(-r);
+    return -1;
+  }
+  return r;
+}
+#else
+long clone_shared_vm(unsigned long, int, int (*)(void*), void*) {
+  errno = ENOSYS;  // the sanitizers track stacks per thread: not on a stack they do not know
+  return -1;
+}
+#endif
+
+struct VmChild {
+  int parent_end;
+  const std::function<void()>* child;
+};
+
+// The shared-memory child: writes nothing of nook's memory (no Fd::release, no
+// nook_exe_release: the clone's descriptor is close-on-exec and closed before execve).
+int vm_child(void* p) {
+  auto* v = static_cast<VmChild*>(p);
+  ::close(v->parent_end);  // our copy (the descriptor table is the child's own)
+  (*v->child)();
+  _exit(1);
+}
+
+}  // namespace
+
 long clone3_into(unsigned long flags, int cgroup_fd) {
   struct clone_args ca;
   std::memset(&ca, 0, sizeof ca);
@@ -88,7 +168,19 @@ void spawn(Child& c, const Spawn& s) {
     if (::setns(s.pidns_fd, CLONE_NEWPID) != 0)
       throw_sys("setns", s.pidns_path + " (PID namespace)");
   }
-  long pid = s.clone();
+  long pid = -1;
+  bool cloned = false;
+  if (s.shared_vm) {
+    VmChild v{c.sync_.get(), &s.child};
+    int dumpable = ::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+    pid = clone_shared_vm(s.vm_flags, s.vm_cgroup, vm_child, &v);
+    cloned = pid > 0 || (errno != ENOSYS && errno != EBUSY && errno != EOPNOTSUPP &&
+                         errno != EINVAL && errno != E2BIG);
+    if (pid > 0 && dumpable >= 0)  // the child made the memory it shared with us non-dumpable
+      ::prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
+    if (!cloned && s.vm_refused) s.vm_refused();
+  }
+  if (!cloned) pid = s.clone();
   int clone_errno = errno;
   if (pid == 0) {
     // The parent's end: closed here, so that a parent that dies shows as EOF to us.

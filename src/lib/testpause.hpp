@@ -34,7 +34,9 @@ inline void test_pause(const char* step) {
       // inside. It waits to be killed (its parent's death signal comes from outside).
       if (::getpid() == 1)
         for (;;) ::pause();
-      ::raise(SIGSTOP);
+      // Not raise(): it signals the thread ID cached in the thread's control block, which a
+      // process cloned with CLONE_VM shares with nook (Spawn::shared_vm).
+      ::kill(::getpid(), SIGSTOP);
       return;
     }
   }

@@ -229,6 +229,47 @@ execs_of() {
   assert_success
 }
 
+# clone_of ID ARGS...: the clone flags of the container process of `nook ARGS...` (strace).
+clone_of() {
+  local log=$TEST_DIR/clone.$1
+  shift
+  strace -f -qq -e trace=clone,clone3 -o "$log" "$NOOK_BIN" --root "$STATE_ROOT" "$@" \
+    </dev/null >/dev/null 2>&1 || true
+  grep -m1 -E 'clone3?\(' "$log" | grep -oE 'flags=[A-Z_|]+|CLONE_[A-Z_|]+' | head -1
+}
+
+@test "escapes: a run shares nook's memory only with a process alone in its own PID namespace" {
+  # A foreground run with nothing for nook to do before the program's execve clones it with
+  # CLONE_VM|CLONE_VFORK (no page tables copied; nook waits in the kernel meanwhile). Until
+  # that execve the process is nook's memory: only when no process can be there to reach it,
+  # a PID namespace made for it; and never when nook must act for it (ID maps, hooks, detach).
+  set_args /bin/true
+  local f
+  f=$(clone_of vm run --bundle "$BUNDLE" vm-plain)
+  echo "# plain run: $f" >&3
+  if is_user_mode; then
+    [[ $f != *CLONE_VM* ]] || { echo "a run with ID maps to write shares memory: $f" >&2; return 1; }
+  else
+    [[ $f == *CLONE_VM* && $f == *CLONE_VFORK* && $f == *CLONE_NEWPID* ]] ||
+      { echo "expected CLONE_VM|CLONE_VFORK with CLONE_NEWPID, got: $f" >&2; return 1; }
+  fi
+  f=$(clone_of d run -d --bundle "$BUNDLE" vm-detached)
+  echo "# run -d: $f" >&3
+  [[ $f != *CLONE_VM* ]] || { echo "run -d shares memory: $f" >&2; return 1; }
+  nook delete --force vm-detached >/dev/null 2>&1 || true
+  cfg '.hooks.createRuntime = [{path: "/bin/true"}]'
+  f=$(clone_of h run --bundle "$BUNDLE" vm-hooks)
+  echo "# with a hook: $f" >&3
+  [[ $f != *CLONE_VM* ]] || { echo "a run with hooks shares memory: $f" >&2; return 1; }
+  if ! is_user_mode; then
+    cfg 'del(.hooks)'
+    remove_namespace pid
+    f=$(clone_of p run --bundle "$BUNDLE" vm-hostpid)
+    echo "# without a PID namespace: $f" >&3
+    [[ $f != *CLONE_VM* ]] || { echo "a run in the host's PID namespace shares memory: $f" >&2; return 1; }
+  fi
+}
+
 @test "escapes: CVE-2019-5736: CAP_SYS_PTRACE cannot grab exec's child while it runs nook" {
   own_runtime_copy
   cfg '.process.capabilities |= with_entries(.value += ["CAP_SYS_PTRACE"])'

@@ -183,5 +183,35 @@ TEST(Spawn, ChildDieExitStatus) {
   }
 }
 
+TEST(Spawn, SharedMemoryChildWritesOursAndWeWaitForIt) {
+  // CLONE_VM|CLONE_VFORK (launch's foreground run): the child runs in our memory, on a stack
+  // of its own, and spawn() returns only once it has exited (or exec'd).
+  Child c(3);
+  Spawn s;
+  s.clone = fork_clone;
+  s.shared_vm = true;
+  s.vm_flags = SIGCHLD;
+  bool refused = false;
+  s.vm_refused = [&refused] { refused = true; };
+  int value = 0;
+  s.child = [&value] {
+    ::usleep(50000);
+    value = 42;
+    _exit(7);
+  };
+  s.what = "test child";
+  spawn(c, s);
+  if (refused) {
+    c.reap();
+    GTEST_SKIP() << "clone3 with CLONE_VM refused here (a kernel before 5.3, or the sanitizers' "
+                    "build, which keeps the copy)";
+  }
+  EXPECT_EQ(value, 42);
+  int status = 0;
+  c.reap(&status);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 7);
+}
+
 }  // namespace
 }  // namespace nook

@@ -379,8 +379,8 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
     }
     child.go(hook_state, "container process exited during set-up");
   }
-  // Written after GO, while the child sets itself up on another CPU (its set-up waited for
-  // this write before: ~0.3 ms of a root `run`), and before anything waits for the child: a
+  // Written after GO, so that the child does not wait for it (with a shared memory, once the
+  // child has gone to its execve), and before anything waits for the child: a
   // create killed from here on leaves the PID and the cgroup for `delete --force` to clean
   // (status "creating" until the write after READY). Killed before it, the child dies with
   // its death signal, and `delete --force` finds the cgroup through config.json.

@@ -271,6 +271,45 @@ void record_ready(Launch& L, const CreateOptions& o, Mode mode) {
   }
 }
 
+// In its own PID namespace the container's init reaps its orphans; otherwise they would go to
+// the host's init, out of the container's accounting: runc's default, one prctl, made before
+// the clone so that no orphan of the program can be born before it.
+void become_subreaper(const Launch& L) {
+  auto* pidns = L.cfg.linux.find_ns(NsType::pid);
+  if (L.subreaper && (!pidns || !pidns->path.empty()) &&
+      ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
+    log::debug(sys_message("prctl", "PR_SET_CHILD_SUBREAPER", errno));
+}
+
+// How the container process is cloned: its namespaces, the v2 cgroup, a PID namespace joined
+// by path. `run` in the foreground of a container that nook has nothing to do for between the
+// clone and its execve shares nook's memory until then (Spawn::shared_vm): not with ID maps or
+// ID-mapped mounts to make, a systemd unit to join, hooks, a seccomp agent or a console to
+// serve; and only into a PID namespace of its own, where no other process can be there to
+// reach it before its execve.
+Spawn container_spawn(Launch& L, const std::string& file, const CreateOptions& o, Mode mode,
+                      InitSpec& spec, const IdPlan& ids, int join_pid, int cgroup_v2) {
+  const Config& cfg = L.cfg;
+  Spawn s;
+  unsigned long flags = clone_flags(cfg, ids);
+  s.clone = [flags, &L, cgroup_v2] { return clone_container(flags, cgroup_v2, &L.migrate_v2); };
+  s.child = [&spec] { container_init(spec); };
+  if (join_pid >= 0) {
+    s.pidns_fd = join_pid;
+    s.pidns_path = cfg.linux.find_ns(NsType::pid)->path;
+    s.other_pidns = true;
+    s.pidns_gone = file + ": /linux/namespaces: PID namespace " + s.pidns_path +
+                   " has no init process any more";
+  }
+  s.what = "container process";
+  spec.shared_vm = s.shared_vm =
+      mode == Mode::foreground && shares_nook_memory(cfg, ids.new_userns, o.systemd_cgroup);
+  s.vm_flags = flags;
+  s.vm_cgroup = cgroup_v2;
+  s.vm_refused = [&spec] { spec.shared_vm = false; };
+  return s;
+}
+
 // Everything up to a container process that is set up: for create/detach it is waiting on the
 // exec fifo; in the foreground it is on its way to execve.
 void launch(Launch& L, const std::string& root, const std::string& id, const CreateOptions& o,
@@ -332,35 +371,8 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
   if (!old_mask) ::sigprocmask(SIG_SETMASK, nullptr, &spec.parent_mask);
 
   // The container's process is our direct child: no re-exec of nook, no helper process.
-  Spawn s;
-  unsigned long flags = clone_flags(cfg, ids);
-  s.clone = [flags, &L, cg = cgroup_v2.get()] { return clone_container(flags, cg, &L.migrate_v2); };
-  s.child = [&spec] { container_init(spec); };
-  if (join_pid) {
-    s.pidns_fd = join_pid.get();
-    s.pidns_path = cfg.linux.find_ns(NsType::pid)->path;
-    s.other_pidns = true;
-    s.pidns_gone = file + ": /linux/namespaces: PID namespace " + s.pidns_path +
-                   " has no init process any more";
-  }
-  s.what = "container process";
-  // In its own PID namespace the container's init reaps its orphans; otherwise they would go
-  // to the host's init, out of the container's accounting: runc's default, one prctl, made
-  // before the clone so that no orphan of the program can be born before it.
-  if (auto* pidns = cfg.linux.find_ns(NsType::pid);
-      L.subreaper && (!pidns || !pidns->path.empty()) &&
-      ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
-    log::debug(sys_message("prctl", "PR_SET_CHILD_SUBREAPER", errno));
-  // `run` in the foreground of a container that nook has nothing to do for between the clone
-  // and its execve shares nook's memory until then (Spawn::shared_vm): not with ID maps or
-  // ID-mapped mounts to make, a systemd unit to join, hooks, a seccomp agent or a console to
-  // serve; and only into a PID namespace of its own, where no other process can be there to
-  // reach it before its execve.
-  spec.shared_vm = s.shared_vm =
-      mode == Mode::foreground && shares_nook_memory(cfg, ids.new_userns, o.systemd_cgroup);
-  s.vm_flags = flags;
-  s.vm_cgroup = cgroup_v2.get();
-  s.vm_refused = [&spec] { spec.shared_vm = false; };
+  become_subreaper(L);
+  Spawn s = container_spawn(L, file, o, mode, spec, ids, join_pid.get(), cgroup_v2.get());
   spawn(child, s);
   test_pause("create-clone");
 

@@ -252,6 +252,11 @@ struct Linux {
       if (n.type == t) return &n;
     return nullptr;
   }
+  // A namespace of this type made for the container (listed, without a path to join).
+  bool own_ns(NsType t) const {
+    auto* n = find_ns(t);
+    return n && n->path.empty();
+  }
 };
 
 struct Config {

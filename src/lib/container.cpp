@@ -236,12 +236,11 @@ void place(Launch& L, const std::string& id, const CreateOptions& o, const InitS
   }
 }
 
-// The state of the placed process (status "creating"), filled once: before GO when hooks
-// need it as their input, otherwise after GO, while the child sets itself up.
+// The state of the placed process (status "creating"): filled before GO when hooks need it
+// as their input, otherwise after GO, so that the child does not wait for it.
 void fill_state(Launch& L, const std::string& id, const std::string& bundle, Mode mode,
                 const InitSpec& spec) {
   State& st = L.state;
-  if (st.pid != 0) return;
   fill_new_state(st, id, bundle, L.cfg);  // st.cgroup is prepare_cgroup's or place()'s
   st.pid = L.child->pid();
   st.start_time = proc_start_time(st.pid);
@@ -275,8 +274,7 @@ void record_ready(Launch& L, const CreateOptions& o, Mode mode) {
 // the host's init, out of the container's accounting: runc's default, one prctl, made before
 // the clone so that no orphan of the program can be born before it.
 void become_subreaper(const Launch& L) {
-  auto* pidns = L.cfg.linux.find_ns(NsType::pid);
-  if (L.subreaper && (!pidns || !pidns->path.empty()) &&
+  if (L.subreaper && !L.cfg.linux.own_ns(NsType::pid) &&
       ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
     log::debug(sys_message("prctl", "PR_SET_CHILD_SUBREAPER", errno));
 }
@@ -396,7 +394,7 @@ void launch(Launch& L, const std::string& root, const std::string& id, const Cre
   // create killed from here on leaves the PID and the cgroup for `delete --force` to clean
   // (status "creating" until the write after READY). Killed before it, the child dies with
   // its death signal, and `delete --force` finds the cgroup through config.json.
-  fill_state(L, id, bundle, mode, spec);
+  if (cfg.hooks.empty()) fill_state(L, id, bundle, mode, spec);
   L.dir->write_state(L.state);
   test_pause("create-go");
 
@@ -485,8 +483,7 @@ void fill_new_state(State& st, const std::string& id, const std::string& bundle,
   st.annotations = cfg.annotations;
   st.owner = geteuid();
   st.hooks = !cfg.hooks.empty();
-  auto* pidns = cfg.linux.find_ns(NsType::pid);
-  st.own_pidns = pidns && pidns->path.empty();
+  st.own_pidns = cfg.linux.own_ns(NsType::pid);
 }
 
 void discard_container(const CgroupPlacement& cg, std::optional<ContainerDir>& dir) {
@@ -833,8 +830,7 @@ void container_pause(const std::string& root, const std::string& id, bool pause)
 }
 
 bool shares_nook_memory(const Config& cfg, bool new_userns, bool systemd_cgroup) {
-  auto* pidns = cfg.linux.find_ns(NsType::pid);
-  return !new_userns && !systemd_cgroup && cfg.hooks.empty() && pidns && pidns->path.empty() &&
+  return !new_userns && !systemd_cgroup && cfg.hooks.empty() && cfg.linux.own_ns(NsType::pid) &&
          !(cfg.process && cfg.process->terminal) &&
          !(cfg.linux.seccomp && seccomp_has_listener(*cfg.linux.seccomp)) &&
          std::none_of(cfg.mounts.begin(), cfg.mounts.end(), mount_idmapped);

@@ -65,9 +65,9 @@ void enter_namespaces(const InitSpec& s) {
   }
   // Namespaces clone() cannot make here: cgroup (after the parent placed us in our cgroup)
   // and time (clone() has no flag for it; it applies to us from execve on).
-  if (auto* n = cfg.linux.find_ns(NsType::cgroup); n && n->path.empty())
+  if (cfg.linux.own_ns(NsType::cgroup))
     if (::unshare(CLONE_NEWCGROUP) != 0) throw_sys("unshare", "cgroup namespace");
-  if (auto* n = cfg.linux.find_ns(NsType::time); n && n->path.empty()) {
+  if (cfg.linux.own_ns(NsType::time)) {
     if (::unshare(CLONE_NEWTIME) != 0) throw_sys("unshare", "time namespace");
     std::string offs;
     for (auto& [clock, secs] : cfg.linux.time_offsets_secs)
@@ -90,7 +90,7 @@ void set_identity(const InitSpec& s) {
     throw_sys("sethostname", cfg.hostname);
   if (!cfg.domainname.empty() && ::setdomainname(cfg.domainname.data(), cfg.domainname.size()) != 0)
     throw_sys("setdomainname", cfg.domainname);
-  if (auto* n = cfg.linux.find_ns(NsType::network); n && n->path.empty()) loopback_up();
+  if (cfg.linux.own_ns(NsType::network)) loopback_up();
   if (!s.no_new_keyring) {
     std::string name = "_ses." + s.id;
     if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name.c_str()) < 0 && errno != ENOSYS &&

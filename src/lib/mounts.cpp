@@ -531,8 +531,7 @@ void send_bind_sources(const Config& cfg, const std::string& bundle, const IdPla
   // is that root's host ID, with less rights than it has in its namespace), and only into a
   // mount namespace made for the child (a joined one is entered after GO). ID-mapped mounts
   // are always made here (idmap.hpp); an unprivileged caller's were refused at create.
-  auto* mntns = cfg.linux.find_ns(NsType::mount);
-  bool open_sources = ids.new_userns && ids.privileged && mntns && mntns->path.empty();
+  bool open_sources = ids.new_userns && ids.privileged && cfg.linux.own_ns(NsType::mount);
   if (!open_sources && std::none_of(cfg.mounts.begin(), cfg.mounts.end(), mount_idmapped)) return;
   const std::string& rootfs = cfg.root.path;
   Fd root;

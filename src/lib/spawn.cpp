@@ -56,6 +56,20 @@ void Child::kill() {
 
 namespace {
 
+// clone(2)-style flags (namespaces | exit signal) as clone3's arguments, into the v2 cgroup
+// `cgroup_fd` when it is one (>= 0).
+struct clone_args clone3_args(unsigned long flags, int cgroup_fd) {
+  struct clone_args ca;
+  std::memset(&ca, 0, sizeof ca);
+  ca.flags = flags & ~static_cast<unsigned long>(CSIGNAL);
+  ca.exit_signal = flags & CSIGNAL;
+  if (cgroup_fd >= 0) {
+    ca.flags |= CLONE_INTO_CGROUP;
+    ca.cgroup = static_cast<uint64_t>(cgroup_fd);
+  }
+  return ca;
+}
+
 #if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
 // clone3 with a function to run in the child, on the stack clone_args names (as glibc's
 // internal __clone3): returns the child's PID or -errno; the child calls fn(arg) and exits
@@ -91,14 +105,7 @@ nook_clone3_run:
 constexpr uintptr_t kVmStack = 512 * 1024, kVmGap = 16 * 1024;
 
 long clone_shared_vm(unsigned long flags, int cgroup_fd, int (*fn)(void*), void* arg) {
-  struct clone_args ca;
-  std::memset(&ca, 0, sizeof ca);
-  ca.flags = (flags & ~static_cast<unsigned long>(CSIGNAL)) | CLONE_VM | CLONE_VFORK;
-  ca.exit_signal = flags & CSIGNAL;
-  if (cgroup_fd >= 0) {
-    ca.flags |= CLONE_INTO_CGROUP;
-    ca.cgroup = static_cast<uint64_t>(cgroup_fd);
-  }
+  struct clone_args ca = clone3_args(flags | CLONE_VM | CLONE_VFORK, cgroup_fd);
   uintptr_t top =
       (reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) - kVmGap) & ~uintptr_t{63};
   ca.stack = top - kVmStack;
@@ -134,14 +141,7 @@ int vm_child(void* p) {
 }  // namespace
 
 long clone3_into(unsigned long flags, int cgroup_fd) {
-  struct clone_args ca;
-  std::memset(&ca, 0, sizeof ca);
-  ca.flags = flags & ~static_cast<unsigned long>(CSIGNAL);
-  ca.exit_signal = flags & CSIGNAL;
-  if (cgroup_fd >= 0) {
-    ca.flags |= CLONE_INTO_CGROUP;
-    ca.cgroup = static_cast<uint64_t>(cgroup_fd);
-  }
+  struct clone_args ca = clone3_args(flags, cgroup_fd);
   return syscall(SYS_clone3, &ca, sizeof ca);
 }
 
